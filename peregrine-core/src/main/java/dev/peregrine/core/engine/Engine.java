@@ -1,0 +1,664 @@
+package dev.peregrine.core.engine;
+
+import ai.onnxruntime.NodeInfo;
+import ai.onnxruntime.OnnxJavaType;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtLoggingLevel;
+import ai.onnxruntime.OrtSession;
+import ai.onnxruntime.TensorInfo;
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.Task;
+import dev.peregrine.core.model.ModelConfig;
+import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.model.Pooling;
+import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.core.tokenize.TextTokenizer;
+import java.io.IOException;
+import java.nio.FloatBuffer;
+import java.nio.IntBuffer;
+import java.nio.LongBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Set;
+import java.util.concurrent.locks.ReentrantReadWriteLock;
+import java.util.stream.Stream;
+
+/**
+ * One transformer text model on ONNX Runtime: tokenization, length-sorted batching, the forward
+ * pass and post-processing (pooling, normalization, softmax).
+ *
+ * <h2>Contract</h2>
+ * <ul>
+ *   <li>Thread-safe: any number of threads may call any method at once. ONNX Runtime runs the
+ *       concurrent passes on one session; each thread uses its own scratch memory.</li>
+ *   <li>Results always come back in the order of the texts given, whatever batching happened.</li>
+ *   <li>A text's result does not depend on its batch companions (padding is masked) beyond float
+ *       rounding (well under 1e-5).</li>
+ *   <li>Closing waits for passes in flight, then frees the native session; later calls fail with
+ *       {@link IllegalStateException}.</li>
+ * </ul>
+ *
+ * <h2>Why it is shaped this way</h2>
+ * Inputs are written into direct, native-order buffers that ONNX Runtime reads in place, and the
+ * output is written by ONNX Runtime straight into such a buffer (a "pinned" output), so no tensor
+ * is copied on the Java side. Pooling reads the token vectors it needs from that buffer. The first
+ * pass runs at {@link #open} so that a broken model fails at load time, not at the first request.
+ */
+public final class Engine implements AutoCloseable {
+
+    /** The names the graph's output is recognized by, in order of preference. */
+    private static final List<String> SENTENCE_OUTPUTS = List.of("sentence_embedding", "sentence_embeddings",
+            "text_embeds", "embeddings");
+    private static final List<String> TOKEN_OUTPUTS = List.of("last_hidden_state", "token_embeddings",
+            "hidden_states", "output_0");
+
+    private enum InputRole { INPUT_IDS, ATTENTION_MASK, TOKEN_TYPE_IDS, POSITION_IDS }
+
+    private enum OutputKind { LOGITS, SENTENCE_EMBEDDING, TOKEN_EMBEDDINGS }
+
+    private record InputBinding(String name, InputRole role, boolean int32) {
+    }
+
+    private final String name;
+    private final ModelInfo info;
+    private final EngineOptions options;
+    private final OrtEnvironment environment;
+    private final OrtSession session;
+    private final TextTokenizer tokenizer;
+    private final List<InputBinding> bindings;
+    private final OutputKind outputKind;
+    private final String outputName;
+    private final int fixedSequenceLength;
+    private final int maxBatchSize;
+    private final Pooling pooling;
+    private final List<String> labels;
+    private final boolean multiLabel;
+    private final int dimension;
+    private final ThreadLocal<InputArena> arenas = ThreadLocal.withInitial(InputArena::new);
+    private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private boolean closed;
+
+    private Engine(ModelFolder folder, EngineOptions options, OrtEnvironment environment, OrtSession session,
+                   TextTokenizer tokenizer, List<InputBinding> bindings, OutputKind outputKind, String outputName,
+                   int fixedSequenceLength, int maxLength, List<TensorSpec> inputSpecs,
+                   List<TensorSpec> outputSpecs, Map<String, String> metadata, int declaredDimension) {
+        this.name = folder.name();
+        this.options = options;
+        this.environment = environment;
+        this.session = session;
+        this.tokenizer = tokenizer;
+        this.bindings = bindings;
+        this.outputKind = outputKind;
+        this.outputName = outputName;
+        this.fixedSequenceLength = fixedSequenceLength;
+        this.maxBatchSize = options.maxBatchSize();
+        ModelConfig config = folder.config();
+        this.pooling = outputKind == OutputKind.TOKEN_EMBEDDINGS
+                ? (options.pooling() != null ? options.pooling() : config.pooling())
+                : null;
+        this.multiLabel = config.multiLabel();
+
+        // The warm-up pass tells the output width when the graph leaves it symbolic.
+        int width = declaredDimension > 0 ? declaredDimension : probeDimension();
+        this.dimension = width;
+        if (outputKind == OutputKind.LOGITS) {
+            List<String> configured = config.labels();
+            if (configured.isEmpty()) {
+                List<String> generated = new ArrayList<>(width);
+                for (int i = 0; i < width; i++) {
+                    generated.add("LABEL_" + i);
+                }
+                this.labels = List.copyOf(generated);
+            } else if (configured.size() != width) {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID, "config.json of " + folder.root()
+                        + " names " + configured.size() + " labels but the graph outputs " + width + " logits");
+            } else {
+                this.labels = configured;
+            }
+        } else {
+            this.labels = List.of();
+        }
+        Task task = outputKind == OutputKind.LOGITS ? Task.CLASSIFICATION : Task.EMBEDDING;
+        this.info = new ModelInfo(folder.name(), task, folder.root(), folder.onnxFile(), folder.variant(),
+                onnxSize(folder.onnxFile()), inputSpecs, outputSpecs, outputName, labels, maxLength, width,
+                pooling, task == Task.EMBEDDING && config.normalize(), multiLabel, environment.getVersion(), metadata);
+        if (declaredDimension > 0) {
+            warmUp();
+        }
+    }
+
+    /**
+     * Loads a model folder and runs one warm-up pass.
+     *
+     * @throws PeregrineException {@link ErrorKind#MODEL_INVALID} when the ONNX file is corrupt, its
+     *                            inputs or outputs are not those of a text model, or the tokenizer is broken
+     */
+    public static Engine open(ModelFolder folder, EngineOptions options) {
+        Objects.requireNonNull(folder, "folder");
+        Objects.requireNonNull(options, "options");
+        OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
+        OrtSession session = createSession(environment, folder.onnxFile(), options);
+        TextTokenizer tokenizer = null;
+        try {
+            Map<String, NodeInfo> inputInfo = session.getInputInfo();
+            Map<String, NodeInfo> outputInfo = session.getOutputInfo();
+            List<InputBinding> bindings = bindInputs(folder, inputInfo);
+            String outputName = chooseOutput(folder, outputInfo);
+            TensorInfo out = (TensorInfo) outputInfo.get(outputName).getInfo();
+            OutputKind kind = outputKind(outputName, out, folder.config());
+
+            long[] idsShape = ((TensorInfo) inputInfo.get(inputName(bindings, InputRole.INPUT_IDS)).getInfo()).getShape();
+            int fixedSeq = idsShape.length == 2 && idsShape[1] > 0 ? (int) idsShape[1] : 0;
+            int fixedBatch = idsShape.length == 2 && idsShape[0] > 0 ? (int) idsShape[0] : 0;
+            if (fixedBatch > 1) {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile()
+                        + " has a fixed batch size of " + fixedBatch + "; export it with a dynamic batch axis");
+            }
+            EngineOptions effective = fixedBatch == 1 ? options.toBuilder().maxBatchSize(1).build() : options;
+
+            int maxLength = folder.config().maxLength();
+            if (options.maxLength() > 0) {
+                maxLength = Math.min(maxLength, options.maxLength());
+            }
+            if (fixedSeq > 0) {
+                maxLength = Math.min(maxLength, fixedSeq);
+            }
+            tokenizer = TextTokenizer.load(folder.tokenizerFile(), maxLength);
+
+            long[] outShape = out.getShape();
+            int declaredDimension = outShape.length > 0 && outShape[outShape.length - 1] > 0
+                    ? (int) outShape[outShape.length - 1] : 0;
+            Map<String, String> metadata = session.getMetadata().getCustomMetadata();
+            return new Engine(folder, effective, environment, session, tokenizer, bindings, kind, outputName,
+                    fixedSeq, maxLength, specs(inputInfo), specs(outputInfo), metadata, declaredDimension);
+        } catch (OrtException e) {
+            closeQuietly(session, tokenizer);
+            throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                    "cannot read the graph of " + folder.onnxFile() + ": " + firstLine(e.getMessage()), e);
+        } catch (RuntimeException e) {
+            closeQuietly(session, tokenizer);
+            throw e;
+        }
+    }
+
+    /** Loads with {@link EngineOptions#defaults()}. */
+    public static Engine open(ModelFolder folder) {
+        return open(folder, EngineOptions.defaults());
+    }
+
+    private static OrtSession createSession(OrtEnvironment environment, Path onnxFile, EngineOptions options) {
+        try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            so.setOptimizationLevel(options.graphOptimization().ortLevel());
+            so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
+            if (options.intraOpThreads() > 0) {
+                so.setIntraOpNumThreads(options.intraOpThreads());
+            }
+            so.setInterOpNumThreads(1);
+            if (options.allowSpinning() != null) {
+                so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
+            }
+            if (options.optimizedModelPath() != null) {
+                so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
+            }
+            return environment.createSession(onnxFile.toString(), so);
+        } catch (OrtException e) {
+            throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                    onnxFile + " is not a loadable ONNX model: " + firstLine(e.getMessage()), e);
+        }
+    }
+
+    private static List<InputBinding> bindInputs(ModelFolder folder, Map<String, NodeInfo> inputs) {
+        List<InputBinding> bindings = new ArrayList<>();
+        for (NodeInfo node : inputs.values()) {
+            if (!(node.getInfo() instanceof TensorInfo tensor)) {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                        folder.onnxFile() + ": input '" + node.getName() + "' is not a tensor");
+            }
+            InputRole role = switch (node.getName().toLowerCase(Locale.ROOT)) {
+                case "input_ids", "input" -> InputRole.INPUT_IDS;
+                case "attention_mask", "input_mask" -> InputRole.ATTENTION_MASK;
+                case "token_type_ids", "segment_ids" -> InputRole.TOKEN_TYPE_IDS;
+                case "position_ids" -> InputRole.POSITION_IDS;
+                default -> throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile()
+                        + ": unsupported graph input '" + node.getName()
+                        + "' (Peregrine feeds input_ids, attention_mask, token_type_ids and position_ids)");
+            };
+            boolean int32;
+            if (tensor.type == OnnxJavaType.INT64) {
+                int32 = false;
+            } else if (tensor.type == OnnxJavaType.INT32) {
+                int32 = true;
+            } else {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile() + ": input '"
+                        + node.getName() + "' has type " + tensor.type + ", expected int64 or int32");
+            }
+            if (tensor.getShape().length != 2) {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile() + ": input '"
+                        + node.getName() + "' has rank " + tensor.getShape().length + ", expected [batch, sequence]");
+            }
+            bindings.add(new InputBinding(node.getName(), role, int32));
+        }
+        if (bindings.stream().noneMatch(b -> b.role() == InputRole.INPUT_IDS)) {
+            throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile()
+                    + " has no input_ids input; inputs are " + inputs.keySet());
+        }
+        return List.copyOf(bindings);
+    }
+
+    private static String inputName(List<InputBinding> bindings, InputRole role) {
+        return bindings.stream().filter(b -> b.role() == role).findFirst().orElseThrow().name();
+    }
+
+    private static String chooseOutput(ModelFolder folder, Map<String, NodeInfo> outputs) {
+        Map<String, TensorInfo> floats = new LinkedHashMap<>();
+        for (NodeInfo node : outputs.values()) {
+            if (node.getInfo() instanceof TensorInfo t && t.type == OnnxJavaType.FLOAT) {
+                floats.put(node.getName(), t);
+            }
+        }
+        if (floats.containsKey("logits")) {
+            return "logits";
+        }
+        for (String name : SENTENCE_OUTPUTS) {
+            if (floats.containsKey(name) && floats.get(name).getShape().length == 2) {
+                return name;
+            }
+        }
+        for (String name : TOKEN_OUTPUTS) {
+            if (floats.containsKey(name) && floats.get(name).getShape().length == 3) {
+                return name;
+            }
+        }
+        List<String> rank2 = floats.entrySet().stream().filter(e -> e.getValue().getShape().length == 2)
+                .map(Map.Entry::getKey).toList();
+        if (!folder.config().labels().isEmpty() && rank2.size() == 1) {
+            return rank2.get(0);
+        }
+        List<String> rank3 = floats.entrySet().stream().filter(e -> e.getValue().getShape().length == 3)
+                .map(Map.Entry::getKey).toList();
+        if (rank3.size() == 1) {
+            return rank3.get(0);
+        }
+        throw new PeregrineException(ErrorKind.MODEL_INVALID, folder.onnxFile()
+                + ": cannot tell the task from the outputs " + outputs.keySet()
+                + " (expected logits, sentence_embedding or last_hidden_state)");
+    }
+
+    private static OutputKind outputKind(String name, TensorInfo info, ModelConfig config) {
+        if (info.getShape().length == 3) {
+            return OutputKind.TOKEN_EMBEDDINGS;
+        }
+        if (name.equals("logits") || !config.labels().isEmpty() && !SENTENCE_OUTPUTS.contains(name)) {
+            return OutputKind.LOGITS;
+        }
+        return OutputKind.SENTENCE_EMBEDDING;
+    }
+
+    private static List<TensorSpec> specs(Map<String, NodeInfo> nodes) {
+        List<TensorSpec> out = new ArrayList<>();
+        for (NodeInfo node : nodes.values()) {
+            if (node.getInfo() instanceof TensorInfo t) {
+                out.add(new TensorSpec(node.getName(), t.onnxType.name().replace("ONNX_TENSOR_ELEMENT_DATA_TYPE_", ""),
+                        t.getShape()));
+            } else {
+                out.add(new TensorSpec(node.getName(), node.getInfo().toString(), new long[0]));
+            }
+        }
+        return out;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // Public API
+
+    /** What the model is and how it runs. */
+    public ModelInfo info() {
+        return info;
+    }
+
+    /** The options this engine runs with (the batch size is 1 for graphs with a fixed batch axis). */
+    public EngineOptions options() {
+        return options;
+    }
+
+    /** The most texts {@link #forward} accepts in one pass. */
+    public int maxBatchSize() {
+        return maxBatchSize;
+    }
+
+    /**
+     * Tokenizes texts, truncating each to the model's maximum length.
+     *
+     * @throws PeregrineException {@link ErrorKind#INVALID_INPUT} when a text is null
+     */
+    public List<EncodedText> encode(List<String> texts) {
+        return encode(texts, true);
+    }
+
+    /**
+     * Tokenizes texts.
+     *
+     * @param truncate when false, a text longer than the model's limit is an error rather than cut
+     * @throws PeregrineException {@link ErrorKind#INPUT_TOO_LONG} naming the text, its token count and
+     *                            the limit; {@link ErrorKind#INVALID_INPUT} when a text is null
+     */
+    public List<EncodedText> encode(List<String> texts, boolean truncate) {
+        Objects.requireNonNull(texts, "texts");
+        List<EncodedText> encoded = tokenizer.encodeAll(texts);
+        if (!truncate) {
+            for (int i = 0; i < encoded.size(); i++) {
+                if (encoded.get(i).truncated()) {
+                    int tokens = tokenizer.countTokens(texts.get(i));
+                    throw new PeregrineException(ErrorKind.INPUT_TOO_LONG, "input " + i + " has " + tokens
+                            + " tokens, more than the model's limit of " + tokenizer.maxLength()
+                            + " (allow truncation to cut it)");
+                }
+            }
+        }
+        return encoded;
+    }
+
+    /**
+     * Runs texts already tokenized, in as many passes as the batch limits require, grouping similar
+     * lengths when {@link EngineOptions#sortByLength()} is on.
+     *
+     * @return one row per text, in input order: pooled (not normalized) embeddings, or class
+     *         probabilities
+     */
+    public float[][] run(List<EncodedText> items) {
+        Objects.requireNonNull(items, "items");
+        int n = items.size();
+        float[][] out = new float[n][];
+        if (n == 0) {
+            return out;
+        }
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            lengths[i] = paddedLength(items.get(i).length());
+        }
+        for (int[] batch : BatchPlanner.plan(lengths, maxBatchSize, options.maxBatchTokens(), options.sortByLength())) {
+            List<EncodedText> members = new ArrayList<>(batch.length);
+            for (int index : batch) {
+                members.add(items.get(index));
+            }
+            float[][] rows = forward(members);
+            for (int k = 0; k < batch.length; k++) {
+                out[batch[k]] = rows[k];
+            }
+        }
+        return out;
+    }
+
+    /**
+     * One forward pass over exactly these texts, padded to the longest of them (or to the graph's
+     * fixed length).
+     *
+     * @param batch at most {@link #maxBatchSize()} texts
+     * @return one row per text, in the given order: pooled (not normalized) embeddings, or class
+     *         probabilities
+     * @throws PeregrineException {@link ErrorKind#INFERENCE_FAILED} when ONNX Runtime fails
+     */
+    public float[][] forward(List<EncodedText> batch) {
+        Objects.requireNonNull(batch, "batch");
+        if (batch.isEmpty()) {
+            return new float[0][];
+        }
+        if (batch.size() > maxBatchSize) {
+            throw new IllegalArgumentException("batch of " + batch.size() + " exceeds maxBatchSize " + maxBatchSize);
+        }
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("engine for " + name + " is closed");
+            }
+            return forwardLocked(batch, dimension);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * Embeds texts with the model's own normalization setting.
+     *
+     * @throws PeregrineException {@link ErrorKind#WRONG_TASK} when the model is a classifier
+     */
+    public List<float[]> embed(List<String> texts) {
+        return embed(texts, info.normalize());
+    }
+
+    /**
+     * Embeds texts (truncating long ones).
+     *
+     * @param normalize scale each vector to unit length
+     * @return one vector per text, in input order
+     * @throws PeregrineException {@link ErrorKind#WRONG_TASK} when the model is a classifier
+     */
+    public List<float[]> embed(List<String> texts, boolean normalize) {
+        requireTask(Task.EMBEDDING);
+        float[][] rows = run(encode(texts));
+        List<float[]> out = new ArrayList<>(rows.length);
+        for (float[] row : rows) {
+            out.add(normalize ? Vectors.normalizeInPlace(row) : row);
+        }
+        return out;
+    }
+
+    /**
+     * Classifies texts (truncating long ones).
+     *
+     * @return one answer per text, in input order
+     * @throws PeregrineException {@link ErrorKind#WRONG_TASK} when the model is an embedder
+     */
+    public List<Classification> classify(List<String> texts) {
+        requireTask(Task.CLASSIFICATION);
+        float[][] rows = run(encode(texts));
+        List<Classification> out = new ArrayList<>(rows.length);
+        for (float[] row : rows) {
+            out.add(Classification.of(labels, row));
+        }
+        return out;
+    }
+
+    /** Wraps one row of {@link #run}/{@link #forward} output of a classifier. */
+    public Classification toClassification(float[] probabilities) {
+        requireTask(Task.CLASSIFICATION);
+        return Classification.of(labels, probabilities);
+    }
+
+    private void requireTask(Task wanted) {
+        if (info.task() != wanted) {
+            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + info.name() + "' is "
+                    + (info.task() == Task.EMBEDDING ? "an embedding model" : "a classifier")
+                    + " and cannot " + (wanted == Task.EMBEDDING ? "embed" : "classify"));
+        }
+    }
+
+    /** The length a text occupies in a batch: its own, or the graph's fixed length. */
+    private int paddedLength(int tokens) {
+        return fixedSequenceLength > 0 ? fixedSequenceLength : tokens;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The forward pass
+
+    private float[][] forwardLocked(List<EncodedText> batch, int width) {
+        int rows = batch.size();
+        int seq = 0;
+        for (EncodedText item : batch) {
+            seq = Math.max(seq, item.length());
+        }
+        seq = paddedLength(seq);
+        long[] inputShape = {rows, seq};
+        int cells = rows * seq;
+        boolean pinned = width > 0;
+        int outCells = outputKind == OutputKind.TOKEN_EMBEDDINGS ? cells * width : rows * width;
+
+        InputArena arena = arenas.get();
+        arena.reserve((long) bindings.size() * cells * Long.BYTES + (pinned ? (long) outCells * Float.BYTES : 0));
+        Map<String, OnnxTensor> inputs = new HashMap<>();
+        OnnxTensor output = null;
+        try {
+            for (InputBinding binding : bindings) {
+                inputs.put(binding.name(), inputTensor(arena, binding, batch, seq, inputShape));
+            }
+            if (pinned) {
+                FloatBuffer outBuffer = arena.floats(outCells);
+                long[] outShape = outputKind == OutputKind.TOKEN_EMBEDDINGS
+                        ? new long[] {rows, seq, width} : new long[] {rows, width};
+                output = OnnxTensor.createTensor(environment, outBuffer, outShape);
+                try (OrtSession.Result ignored = session.run(inputs, Map.of(outputName, output))) {
+                    return postprocess(outBuffer, batch, seq, width);
+                }
+            }
+            try (OrtSession.Result result = session.run(inputs, Set.of(outputName))) {
+                OnnxTensor tensor = (OnnxTensor) result.get(0);
+                long[] shape = tensor.getInfo().getShape();
+                return postprocess(tensor.getFloatBuffer(), batch, seq, (int) shape[shape.length - 1]);
+            }
+        } catch (OrtException e) {
+            throw new PeregrineException(ErrorKind.INFERENCE_FAILED, "model '" + name
+                    + "' failed on a batch of " + rows + " x " + seq + " tokens: " + firstLine(e.getMessage()), e);
+        } finally {
+            for (OnnxTensor t : inputs.values()) {
+                t.close();
+            }
+            if (output != null) {
+                output.close();
+            }
+        }
+    }
+
+    private OnnxTensor inputTensor(InputArena arena, InputBinding binding, List<EncodedText> batch, int seq,
+                                   long[] shape) throws OrtException {
+        int rows = batch.size();
+        if (binding.int32()) {
+            IntBuffer buf = arena.ints(rows * seq);
+            for (int r = 0; r < rows; r++) {
+                EncodedText item = batch.get(r);
+                for (int t = 0; t < seq; t++) {
+                    buf.put(r * seq + t, (int) value(binding.role(), item, t));
+                }
+            }
+            return OnnxTensor.createTensor(environment, buf, shape);
+        }
+        LongBuffer buf = arena.longs(rows * seq);
+        for (int r = 0; r < rows; r++) {
+            EncodedText item = batch.get(r);
+            for (int t = 0; t < seq; t++) {
+                buf.put(r * seq + t, value(binding.role(), item, t));
+            }
+        }
+        return OnnxTensor.createTensor(environment, buf, shape);
+    }
+
+    /** The value of one input cell; positions past the text's end are padding (masked out). */
+    private static long value(InputRole role, EncodedText item, int t) {
+        boolean real = t < item.length();
+        return switch (role) {
+            case INPUT_IDS -> real ? item.ids()[t] : 0L;
+            case ATTENTION_MASK -> real ? 1L : 0L;
+            case TOKEN_TYPE_IDS -> real ? item.typeIds()[t] : 0L;
+            case POSITION_IDS -> t;
+        };
+    }
+
+    private float[][] postprocess(FloatBuffer out, List<EncodedText> batch, int seq, int width) {
+        int rows = batch.size();
+        float[][] result = new float[rows][];
+        for (int r = 0; r < rows; r++) {
+            result[r] = switch (outputKind) {
+                case TOKEN_EMBEDDINGS -> Vectors.pool(out, r, seq, width, batch.get(r).length(), pooling);
+                case SENTENCE_EMBEDDING -> Vectors.row(out, r, width);
+                case LOGITS -> multiLabel
+                        ? Vectors.sigmoidInPlace(Vectors.row(out, r, width))
+                        : Vectors.softmaxInPlace(Vectors.row(out, r, width));
+            };
+        }
+        return result;
+    }
+
+    /** Runs the warm-up pass without a known output width and returns the width ONNX Runtime produced. */
+    private int probeDimension() {
+        List<EncodedText> probe = tokenizer.encodeAll(List.of("warm-up"));
+        float[][] rows = forwardLocked(probe, 0);
+        return rows[0].length;
+    }
+
+    private void warmUp() {
+        forwardLocked(tokenizer.encodeAll(List.of("warm-up")), dimension);
+    }
+
+    // ---------------------------------------------------------------------------------------------
+
+    /**
+     * Waits for passes in flight, then frees the session and tokenizer. Idempotent.
+     */
+    @Override
+    public void close() {
+        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (closed) {
+                return;
+            }
+            closed = true;
+            closeQuietly(session, tokenizer);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    private static void closeQuietly(OrtSession session, TextTokenizer tokenizer) {
+        try {
+            session.close();
+        } catch (OrtException | RuntimeException e) {
+            // nothing useful to do: the process keeps running without this session
+        }
+        if (tokenizer != null) {
+            tokenizer.close();
+        }
+    }
+
+    private static long onnxSize(Path onnxFile) {
+        try {
+            long size = Files.size(onnxFile);
+            String stem = onnxFile.getFileName().toString();
+            Path dir = onnxFile.getParent();
+            try (Stream<Path> siblings = Files.list(dir)) {
+                for (Path p : (Iterable<Path>) siblings::iterator) {
+                    String n = p.getFileName().toString();
+                    if (n.startsWith(stem + "_data") || n.startsWith(stem + ".data") || n.equals(stem + "_data")) {
+                        size += Files.size(p);
+                    }
+                }
+            }
+            return size;
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    private static String firstLine(String message) {
+        if (message == null) {
+            return "(no detail)";
+        }
+        int nl = message.indexOf('\n');
+        return nl < 0 ? message : message.substring(0, nl);
+    }
+
+    @Override
+    public String toString() {
+        return "Engine[" + info.name() + ", " + info.task().id() + ", " + info.variant() + "]";
+    }
+}

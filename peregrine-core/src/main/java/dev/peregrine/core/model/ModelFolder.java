@@ -1,0 +1,159 @@
+package dev.peregrine.core.model;
+
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * A model on disk in the Hugging Face layout that Optimum exports and hub repositories use:
+ *
+ * <pre>
+ * folder/
+ *   model.onnx  or  onnx/model.onnx      (other variants: onnx/model_quantized.onnx, ...)
+ *   tokenizer.json
+ *   config.json                          (id2label, max_position_embeddings)
+ *   tokenizer_config.json                (model_max_length)      optional
+ *   modules.json, 1_Pooling/config.json  (sentence-transformers) optional
+ * </pre>
+ *
+ * @param name          how the model is called in logs, metrics and APIs (the folder or embedded name)
+ * @param root          the folder
+ * @param onnxFile      the chosen ONNX graph
+ * @param variant       the chosen variant: the graph's file name without {@code .onnx}
+ * @param tokenizerFile the folder's {@code tokenizer.json}
+ * @param config        facts read from the folder's JSON files
+ */
+public record ModelFolder(
+        String name, Path root, Path onnxFile, String variant, Path tokenizerFile, ModelConfig config) {
+
+    /** The variant used when none is asked for. */
+    public static final String DEFAULT_VARIANT = "model";
+
+    public ModelFolder {
+        Objects.requireNonNull(name, "name");
+        Objects.requireNonNull(root, "root");
+        Objects.requireNonNull(onnxFile, "onnxFile");
+        Objects.requireNonNull(variant, "variant");
+        Objects.requireNonNull(tokenizerFile, "tokenizerFile");
+        Objects.requireNonNull(config, "config");
+    }
+
+    /** Opens {@code root} with the default variant, named after the folder. */
+    public static ModelFolder open(Path root) {
+        return open(root, null, null);
+    }
+
+    /**
+     * Opens a model folder.
+     *
+     * @param root    the folder
+     * @param variant a variant such as {@code model_quantized}, {@code quantized} or
+     *                {@code onnx/model_fp16.onnx}; null for the default ({@code model.onnx}, or the
+     *                folder's only ONNX file)
+     * @param name    the model's name; null for the folder's name
+     * @throws PeregrineException {@link ErrorKind#MODEL_NOT_FOUND} when the folder does not exist,
+     *                            {@link ErrorKind#MODEL_INVALID} when a required file is missing or broken
+     */
+    public static ModelFolder open(Path root, String variant, String name) {
+        Objects.requireNonNull(root, "root");
+        if (!Files.exists(root)) {
+            throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no such model folder: " + root);
+        }
+        if (!Files.isDirectory(root)) {
+            throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                    root + " is a file, not a model folder (expected a folder with model.onnx and tokenizer.json)");
+        }
+        Path onnx = findOnnx(root, variant);
+        Path tokenizer = root.resolve("tokenizer.json");
+        if (!Files.isRegularFile(tokenizer)) {
+            throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                    "no tokenizer.json in " + root + " (export it with the model, e.g. optimum-cli export onnx)");
+        }
+        String fileName = onnx.getFileName().toString();
+        String chosenVariant = fileName.substring(0, fileName.length() - ".onnx".length());
+        String modelName = name != null ? name : defaultName(root);
+        return new ModelFolder(modelName, root, onnx, chosenVariant, tokenizer, ModelConfig.read(root));
+    }
+
+    /** A copy under another name. */
+    public ModelFolder withName(String newName) {
+        return new ModelFolder(newName, root, onnxFile, variant, tokenizerFile, config);
+    }
+
+    /** The ONNX variants this folder holds (file names without {@code .onnx}), root first, sorted. */
+    public static List<String> variants(Path root) {
+        List<String> names = new ArrayList<>();
+        for (Path file : onnxFiles(root)) {
+            String n = file.getFileName().toString();
+            names.add(n.substring(0, n.length() - ".onnx".length()));
+        }
+        return names;
+    }
+
+    private static Path findOnnx(Path root, String variant) {
+        List<Path> all = onnxFiles(root);
+        if (variant == null || variant.isBlank()) {
+            for (Path candidate : List.of(root.resolve("model.onnx"), root.resolve("onnx").resolve("model.onnx"))) {
+                if (Files.isRegularFile(candidate)) {
+                    return candidate;
+                }
+            }
+            if (all.size() == 1) {
+                return all.get(0);
+            }
+            if (all.isEmpty()) {
+                throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                        "no ONNX file in " + root + " (expected model.onnx or onnx/model.onnx)");
+            }
+            throw new PeregrineException(ErrorKind.MODEL_INVALID, "no model.onnx in " + root
+                    + " and several other variants; choose one with --variant: " + String.join(", ", variants(root)));
+        }
+        String v = variant.trim();
+        List<Path> candidates = new ArrayList<>();
+        if (v.endsWith(".onnx")) {
+            candidates.add(root.resolve(v));
+        } else {
+            for (String stem : List.of(v, "model_" + v)) {
+                candidates.add(root.resolve(stem + ".onnx"));
+                candidates.add(root.resolve("onnx").resolve(stem + ".onnx"));
+            }
+        }
+        for (Path candidate : candidates) {
+            if (Files.isRegularFile(candidate)) {
+                return candidate;
+            }
+        }
+        String known = all.isEmpty() ? "none" : String.join(", ", variants(root));
+        throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                "no variant '" + v + "' in " + root + " (variants here: " + known + ")");
+    }
+
+    private static List<Path> onnxFiles(Path root) {
+        List<Path> files = new ArrayList<>();
+        for (Path dir : List.of(root, root.resolve("onnx"))) {
+            if (!Files.isDirectory(dir)) {
+                continue;
+            }
+            try (Stream<Path> list = Files.list(dir)) {
+                list.filter(p -> p.getFileName().toString().endsWith(".onnx") && Files.isRegularFile(p))
+                        .sorted()
+                        .forEach(files::add);
+            } catch (IOException e) {
+                throw new PeregrineException(ErrorKind.IO, "cannot list " + dir + ": " + e.getMessage(), e);
+            }
+        }
+        return files;
+    }
+
+    private static String defaultName(Path root) {
+        Path abs = root.toAbsolutePath().normalize();
+        Path fileName = abs.getFileName();
+        return fileName == null ? "model" : fileName.toString();
+    }
+}

@@ -1,0 +1,77 @@
+package dev.peregrine.core.model;
+
+import java.nio.file.Path;
+import java.util.Locale;
+import java.util.Map;
+
+/**
+ * Where Peregrine keeps files between runs: extracted embedded models, models pulled from a hub,
+ * built models. {@code PEREGRINE_HOME} wins; otherwise {@code $XDG_CACHE_HOME/peregrine}; otherwise
+ * {@code ~/.cache/peregrine}.
+ */
+public final class PeregrineHome {
+
+    public static final String ENV = "PEREGRINE_HOME";
+
+    private final Path root;
+
+    private PeregrineHome(Path root) {
+        this.root = root.toAbsolutePath().normalize();
+    }
+
+    /** The home the current environment names. */
+    public static PeregrineHome fromEnvironment() {
+        return fromEnvironment(System.getenv(), System.getProperty("user.home"));
+    }
+
+    static PeregrineHome fromEnvironment(Map<String, String> env, String userHome) {
+        String explicit = env.get(ENV);
+        if (explicit != null && !explicit.isBlank()) {
+            return new PeregrineHome(Path.of(explicit));
+        }
+        String xdg = env.get("XDG_CACHE_HOME");
+        if (xdg != null && !xdg.isBlank()) {
+            return new PeregrineHome(Path.of(xdg, "peregrine"));
+        }
+        return new PeregrineHome(Path.of(userHome, ".cache", "peregrine"));
+    }
+
+    /** A home at an explicit folder (tests, embedding applications). */
+    public static PeregrineHome at(Path root) {
+        return new PeregrineHome(root);
+    }
+
+    public Path root() {
+        return root;
+    }
+
+    /** Folder of the models built into the jar once extracted. */
+    public Path embedded() {
+        return root.resolve("embedded");
+    }
+
+    /** Folder of models built on first use (trained heads and the like). */
+    public Path built() {
+        return root.resolve("built");
+    }
+
+    /**
+     * The folder a hub model is pulled into: {@code hub/ORG/NAME} for the main revision,
+     * {@code hub/ORG/NAME@REVISION} otherwise.
+     */
+    public Path hubModel(String repoId, String revision) {
+        String[] parts = repoId.split("/", 2);
+        Path base = root.resolve("hub");
+        Path folder = parts.length == 2 ? base.resolve(parts[0]) : base;
+        String leaf = parts.length == 2 ? parts[1] : parts[0];
+        if (revision != null && !revision.isBlank() && !revision.toLowerCase(Locale.ROOT).equals("main")) {
+            leaf = leaf + "@" + revision.replace('/', '_');
+        }
+        return folder.resolve(leaf);
+    }
+
+    @Override
+    public String toString() {
+        return root.toString();
+    }
+}
