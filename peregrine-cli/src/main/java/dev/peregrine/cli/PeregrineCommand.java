@@ -1,0 +1,34 @@
+package dev.peregrine.cli;
+
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.ScopeType;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Spec;
+
+/** The top-level {@code peregrine} command: prints help when run alone. */
+@Command(name = "peregrine",
+        mixinStandardHelpOptions = true,
+        versionProvider = VersionProvider.class,
+        description = "Fast transformer text models (classifiers and embedders) on the JVM.",
+        subcommands = {
+            PredictCommand.class,
+            InfoCommand.class,
+            ModelsCommand.class,
+        })
+public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = "--verbose", scope = ScopeType.INHERIT,
+            description = "Show stack traces with error messages.")
+    boolean verbose;
+
+    /** Alone, the command prints its help (to stderr, as a usage error). */
+    @Override
+    public Integer call() {
+        spec.commandLine().usage(spec.commandLine().getErr());
+        return ExitCode.USAGE.code();
+    }
+}
