@@ -267,7 +267,8 @@ public final class TextDataFile {
                 try {
                     line = reader.readLine();
                 } catch (CharacterCodingException e) {
-                    throw failAt(number + 1, "is not UTF-8 text");
+                    // The reader decodes ahead, so the bad bytes are at or after the next line.
+                    throw fail("is not UTF-8 text (bad bytes at or after line " + (number + 1) + ")");
                 } catch (IOException e) {
                     throw fail("could not be read: " + e.getMessage());
                 }

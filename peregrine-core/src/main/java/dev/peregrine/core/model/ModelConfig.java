@@ -134,7 +134,10 @@ public record ModelConfig(
             return fromSbert;
         }
         // transformers writes a huge placeholder (1e30) when a tokenizer has no real limit.
-        long fromTokenizer = tokenizerConfig.map(c -> c.path("model_max_length").asLong(0)).orElse(0L);
+        long fromTokenizer = tokenizerConfig.map(c -> c.path("model_max_length"))
+                .filter(n -> n.isNumber() && n.canConvertToLong())
+                .map(JsonNode::asLong)
+                .orElse(0L);
         if (fromTokenizer > 0 && fromTokenizer <= 1_000_000) {
             return (int) fromTokenizer;
         }

@@ -6,12 +6,14 @@ import java.util.Map;
 
 /**
  * Where Peregrine keeps files between runs: extracted embedded models, models pulled from a hub,
- * built models. {@code PEREGRINE_HOME} wins; otherwise {@code $XDG_CACHE_HOME/peregrine}; otherwise
- * {@code ~/.cache/peregrine}.
+ * built models. The system property {@code peregrine.home} wins (tests, embedding applications);
+ * then the {@code PEREGRINE_HOME} environment variable; then {@code $XDG_CACHE_HOME/peregrine};
+ * then {@code ~/.cache/peregrine}.
  */
 public final class PeregrineHome {
 
     public static final String ENV = "PEREGRINE_HOME";
+    public static final String PROPERTY = "peregrine.home";
 
     private final Path root;
 
@@ -21,6 +23,10 @@ public final class PeregrineHome {
 
     /** The home the current environment names. */
     public static PeregrineHome fromEnvironment() {
+        String property = System.getProperty(PROPERTY);
+        if (property != null && !property.isBlank()) {
+            return new PeregrineHome(Path.of(property));
+        }
         return fromEnvironment(System.getenv(), System.getProperty("user.home"));
     }
 
