@@ -386,7 +386,8 @@ public final class Engine implements AutoCloseable {
         for (int i = 0; i < n; i++) {
             lengths[i] = paddedLength(items.get(i).length());
         }
-        for (int[] batch : BatchPlanner.plan(lengths, maxBatchSize, options.maxBatchTokens(), options.sortByLength())) {
+        for (int[] batch : BatchPlanner.plan(lengths, maxBatchSize, options.maxBatchTokens(), options.sortByLength(),
+                options.passOverheadTokens())) {
             List<EncodedText> members = new ArrayList<>(batch.length);
             for (int index : batch) {
                 members.add(items.get(index));

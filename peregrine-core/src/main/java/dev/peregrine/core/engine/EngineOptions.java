@@ -19,6 +19,8 @@ import java.util.Objects;
  *                            value is capped to the model's limit)
  * @param sortByLength        group texts of similar token length into the same batch (less padding);
  *                            results always come back in input order
+ * @param passOverheadTokens  the fixed cost of one forward pass in padded-token units, which the
+ *                            batch planner weighs against padding (see {@link BatchPlanner})
  * @param pooling             overrides the pooling the model folder declares; null keeps it
  * @param optimizedModelPath  where ONNX Runtime writes the graph after its optimizations, so a later
  *                            start can load it directly; null for none
@@ -31,6 +33,7 @@ public record EngineOptions(
         int maxBatchTokens,
         int maxLength,
         boolean sortByLength,
+        int passOverheadTokens,
         Pooling pooling,
         Path optimizedModelPath) {
 
@@ -47,6 +50,9 @@ public record EngineOptions(
         }
         if (maxBatchTokens < 1) {
             throw new IllegalArgumentException("maxBatchTokens must be >= 1, was " + maxBatchTokens);
+        }
+        if (passOverheadTokens < 0) {
+            throw new IllegalArgumentException("passOverheadTokens must be >= 0, was " + passOverheadTokens);
         }
         if (maxLength < 0 || maxLength == 1) {
             throw new IllegalArgumentException("maxLength must be 0 (model limit) or >= 2, was " + maxLength);
@@ -70,6 +76,7 @@ public record EngineOptions(
                 .maxBatchTokens(maxBatchTokens)
                 .maxLength(maxLength)
                 .sortByLength(sortByLength)
+                .passOverheadTokens(passOverheadTokens)
                 .pooling(pooling)
                 .optimizedModelPath(optimizedModelPath);
     }
@@ -83,6 +90,7 @@ public record EngineOptions(
         private int maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS;
         private int maxLength = 0;
         private boolean sortByLength = true;
+        private int passOverheadTokens = BatchPlanner.DEFAULT_PASS_OVERHEAD_TOKENS;
         private Pooling pooling = null;
         private Path optimizedModelPath = null;
 
@@ -124,6 +132,11 @@ public record EngineOptions(
             return this;
         }
 
+        public Builder passOverheadTokens(int value) {
+            this.passOverheadTokens = value;
+            return this;
+        }
+
         public Builder pooling(Pooling value) {
             this.pooling = value;
             return this;
@@ -137,7 +150,7 @@ public record EngineOptions(
         /** @throws IllegalArgumentException when a value is out of range */
         public EngineOptions build() {
             return new EngineOptions(graphOptimization, intraOpThreads, allowSpinning, maxBatchSize,
-                    maxBatchTokens, maxLength, sortByLength, pooling, optimizedModelPath);
+                    maxBatchTokens, maxLength, sortByLength, passOverheadTokens, pooling, optimizedModelPath);
         }
     }
 }

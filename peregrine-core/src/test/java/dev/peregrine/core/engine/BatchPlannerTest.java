@@ -35,6 +35,66 @@ class BatchPlannerTest {
     }
 
     @Test
+    void longOutlier_getsItsOwnPass_insteadOfPaddingEveryoneToIt() {
+        int[] lengths = new int[32];
+        Arrays.fill(lengths, 10);
+        lengths[17] = 200;
+        List<int[]> batches = BatchPlanner.plan(lengths, 32, 100_000, true, 32);
+        assertThat(batches).hasSize(2);
+        assertThat(batches.get(0)).hasSize(31).doesNotContain(17);
+        assertThat(batches.get(1)).containsExactly(17);
+    }
+
+    @Test
+    void equalShortTexts_shareOnePass_becauseEachPassHasAFixedCost() {
+        int[] lengths = new int[32];
+        Arrays.fill(lengths, 8);
+        assertThat(BatchPlanner.plan(lengths, 32, 100_000, true, 32)).hasSize(1);
+        assertThat(BatchPlanner.plan(lengths, 32, 100_000, true, 0)).as("no overhead: any cut is as good")
+                .allSatisfy(b -> assertThat(b.length).isPositive());
+    }
+
+    @Test
+    void plan_isTheCheapestContiguousCutOfTheSortedOrder_checkedByBruteForce() {
+        Random random = new Random(11);
+        for (int round = 0; round < 300; round++) {
+            int n = 1 + random.nextInt(9);
+            int[] lengths = random.ints(n, 2, 120).toArray();
+            int maxSize = 1 + random.nextInt(6);
+            int maxTokens = 50 + random.nextInt(400);
+            int overhead = random.nextInt(64);
+            long planned = cost(BatchPlanner.plan(lengths, maxSize, maxTokens, true, overhead), lengths, overhead);
+            int[] sorted = lengths.clone();
+            Arrays.sort(sorted);
+            assertThat(planned).isEqualTo(bruteForce(sorted, 0, maxSize, maxTokens, overhead));
+        }
+    }
+
+    private static long cost(List<int[]> batches, int[] lengths, int overhead) {
+        long total = 0;
+        for (int[] b : batches) {
+            total += overhead + (long) b.length * Arrays.stream(b).map(i -> lengths[i]).max().orElseThrow();
+        }
+        return total;
+    }
+
+    private static long bruteForce(int[] sorted, int start, int maxSize, int maxTokens, int overhead) {
+        if (start == sorted.length) {
+            return 0;
+        }
+        long best = Long.MAX_VALUE;
+        for (int end = start + 1; end <= Math.min(sorted.length, start + maxSize); end++) {
+            int size = end - start;
+            if (size > 1 && (long) size * sorted[end - 1] > maxTokens) {
+                break;
+            }
+            best = Math.min(best, overhead + (long) size * sorted[end - 1]
+                    + bruteForce(sorted, end, maxSize, maxTokens, overhead));
+        }
+        return best;
+    }
+
+    @Test
     void textLongerThanTheBudget_stillRunsAlone() {
         List<int[]> batches = BatchPlanner.plan(new int[] {500, 2}, 8, 100, true);
         assertThat(batches).hasSize(2);
@@ -74,5 +134,6 @@ class BatchPlannerTest {
     void nonPositiveLimits_areRejected() {
         assertThatThrownBy(() -> BatchPlanner.plan(new int[] {1}, 0, 10, true)).isInstanceOf(IllegalArgumentException.class);
         assertThatThrownBy(() -> BatchPlanner.plan(new int[] {1}, 1, 0, true)).isInstanceOf(IllegalArgumentException.class);
+        assertThatThrownBy(() -> BatchPlanner.plan(new int[] {1}, 1, 1, true, -1)).isInstanceOf(IllegalArgumentException.class);
     }
 }
