@@ -6,12 +6,16 @@ import java.util.Map;
 
 /**
  * Where Peregrine keeps files between runs: extracted embedded models, models pulled from a hub,
- * built models. {@code PEREGRINE_HOME} wins; otherwise {@code $XDG_CACHE_HOME/peregrine}; otherwise
+ * built models. The system property {@code peregrine.home} wins (for JVMs that embed Peregrine, and
+ * for tests, which must not write to the user's cache); then the environment variable
+ * {@code PEREGRINE_HOME}; otherwise {@code $XDG_CACHE_HOME/peregrine}; otherwise
  * {@code ~/.cache/peregrine}.
  */
 public final class PeregrineHome {
 
     public static final String ENV = "PEREGRINE_HOME";
+    /** The system property that names the home; it takes precedence over {@link #ENV}. */
+    public static final String PROPERTY = "peregrine.home";
 
     private final Path root;
 
@@ -21,10 +25,13 @@ public final class PeregrineHome {
 
     /** The home the current environment names. */
     public static PeregrineHome fromEnvironment() {
-        return fromEnvironment(System.getenv(), System.getProperty("user.home"));
+        return fromEnvironment(System.getProperty(PROPERTY), System.getenv(), System.getProperty("user.home"));
     }
 
-    static PeregrineHome fromEnvironment(Map<String, String> env, String userHome) {
+    static PeregrineHome fromEnvironment(String property, Map<String, String> env, String userHome) {
+        if (property != null && !property.isBlank()) {
+            return new PeregrineHome(Path.of(property));
+        }
         String explicit = env.get(ENV);
         if (explicit != null && !explicit.isBlank()) {
             return new PeregrineHome(Path.of(explicit));
