@@ -118,7 +118,23 @@ final class HubHttp {
                 return new Exchange<>(response, first, tokenSent);
             }
             String location = response.headers().firstValue("Location").orElseThrow();
-            current = current.resolve(location);
+            URI next;
+            try {
+                next = current.resolve(location.trim());
+            } catch (IllegalArgumentException e) {
+                throw new PeregrineException(ErrorKind.DOWNLOAD_FAILED,
+                        origin(current) + " redirected to something that is not a URL", e);
+            }
+            if (next.getScheme() == null || next.getHost() == null
+                    || !(next.getScheme().equalsIgnoreCase("https") || next.getScheme().equalsIgnoreCase("http"))) {
+                throw new PeregrineException(ErrorKind.DOWNLOAD_FAILED,
+                        origin(current) + " redirected to something that is not an http(s) URL");
+            }
+            if (current.getScheme().equalsIgnoreCase("https") && !next.getScheme().equalsIgnoreCase("https")) {
+                throw new PeregrineException(ErrorKind.DOWNLOAD_FAILED, "refusing to follow a redirect from "
+                        + origin(current) + " to the unencrypted " + origin(next));
+            }
+            current = next;
         }
         throw new PeregrineException(ErrorKind.DOWNLOAD_FAILED,
                 "too many redirects (more than " + MAX_REDIRECTS + ") from " + origin(uri));
