@@ -284,6 +284,11 @@ class HubPullTest {
         assertThat(folder.resolve("onnx/model.onnx")).doesNotExist();
         assertThat(folder.resolve("onnx/model.onnx.partial")).doesNotExist();
         assertThat(folder.resolve(".peregrine-pull.json")).doesNotExist();
+        // What is left does not pass for a model; loading it says how to finish the pull.
+        assertThatThrownBy(() -> new ModelResolver(home, List.of()).resolve("org/small"))
+                .isInstanceOf(PeregrineException.class)
+                .hasMessageStartingWith("no ONNX file in " + folder)
+                .hasMessageEndingWith("if a pull of org/small was interrupted, 'peregrine pull org/small' finishes it");
     }
 
     @Test
