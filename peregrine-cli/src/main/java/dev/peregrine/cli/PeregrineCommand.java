@@ -15,6 +15,7 @@ import picocli.CommandLine.Spec;
             PredictCommand.class,
             InfoCommand.class,
             ModelsCommand.class,
+            PullCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 

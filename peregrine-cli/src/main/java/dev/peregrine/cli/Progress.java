@@ -37,6 +37,24 @@ final class Progress {
         return b.build();
     }
 
+    /** A bar counting bytes up to {@code totalBytes}, drawn in MB with the transfer speed. */
+    static ProgressBar bytes(PrintWriter err, String task, long totalBytes, boolean enabled) {
+        ProgressBarBuilder b = new ProgressBarBuilder()
+                .setTaskName(task)
+                .setInitialMax(totalBytes)
+                .setUnit(" MB", 1 << 20)
+                .setStyle(ProgressBarStyle.ASCII)
+                .setUpdateIntervalMillis(250)
+                .showSpeed()
+                .continuousUpdate();
+        if (enabled) {
+            b.setConsumer(new ConsoleProgressBarConsumer(asStream(err)));
+        } else {
+            b.setConsumer(new me.tongfei.progressbar.DelegatingProgressBarConsumer(line -> { }));
+        }
+        return b.build();
+    }
+
     private static PrintStream asStream(PrintWriter writer) {
         return new PrintStream(new OutputStream() {
             @Override

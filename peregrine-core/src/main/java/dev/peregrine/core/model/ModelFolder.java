@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -98,15 +99,12 @@ public record ModelFolder(
 
     private static Path findOnnx(Path root, String variant) {
         List<Path> all = onnxFiles(root);
+        List<String> relative = all.stream().map(p -> relativeName(root, p)).toList();
+        Optional<String> chosen = OnnxVariants.choose(relative, variant);
+        if (chosen.isPresent()) {
+            return root.resolve(chosen.get());
+        }
         if (variant == null || variant.isBlank()) {
-            for (Path candidate : List.of(root.resolve("model.onnx"), root.resolve("onnx").resolve("model.onnx"))) {
-                if (Files.isRegularFile(candidate)) {
-                    return candidate;
-                }
-            }
-            if (all.size() == 1) {
-                return all.get(0);
-            }
             if (all.isEmpty()) {
                 throw new PeregrineException(ErrorKind.MODEL_INVALID,
                         "no ONNX file in " + root + " (expected model.onnx or onnx/model.onnx)");
@@ -115,23 +113,16 @@ public record ModelFolder(
                     + " and several other variants; choose one with --variant: " + String.join(", ", variants(root)));
         }
         String v = variant.trim();
-        List<Path> candidates = new ArrayList<>();
-        if (v.endsWith(".onnx")) {
-            candidates.add(root.resolve(v));
-        } else {
-            for (String stem : List.of(v, "model_" + v)) {
-                candidates.add(root.resolve(stem + ".onnx"));
-                candidates.add(root.resolve("onnx").resolve(stem + ".onnx"));
-            }
-        }
-        for (Path candidate : candidates) {
-            if (Files.isRegularFile(candidate)) {
-                return candidate;
-            }
+        if (v.endsWith(".onnx") && Files.isRegularFile(root.resolve(v))) {
+            return root.resolve(v); // an explicit path may point anywhere under the folder
         }
         String known = all.isEmpty() ? "none" : String.join(", ", variants(root));
         throw new PeregrineException(ErrorKind.MODEL_INVALID,
                 "no variant '" + v + "' in " + root + " (variants here: " + known + ")");
+    }
+
+    private static String relativeName(Path root, Path file) {
+        return root.relativize(file).toString().replace(java.io.File.separatorChar, '/');
     }
 
     private static List<Path> onnxFiles(Path root) {

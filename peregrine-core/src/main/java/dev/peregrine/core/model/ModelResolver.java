@@ -101,7 +101,14 @@ public final class ModelResolver {
         if (hub.matches()) {
             Path pulled = home.hubModel(hub.group(1) + "/" + hub.group(2), hub.group(3));
             if (Files.isDirectory(pulled)) {
-                return ModelFolder.open(pulled, variant, ref);
+                try {
+                    return ModelFolder.open(pulled, variant, ref);
+                } catch (PeregrineException e) {
+                    String pull = "peregrine pull " + hub.group(1) + "/" + hub.group(2)
+                            + (hub.group(3) == null ? "" : "@" + hub.group(3));
+                    throw new PeregrineException(e.kind(), e.getMessage() + "; if a pull of " + ref
+                            + " was interrupted, '" + pull + "' finishes it", e);
+                }
             }
             throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model folder '" + ref
                     + "', and no hub model of that id has been pulled (peregrine pull " + ref + " fetches it)");

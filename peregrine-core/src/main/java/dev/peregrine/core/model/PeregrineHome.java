@@ -6,13 +6,15 @@ import java.util.Map;
 
 /**
  * Where Peregrine keeps files between runs: extracted embedded models, models pulled from a hub,
- * built models. The system property {@code peregrine.home} wins (tests, embedding applications);
- * then the {@code PEREGRINE_HOME} environment variable; then {@code $XDG_CACHE_HOME/peregrine};
- * then {@code ~/.cache/peregrine}.
+ * built models. The system property {@code peregrine.home} wins (for JVMs that embed Peregrine, and
+ * for tests, which must not write to the user's cache); then the environment variable
+ * {@code PEREGRINE_HOME}; otherwise {@code $XDG_CACHE_HOME/peregrine}; otherwise
+ * {@code ~/.cache/peregrine}.
  */
 public final class PeregrineHome {
 
     public static final String ENV = "PEREGRINE_HOME";
+    /** The system property that names the home; it takes precedence over {@link #ENV}. */
     public static final String PROPERTY = "peregrine.home";
 
     private final Path root;
@@ -23,14 +25,13 @@ public final class PeregrineHome {
 
     /** The home the current environment names. */
     public static PeregrineHome fromEnvironment() {
-        String property = System.getProperty(PROPERTY);
+        return fromEnvironment(System.getProperty(PROPERTY), System.getenv(), System.getProperty("user.home"));
+    }
+
+    static PeregrineHome fromEnvironment(String property, Map<String, String> env, String userHome) {
         if (property != null && !property.isBlank()) {
             return new PeregrineHome(Path.of(property));
         }
-        return fromEnvironment(System.getenv(), System.getProperty("user.home"));
-    }
-
-    static PeregrineHome fromEnvironment(Map<String, String> env, String userHome) {
         String explicit = env.get(ENV);
         if (explicit != null && !explicit.isBlank()) {
             return new PeregrineHome(Path.of(explicit));

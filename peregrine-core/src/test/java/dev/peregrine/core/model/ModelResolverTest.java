@@ -98,9 +98,11 @@ class ModelResolverTest {
 
     @Test
     void home_followsEnvironmentPrecedence() {
-        assertThat(PeregrineHome.fromEnvironment(Map.of("PEREGRINE_HOME", "/p", "XDG_CACHE_HOME", "/x"), "/u").root())
+        assertThat(PeregrineHome.fromEnvironment(null, Map.of("PEREGRINE_HOME", "/p", "XDG_CACHE_HOME", "/x"), "/u").root())
                 .isEqualTo(Path.of("/p"));
-        assertThat(PeregrineHome.fromEnvironment(Map.of("XDG_CACHE_HOME", "/x"), "/u").root()).isEqualTo(Path.of("/x/peregrine"));
-        assertThat(PeregrineHome.fromEnvironment(Map.of(), "/u").root()).isEqualTo(Path.of("/u/.cache/peregrine"));
+        assertThat(PeregrineHome.fromEnvironment("/prop", Map.of("PEREGRINE_HOME", "/p"), "/u").root())
+                .isEqualTo(Path.of("/prop"));
+        assertThat(PeregrineHome.fromEnvironment(null, Map.of("XDG_CACHE_HOME", "/x"), "/u").root()).isEqualTo(Path.of("/x/peregrine"));
+        assertThat(PeregrineHome.fromEnvironment(null, Map.of(), "/u").root()).isEqualTo(Path.of("/u/.cache/peregrine"));
     }
 }
