@@ -148,6 +148,11 @@ public final class DriftMonitor implements AutoCloseable {
         }
     }
 
+    /** Predictions skipped so far because the monitor's queue was full. */
+    public long dropped() {
+        return dropped.get();
+    }
+
     /** The latest report (updated each time the short window slides a block). */
     public DriftReport report() {
         return latest;
