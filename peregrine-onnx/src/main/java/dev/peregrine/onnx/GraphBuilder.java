@@ -39,6 +39,7 @@ public final class GraphBuilder {
     private final GraphProto.Builder graph = GraphProto.newBuilder();
     private final Map<String, Integer> opsets = new LinkedHashMap<>();
     private final Map<String, Integer> nameCounters = new LinkedHashMap<>();
+    private final java.util.Set<String> usedNames = new java.util.HashSet<>();
     private String producer = "peregrine";
 
     public GraphBuilder(String name) {
@@ -56,6 +57,14 @@ public final class GraphBuilder {
             b.opsets.put(op.getDomain(), (int) op.getVersion());
         }
         b.producer = model.getProducerName();
+        GraphProto graph = model.getGraph();
+        graph.getInputList().forEach(v -> b.usedNames.add(v.getName()));
+        graph.getOutputList().forEach(v -> b.usedNames.add(v.getName()));
+        graph.getInitializerList().forEach(t -> b.usedNames.add(t.getName()));
+        for (NodeProto n : graph.getNodeList()) {
+            b.usedNames.add(n.getName());
+            b.usedNames.addAll(n.getOutputList());
+        }
         return b;
     }
 
@@ -121,10 +130,15 @@ public final class GraphBuilder {
         return this;
     }
 
-    /** A name not used before in this builder, derived from {@code base}. */
+    /** A name not used before in this builder (nor in the graph it started from), derived from {@code base}. */
     public String uniqueName(String base) {
-        int n = nameCounters.merge(base, 1, Integer::sum);
-        return n == 1 ? base : base + "_" + n;
+        while (true) {
+            int n = nameCounters.merge(base, 1, Integer::sum);
+            String candidate = n == 1 ? base : base + "_" + n;
+            if (usedNames.add(candidate)) {
+                return candidate;
+            }
+        }
     }
 
     public GraphBuilder producer(String producerName) {
