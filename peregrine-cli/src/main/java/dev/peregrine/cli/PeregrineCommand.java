@@ -16,6 +16,8 @@ import picocli.CommandLine.Spec;
             InfoCommand.class,
             ModelsCommand.class,
             PullCommand.class,
+            TrainCommand.class,
+            DistillCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 

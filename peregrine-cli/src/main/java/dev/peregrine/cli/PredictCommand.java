@@ -49,6 +49,9 @@ import picocli.CommandLine.Spec;
         })
 final class PredictCommand implements Runnable {
 
+    /** The classifier used when {@code --task classification} is given without {@code --model}. */
+    static final String DEFAULT_CLASSIFIER = dev.peregrine.train.TicketClassifier.NAME;
+
     /** Texts handed to the engine at a time when reading a file. */
     private static final int CHUNK = 1024;
 
@@ -152,9 +155,9 @@ final class PredictCommand implements Runnable {
         }
     }
 
+    /** With no --model: the default classifier for --task classification, else the default embedder. */
     private String defaultModel() {
-        // A classification request with no --model gets the default classifier once one is registered.
-        return EmbeddedModels.DEFAULT_MODEL;
+        return task == Task.CLASSIFICATION ? DEFAULT_CLASSIFIER : EmbeddedModels.DEFAULT_MODEL;
     }
 
     private Writer openOutput() throws IOException {

@@ -1,0 +1,57 @@
+package dev.peregrine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.peregrine.datasets.Datasets;
+import dev.peregrine.datasets.Ticket;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class TrainCommandTest {
+
+    @TempDir
+    Path dir;
+
+    @Test
+    void train_writesAClassifierThatPredictLoads_andReportsCrossValidation() throws Exception {
+        List<String> lines = new ArrayList<>();
+        lines.add("text,label");
+        for (Ticket t : Datasets.ticketsTrain().subList(0, 60)) {
+            lines.add("\"" + t.text().replace("\"", "\"\"") + "\"," + t.label());
+        }
+        Path csv = Files.write(dir.resolve("tickets.csv"), lines);
+        Path out = dir.resolve("clf");
+        CliRun run = CliRun.of("train", "--data", csv.toString(), "--out", out.toString(), "--folds", "3", "--no-progress");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("3-fold cross-validation").contains("macro-F1").contains("confusion").contains("wrote " + out);
+        assertThat(out.resolve("model.onnx")).exists();
+        assertThat(out.resolve("training.json")).exists();
+
+        CliRun predict = CliRun.of("predict", "-m", out.toString(), "refund the duplicate charge please");
+        assertThat(predict.exitCode()).as(predict.err()).isZero();
+        assertThat(predict.out()).contains("\"label\":");
+    }
+
+    @Test
+    void badData_andUnknownEncoder_getTheirExitCodes() throws Exception {
+        Path one = Files.writeString(dir.resolve("one.jsonl"), "{\"text\":\"a\",\"label\":\"x\"}\n{\"text\":\"b\",\"label\":\"x\"}\n");
+        CliRun single = CliRun.of("train", "--data", one.toString(), "--out", dir.resolve("o1").toString());
+        assertThat(single.exitCode()).isEqualTo(4);
+        assertThat(single.err()).contains("a classifier needs at least two labels");
+
+        Path noLabel = Files.writeString(dir.resolve("nolabel.jsonl"), "{\"text\":\"a\",\"category\":\"x\"}\n");
+        CliRun missing = CliRun.of("train", "--data", noLabel.toString(), "--out", dir.resolve("o2").toString());
+        assertThat(missing.exitCode()).isEqualTo(4);
+        assertThat(missing.err()).contains("has no 'label' field");
+
+        Path ok = Files.writeString(dir.resolve("ok.jsonl"),
+                "{\"text\":\"a\",\"label\":\"x\"}\n{\"text\":\"b\",\"label\":\"x\"}\n{\"text\":\"c\",\"label\":\"y\"}\n{\"text\":\"d\",\"label\":\"y\"}\n");
+        CliRun encoder = CliRun.of("train", "--encoder", "no-such-encoder", "--data", ok.toString(), "--out", dir.resolve("o3").toString());
+        assertThat(encoder.exitCode()).isEqualTo(3);
+        assertThat(encoder.err()).contains("no-such-encoder");
+    }
+}
