@@ -33,7 +33,7 @@ public final class ModelFingerprint {
      * when present: labels and limits, tokenizer limits, sentence-transformers pooling.
      */
     private static final List<String> OPTIONAL_FILES = List.of("config.json", "tokenizer_config.json",
-            "special_tokens_map.json", "modules.json", "1_Pooling/config.json");
+            "special_tokens_map.json", "sentence_bert_config.json", "modules.json", "1_Pooling/config.json");
 
     private static final int CHUNK = 1 << 20;
 
@@ -62,8 +62,10 @@ public final class ModelFingerprint {
     /**
      * Fingerprints a model folder: its chosen ONNX graph, the graph's external data files
      * ({@code model.onnx_data}, {@code model.onnx.data}, ...), tokenizer.json, and whichever of
-     * config.json, tokenizer_config.json, special_tokens_map.json, modules.json and
-     * 1_Pooling/config.json exist (a file appearing or disappearing changes the fingerprint).
+     * config.json, tokenizer_config.json, special_tokens_map.json, sentence_bert_config.json,
+     * modules.json and 1_Pooling/config.json exist (a file appearing or disappearing changes the
+     * fingerprint). Options given at load time that change answers (a pooling override, a
+     * maximum length) are not in the folder: put them in {@link CacheScope#parameters()}.
      *
      * @throws PeregrineException {@link ErrorKind#IO} naming the file that cannot be read
      */
