@@ -151,7 +151,11 @@ public final class PredictionCacheBuilder {
      * the longest wait between attempts to connect (default 1 s).
      */
     public PredictionCacheBuilder redisBackoff(Duration value) {
-        redisBackoff = positive(value, "redisBackoff");
+        Objects.requireNonNull(value, "redisBackoff");
+        if (value.toMillis() < 1) {
+            throw new IllegalArgumentException("redisBackoff must be at least 1 ms, was " + value);
+        }
+        redisBackoff = value;
         return this;
     }
 

@@ -148,6 +148,35 @@ final class TieredPredictionCache implements PredictionCache {
         int joined = 0;
         @SuppressWarnings("unchecked")
         CompletableFuture<CachedPrediction>[] mine = new CompletableFuture[1];
+        try {
+            claim(slots, owned, mine);
+        } catch (Throwable t) {
+            // Keep the invariant even here: futures this call inserted must not stay in flight.
+            failAll(owned, t);
+            if (mine[0] != null) {
+                mine[0].completeExceptionally(new ComputationFailed(t));
+            }
+            throw t;
+        }
+        for (Slot slot : slots) {
+            if (slot.owned) {
+                continue;
+            }
+            if (slot.future.isDone() && !slot.future.isCompletedExceptionally()) {
+                hits++;
+            } else {
+                joined++;
+            }
+        }
+        metrics.memoryHits.increment(hits);
+        metrics.coalesced.increment(joined);
+        metrics.memoryMisses.increment(owned.size());
+        if (!owned.isEmpty()) {
+            load(owned, compute);
+        }
+    }
+
+    private void claim(List<Slot> slots, List<Slot> owned, CompletableFuture<CachedPrediction>[] mine) {
         for (Slot slot : slots) {
             mine[0] = null;
             CompletableFuture<CachedPrediction> future = memory.get(slot.key, (key, executor) -> {
@@ -167,17 +196,8 @@ final class TieredPredictionCache implements PredictionCache {
             slot.owned = future == mine[0];
             if (slot.owned) {
                 owned.add(slot);
-            } else if (future.isDone() && !future.isCompletedExceptionally()) {
-                hits++;
-            } else {
-                joined++;
             }
-        }
-        metrics.memoryHits.increment(hits);
-        metrics.coalesced.increment(joined);
-        metrics.memoryMisses.increment(owned.size());
-        if (!owned.isEmpty()) {
-            load(owned, compute);
+            mine[0] = null;
         }
     }
 
