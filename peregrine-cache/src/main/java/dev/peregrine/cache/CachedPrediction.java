@@ -7,8 +7,9 @@ import java.util.Objects;
  * What the cache keeps for one text: a model's output row and the facts a response reports about it.
  *
  * <p>The record holds its array as given, without a copy, and the cache hands the same instance to
- * every caller that asks for the same text: treat {@link #values()} as read-only. Equality compares
- * the array's contents, so two predictions are equal when every float has the same bits.
+ * every caller that asks for the same text: treat {@link #values()} as read-only (then the record
+ * is safe to share between threads). Equality compares the array's contents, so two predictions are
+ * equal when every float has the same bits.
  *
  * @param values    an embedding, or one probability per class (in the model's label order)
  * @param tokens    how many tokens the model saw for the text, special tokens included (the usage

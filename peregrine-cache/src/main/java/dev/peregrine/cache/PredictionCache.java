@@ -70,7 +70,7 @@ public interface PredictionCache extends AutoCloseable {
                                                   Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute);
 
     /**
-     * Closes the Redis connection (waiting up to about two seconds), drops the memory level and
+     * Closes the Redis connection (waiting a few seconds at most), drops the memory level and
      * removes the meters. Later calls of {@link #get} are passed straight to {@code compute}, as if
      * they bypassed the cache. Idempotent.
      */
