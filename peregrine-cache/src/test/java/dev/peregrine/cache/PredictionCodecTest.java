@@ -1,0 +1,115 @@
+package dev.peregrine.cache;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.util.Arrays;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+class PredictionCodecTest {
+
+    private static final CacheScope SCOPE = new CacheScope("m", "f", "p");
+    private final CacheKey key = new CacheKey.Hasher(SCOPE).key("text");
+    private final CacheKey otherKey = new CacheKey.Hasher(SCOPE).key("other text");
+
+    @Test
+    void roundTrip_keepsEveryBitTokensAndTruncation() throws Exception {
+        float[] values = {0f, -0f, 1.5f, -3.25e-30f, Float.MAX_VALUE, Float.MIN_VALUE, Float.NaN,
+                Float.intBitsToFloat(0x7fc00001), Float.NEGATIVE_INFINITY};
+        for (CachedPrediction p : new CachedPrediction[] {
+                new CachedPrediction(values, 0, false),
+                new CachedPrediction(values, 127, true),
+                new CachedPrediction(values, 128, false),
+                new CachedPrediction(values, Integer.MAX_VALUE, true),
+                new CachedPrediction(new float[0], 3, false),
+                new CachedPrediction(new float[1024], 512, true)}) {
+            CachedPrediction back = PredictionCodec.decode(key, PredictionCodec.encode(key, p));
+            assertThat(back).isEqualTo(p);
+            for (int i = 0; i < p.values().length; i++) {
+                assertThat(Float.floatToRawIntBits(back.values()[i])).isEqualTo(Float.floatToRawIntBits(p.values()[i]));
+            }
+        }
+    }
+
+    @Test
+    void encoding_takesFourBytesPerFloatPlusASmallHeader() {
+        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[384], 300, false));
+        assertThat(bytes.length).isEqualTo(4 + 8 + 2 + 2 + 384 * 4);
+        assertThat(bytes[0]).isEqualTo(PredictionCodec.MAGIC);
+        assertThat(bytes[1]).isEqualTo(PredictionCodec.VERSION);
+    }
+
+    @Test
+    void everyTruncation_isRejected() {
+        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[] {1, 2, 3}, 200, true));
+        for (int length = 0; length < bytes.length; length++) {
+            byte[] cut = Arrays.copyOf(bytes, length);
+            assertThatThrownBy(() -> PredictionCodec.decode(key, cut)).as("length " + length)
+                    .isInstanceOf(PredictionCodec.MalformedEntryException.class);
+        }
+    }
+
+    @Test
+    void trailingBytes_areRejected() {
+        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[] {1}, 2, false));
+        assertThatThrownBy(() -> PredictionCodec.decode(key, Arrays.copyOf(bytes, bytes.length + 1)))
+                .hasMessageContaining("floats announced");
+    }
+
+    @Test
+    void wrongHeaderFields_areRejectedWithTheReason() {
+        byte[] good = PredictionCodec.encode(key, new CachedPrediction(new float[] {1}, 2, false));
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 0, 0x51))).hasMessageContaining("magic");
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 1, 2))).hasMessageContaining("version");
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 2, 9))).hasMessageContaining("kind");
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 3, 2))).hasMessageContaining("flags");
+    }
+
+    @Test
+    void entryOfAnotherKey_isRejected() {
+        byte[] bytes = PredictionCodec.encode(otherKey, new CachedPrediction(new float[] {1}, 2, false));
+        assertThatThrownBy(() -> PredictionCodec.decode(key, bytes)).hasMessageContaining("another key");
+    }
+
+    @Test
+    void malformedVarints_areRejected() {
+        byte[] good = PredictionCodec.encode(key, new CachedPrediction(new float[0], 1, false));
+        // tokens = 1 at offset 12, count = 0 at offset 13
+        byte[] nonMinimal = Arrays.copyOf(good, good.length + 1);
+        nonMinimal[12] = (byte) 0x81;
+        nonMinimal[13] = 0x00;
+        nonMinimal[14] = 0x00;
+        assertThatThrownBy(() -> PredictionCodec.decode(key, nonMinimal)).hasMessageContaining("shortest");
+
+        byte[] tooLong = Arrays.copyOf(good, 12 + 7);
+        Arrays.fill(tooLong, 12, 12 + 6, (byte) 0x80);
+        assertThatThrownBy(() -> PredictionCodec.decode(key, tooLong)).hasMessageContaining("longer than 5");
+
+        byte[] overflow = Arrays.copyOf(good, 12 + 6);
+        overflow[12] = (byte) 0xff;
+        overflow[13] = (byte) 0xff;
+        overflow[14] = (byte) 0xff;
+        overflow[15] = (byte) 0xff;
+        overflow[16] = (byte) 0x0f;
+        overflow[17] = 0;
+        assertThatThrownBy(() -> PredictionCodec.decode(key, overflow)).hasMessageContaining("out of range");
+    }
+
+    @Test
+    void randomBytes_neverDecode() {
+        Random random = new Random(1);
+        for (int i = 0; i < 10_000; i++) {
+            byte[] junk = new byte[random.nextInt(64)];
+            random.nextBytes(junk);
+            assertThatThrownBy(() -> PredictionCodec.decode(key, junk))
+                    .isInstanceOf(PredictionCodec.MalformedEntryException.class);
+        }
+    }
+
+    private static byte[] with(byte[] bytes, int index, int value) {
+        byte[] copy = bytes.clone();
+        copy[index] = (byte) value;
+        return copy;
+    }
+}
