@@ -18,6 +18,7 @@ import picocli.CommandLine.Spec;
             PullCommand.class,
             TrainCommand.class,
             DistillCommand.class,
+            DriftReferenceCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 
