@@ -80,7 +80,6 @@ public final class HttpApi {
     public Router router() {
         Router router = Router.router(vertx);
         router.route().handler(this::admit);
-        router.post().handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()));
 
         inferenceRoute(router, "/classify", inference::classify);
         inferenceRoute(router, "/embed", inference::embed);
@@ -190,7 +189,7 @@ public final class HttpApi {
 
     private void inferenceRoute(Router router, String path, InferenceRoute route) {
         String label = path.replace(":name", "{name}");
-        router.post(path).handler(ctx -> {
+        router.post(path).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())).handler(ctx -> {
             label(ctx, label);
             Context context = vertx.getOrCreateContext();
             RequestScope scope = new RequestScope(ctx, ctx.get("start"), label);
