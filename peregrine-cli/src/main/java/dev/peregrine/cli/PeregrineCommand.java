@@ -15,6 +15,8 @@ import picocli.CommandLine.Spec;
             PredictCommand.class,
             InfoCommand.class,
             ModelsCommand.class,
+            ServeCommand.class,
+            LoadtestCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 

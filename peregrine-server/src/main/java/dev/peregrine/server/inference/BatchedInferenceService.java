@@ -6,6 +6,7 @@ import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.engine.Vectors;
+import dev.peregrine.core.model.EmbeddedModels;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.core.model.ServingHints;
@@ -139,9 +140,10 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             }
             return folders;
         }
-        List<ModelSpec> specs = config.models().isEmpty() ? List.of(new ModelSpec(null, "")) : config.models();
+        List<ModelSpec> specs = config.models().isEmpty()
+                ? List.of(new ModelSpec(null, EmbeddedModels.DEFAULT_MODEL)) : config.models();
         for (ModelSpec spec : specs) {
-            ModelFolder folder = resolver.resolve(spec.reference().isBlank() ? null : spec.reference(), config.variant());
+            ModelFolder folder = resolver.resolve(spec.reference(), config.variant());
             String name = spec.name() != null ? spec.name() : folder.name();
             if (folders.containsKey(name)) {
                 throw new IllegalStateException("two models are named '" + name + "'; name them with --model NAME=DIR");
