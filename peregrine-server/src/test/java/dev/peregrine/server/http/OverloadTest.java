@@ -99,6 +99,44 @@ class OverloadTest {
         }
     }
 
+    @Test
+    void aRequestWhoseClientHasGone_isDroppedFromTheQueue_notRun() throws Exception {
+        try (PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(8).build(), TestServers.resolver())) {
+            TestClient client = new TestClient(server.port(), null);
+            // Keep the only worker busy for a while with texts of its own.
+            List<String> busy = new ArrayList<>();
+            for (int i = 0; i < 48; i++) {
+                busy.add("a long text to keep the model busy ".repeat(12) + i);
+            }
+            CompletableFuture<HttpResponse<String>> first = client.postAsync("/embed", body(Map.of("inputs", busy)));
+            while (gauge(client, "peregrine_admitted_texts") < busy.size()) {
+                Thread.sleep(1);
+            }
+            // A second client sends 8 texts and hangs up before they can run.
+            String gone = body(Map.of("inputs", texts(8, "gone")));
+            try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+                byte[] payload = gone.getBytes(java.nio.charset.StandardCharsets.UTF_8);
+                String head = "POST /embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                        + "Content-Length: " + payload.length + "\r\n\r\n";
+                socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+                socket.getOutputStream().write(payload);
+                socket.getOutputStream().flush();
+                while (gauge(client, "peregrine_admitted_texts") < busy.size() + 8 && !first.isDone()) {
+                    Thread.sleep(1);
+                }
+                assertThat(first.isDone()).as("the second request was admitted while the first still ran").isFalse();
+            }
+            assertThat(first.get(2, TimeUnit.MINUTES).statusCode()).isEqualTo(200);
+            while (gauge(client, "peregrine_admitted_texts") > 0) {
+                Thread.sleep(1);
+            }
+            assertThat(ConcurrencyTest.metric(client.get("/metrics").body(), "peregrine_batch_size_sum"))
+                    .as("texts that ran: only the first client's").isEqualTo(busy.size());
+            assertThat(client.post("/embed", body(Map.of("inputs", "still serving"))).statusCode()).isEqualTo(200);
+        }
+    }
+
     private static long median(List<Long> values) {
         List<Long> sorted = values.stream().sorted().toList();
         return sorted.get(sorted.size() / 2);

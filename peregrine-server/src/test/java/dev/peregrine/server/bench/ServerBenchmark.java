@@ -1,0 +1,167 @@
+package dev.peregrine.server.bench;
+
+import dev.peregrine.core.engine.Engine;
+import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.model.EmbeddedModels;
+import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.loadtest.LoadGenerator;
+import dev.peregrine.loadtest.LoadTestConfig;
+import dev.peregrine.loadtest.LoadTestReport;
+import dev.peregrine.server.PeregrineServer;
+import dev.peregrine.server.ServeConfig;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The serving benchmark of docs/benchmarks.md, in one run on one machine: the engine alone at its
+ * best batch size, the saturated server, the single-text latency overhead, and latency against
+ * throughput for four server configurations. A program, not a test: it prints tables and writes
+ * JSON lines to {@code target/server-benchmark.jsonl}.
+ *
+ * <pre>
+ * mvn -q -o -pl peregrine-server -am test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * java -Xmx4g -cp "peregrine-server/target/test-classes:peregrine-server/target/classes:$(cat peregrine-server/target/cp.txt)" \
+ *     dev.peregrine.server.bench.ServerBenchmark [seconds-per-point]
+ * </pre>
+ */
+public final class ServerBenchmark {
+
+    private static final List<String> TEXTS = LoadTestConfig.defaultTexts();
+    private static final List<String> json = new ArrayList<>();
+
+    private ServerBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        ModelResolver resolver = ModelResolver.standard();
+        ModelFolder folder = resolver.resolve(EmbeddedModels.DEFAULT_MODEL);
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("model %s, %d cores, %d texts cycled (1 text per request), %d s per point%n%n",
+                folder.name(), cores, TEXTS.size(), seconds);
+
+        // (a) The engine alone, all cores, at several batch sizes.
+        System.out.println("(a) engine alone (encode + forward, threads = cores)");
+        double bestEngine = 0;
+        int bestBatch = 0;
+        for (int batch : new int[] {1, 8, 16, 32, 64}) {
+            double rate = engineThroughput(folder, cores, batch, seconds);
+            System.out.printf(Locale.ROOT, "    batch %3d: %8.1f texts/s%n", batch, rate);
+            json.add(String.format(Locale.ROOT, "{\"part\":\"a\",\"batch\":%d,\"texts_per_s\":%.1f}", batch, rate));
+            if (rate > bestEngine) {
+                bestEngine = rate;
+                bestBatch = batch;
+            }
+        }
+        double singleMillis = engineSingleTextMillis(folder, cores, seconds);
+        System.out.printf(Locale.ROOT, "    single text, median: %.3f ms%n%n", singleMillis);
+
+        // (b) + (c) The server, 1 instance x all cores, no queue delay.
+        try (PeregrineServer server = start(resolver, 1, cores, 0)) {
+            URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
+            LoadTestReport saturated = closed(url, 64, seconds);
+            System.out.printf(Locale.ROOT, "(b) server saturated (64 clients, closed loop): %.1f texts/s = %.2f x engine "
+                    + "best (batch %d, %.1f texts/s); p50 %.1f ms%n", saturated.textsPerSecond(),
+                    saturated.textsPerSecond() / bestEngine, bestBatch, bestEngine, saturated.percentileMillis(50));
+            json.add(String.format(Locale.ROOT, "{\"part\":\"b\",\"texts_per_s\":%.1f,\"engine_best\":%.1f,\"ratio\":%.3f}",
+                    saturated.textsPerSecond(), bestEngine, saturated.textsPerSecond() / bestEngine));
+            LoadTestReport single = closed(url, 1, seconds);
+            System.out.printf(Locale.ROOT, "(c) one client, one text: p50 %.3f ms vs engine %.3f ms: overhead %.3f ms%n%n",
+                    single.percentileMillis(50), singleMillis, single.percentileMillis(50) - singleMillis);
+            json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,\"overhead_ms\":%.3f}",
+                    single.percentileMillis(50), singleMillis, single.percentileMillis(50) - singleMillis));
+        }
+
+        // (d) Latency against throughput.
+        System.out.println("(d) open loop at a share of each configuration's saturation");
+        System.out.println("    config                 load   target/s  achieved/s   p50 ms   p90 ms   p99 ms  p99.9 ms");
+        for (int[] shape : new int[][] {{1, cores}, {cores, 1}}) {
+            for (int delay : new int[] {0, 2}) {
+                try (PeregrineServer server = start(resolver, shape[0], shape[1], delay)) {
+                    URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
+                    double saturation = closed(url, 64, seconds).throughput();
+                    String name = String.format(Locale.ROOT, "%dx%d delay %d ms", shape[0], shape[1], delay);
+                    for (int share : new int[] {25, 50, 75, 100}) {
+                        double rate = saturation * share / 100.0;
+                        LoadTestReport r = open(url, rate, seconds);
+                        System.out.printf(Locale.ROOT, "    %-20s %4d%%  %9.1f  %10.1f  %7.2f  %7.2f  %7.2f  %8.2f%n", name,
+                                share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
+                                r.percentileMillis(99), r.percentileMillis(99.9));
+                        json.add(String.format(Locale.ROOT, "{\"part\":\"d\",\"instances\":%d,\"threads\":%d,"
+                                        + "\"delay_ms\":%d,\"share\":%d,\"target\":%.1f,\"achieved\":%.1f,\"p50\":%.3f,"
+                                        + "\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"errors\":\"%s\"}", shape[0], shape[1],
+                                delay, share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
+                                r.percentileMillis(99), r.percentileMillis(99.9), r.errors()));
+                    }
+                }
+            }
+        }
+        Path out = Path.of("target", "server-benchmark.jsonl");
+        Files.createDirectories(out.getParent());
+        Files.write(out, json);
+        System.out.println("\nJSON lines: " + out.toAbsolutePath());
+        System.exit(0);
+    }
+
+    private static PeregrineServer start(ModelResolver resolver, int instances, int threads, int delayMs) {
+        return PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
+                .model(null, EmbeddedModels.DEFAULT_MODEL).instances(instances).threads(threads)
+                .maxQueueDelay(Duration.ofMillis(delayMs)).tokenizerThreads(2).build(), resolver);
+    }
+
+    private static LoadTestReport closed(URI url, int clients, int seconds) throws InterruptedException {
+        return new LoadGenerator(new LoadTestConfig(url, clients, 0, Duration.ofSeconds(seconds), Duration.ofSeconds(2),
+                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    }
+
+    private static LoadTestReport open(URI url, double rate, int seconds) throws InterruptedException {
+        return new LoadGenerator(new LoadTestConfig(url, 0, rate, Duration.ofSeconds(seconds), Duration.ofSeconds(1),
+                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    }
+
+    /** Texts per second of encode + run over the cycled corpus in batches of {@code batch}. */
+    private static double engineThroughput(ModelFolder folder, int threads, int batch, int seconds) {
+        try (Engine engine = Engine.open(folder, EngineOptions.builder().intraOpThreads(threads).maxBatchSize(batch).build())) {
+            List<String> corpus = new ArrayList<>();
+            while (corpus.size() < Math.max(batch, 64)) {
+                corpus.addAll(TEXTS);
+            }
+            corpus = corpus.subList(0, Math.max(batch, 64) / batch * batch);
+            engine.run(engine.encode(corpus));
+            long texts = 0;
+            long t0 = System.nanoTime();
+            long end = t0 + seconds * 1_000_000_000L;
+            while (System.nanoTime() < end) {
+                List<EncodedText> encoded = engine.encode(corpus);
+                engine.run(encoded);
+                texts += corpus.size();
+            }
+            return texts / ((System.nanoTime() - t0) / 1e9);
+        }
+    }
+
+    /** Median time of one text through encode + forward. */
+    private static double engineSingleTextMillis(ModelFolder folder, int threads, int seconds) {
+        try (Engine engine = Engine.open(folder, EngineOptions.builder().intraOpThreads(threads).build())) {
+            List<Double> times = new ArrayList<>();
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            int i = 0;
+            while (System.nanoTime() < end) {
+                String text = TEXTS.get(i++ % TEXTS.size());
+                long t0 = System.nanoTime();
+                engine.embed(List.of(text));
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted[sorted.length / 2];
+        }
+    }
+}
