@@ -193,6 +193,7 @@ public final class HttpApi {
             label(ctx, label);
             Context context = vertx.getOrCreateContext();
             RequestScope scope = new RequestScope(ctx, ctx.get("start"), label);
+            ctx.response().closeHandler(closed -> scope.clientGone());
             byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
             try {
                 pool.execute(() -> start(ctx, context, scope, route, body));
@@ -217,7 +218,7 @@ public final class HttpApi {
             return;
         }
         pending.work.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
-        context.runOnContext(v -> ctx.response().closeHandler(closed -> pending.work.cancel(false)));
+        scope.attach(pending.work);
         pending.work.whenComplete((value, failure) -> {
             Reply reply = null;
             ApiException error = null;

@@ -1,6 +1,7 @@
 package dev.peregrine.server.http;
 
 import io.vertx.ext.web.RoutingContext;
+import java.util.concurrent.CompletableFuture;
 
 /** Per-request facts the pipeline needs for metrics and headers. Confined to one request. */
 final class RequestScope {
@@ -9,6 +10,8 @@ final class RequestScope {
     final long startNanos;
     final String route;
     private volatile String model = "";
+    private volatile CompletableFuture<?> work;
+    private volatile boolean clientGone;
 
     RequestScope(RoutingContext ctx, long startNanos, String route) {
         this.ctx = ctx;
@@ -27,6 +30,23 @@ final class RequestScope {
 
     String model() {
         return model;
+    }
+
+    /** Ties the request's work to its connection: a client that has gone (or goes) cancels it. */
+    void attach(CompletableFuture<?> future) {
+        work = future;
+        if (clientGone) {
+            future.cancel(false);
+        }
+    }
+
+    /** The connection closed before the answer was sent. */
+    void clientGone() {
+        clientGone = true;
+        CompletableFuture<?> w = work;
+        if (w != null) {
+            w.cancel(false);
+        }
     }
 
     double elapsedMillis() {

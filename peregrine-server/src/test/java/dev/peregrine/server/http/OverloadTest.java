@@ -102,15 +102,17 @@ class OverloadTest {
     @Test
     void aRequestWhoseClientHasGone_isDroppedFromTheQueue_notRun() throws Exception {
         try (PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(8).build(), TestServers.resolver())) {
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(4).build(), TestServers.resolver())) {
             TestClient client = new TestClient(server.port(), null);
-            // Keep the only worker busy for a while with texts of its own.
+            // Keep the only worker busy for a long while (16 passes of 4 texts of the full 256 tokens).
             List<String> busy = new ArrayList<>();
-            for (int i = 0; i < 48; i++) {
-                busy.add("a long text to keep the model busy ".repeat(12) + i);
+            for (int i = 0; i < 64; i++) {
+                busy.add("a long text to keep the model busy ".repeat(40) + i);
             }
-            CompletableFuture<HttpResponse<String>> first = client.postAsync("/embed", body(Map.of("inputs", busy)));
-            while (gauge(client, "peregrine_admitted_texts") < busy.size()) {
+            CompletableFuture<HttpResponse<String>> first = client.postAsync("/embed",
+                    body(Map.of("inputs", busy, "truncate", true)));
+            // Wait until its first pass has run: its texts are tokenized and queued ahead of anything later.
+            while (gauge(client, "peregrine_batch_size_count") < 1) {
                 Thread.sleep(1);
             }
             // A second client sends 8 texts and hangs up before they can run.
@@ -122,10 +124,11 @@ class OverloadTest {
                 socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
                 socket.getOutputStream().write(payload);
                 socket.getOutputStream().flush();
-                while (gauge(client, "peregrine_admitted_texts") < busy.size() + 8 && !first.isDone()) {
+                // Tokenized means queued, behind the first request's remaining texts.
+                while (gauge(client, "peregrine_tokenization_duration_seconds_count") < 2 && !first.isDone()) {
                     Thread.sleep(1);
                 }
-                assertThat(first.isDone()).as("the second request was admitted while the first still ran").isFalse();
+                assertThat(first.isDone()).as("the second request was queued while the first still ran").isFalse();
             }
             assertThat(first.get(2, TimeUnit.MINUTES).statusCode()).isEqualTo(200);
             while (gauge(client, "peregrine_admitted_texts") > 0) {
