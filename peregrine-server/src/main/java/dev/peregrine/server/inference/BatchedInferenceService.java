@@ -109,7 +109,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         AtomicInteger counter = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
                 new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new Thread(r, "peregrine-request-" + counter.incrementAndGet());
+                    Thread t = new RequestThread(r, "peregrine-request-" + counter.incrementAndGet());
                     t.setDaemon(true);
                     return t;
                 });
@@ -219,6 +219,13 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         return ready;
     }
 
+    /** A thread of the request pool. */
+    private static final class RequestThread extends Thread {
+        RequestThread(Runnable task, String name) {
+            super(task, name);
+        }
+    }
+
     private interface Finisher<T> {
         T finish(ModelHost host, BatchResult batch, List<EncodedText> encoded, long tokenizeNanos);
     }
@@ -238,6 +245,16 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         }
         boolean truncate = truncateOption != null ? truncateOption : autoTruncate;
         CompletableFuture<T> result = new CompletableFuture<>();
+        if (Thread.currentThread() instanceof RequestThread) {
+            // Already off the event loop (the routes parse on this pool): tokenize here, saving a hand-off.
+            try {
+                tokenizeAndSubmit(host, reservation, texts, truncate, result, finisher);
+            } catch (RuntimeException e) {
+                reservation.cancel();
+                result.completeExceptionally(e);
+            }
+            return result;
+        }
         try {
             requestPool.execute(() -> {
                 try {

@@ -8,7 +8,8 @@ import java.util.concurrent.CompletableFuture;
  * What the HTTP routes call: the seam between wire formats and the batchers. A prediction cache or
  * a drift monitor wraps an implementation of this interface without the routes knowing.
  *
- * <p>Contract: thread-safe; never blocks the caller (work runs on the service's own threads);
+ * <p>Contract: thread-safe; never blocks an outside caller such as the HTTP event loop (work runs
+ * on the service's own threads; a caller that is one of them tokenizes in place);
  * failures arrive through the returned future as {@link dev.peregrine.core.PeregrineException}
  * (unknown model, wrong task, text too long, inference failure),
  * {@link dev.peregrine.server.batching.OverloadedException} (admission refused, at once) or
