@@ -29,8 +29,11 @@ import java.util.Locale;
  * mvn -q -o -pl peregrine-server -am test-compile dependency:build-classpath \
  *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
  * java -Xmx4g -cp "peregrine-server/target/test-classes:peregrine-server/target/classes:$(cat peregrine-server/target/cp.txt)" \
- *     dev.peregrine.server.bench.ServerBenchmark [seconds-per-point]
+ *     dev.peregrine.server.bench.ServerBenchmark [seconds-per-point [parts [rounds]]]
  * </pre>
+ * ({@code scripts/server-benchmark.sh} does this through a manifest-only jar: ONNX Runtime's native
+ * start-up crashes on a class path string over about 4000 characters.) {@code parts} is a subset of
+ * {@code abcd} ((a)-(c) always run together); {@code rounds} is how often (b) alternates engine and server.
  */
 public final class ServerBenchmark {
 
@@ -42,6 +45,8 @@ public final class ServerBenchmark {
 
     public static void main(String[] args) throws Exception {
         int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        String parts = args.length > 1 ? args[1] : "abcd";
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
         ModelResolver resolver = ModelResolver.standard();
         ModelFolder folder = resolver.resolve(EmbeddedModels.DEFAULT_MODEL);
         int cores = Runtime.getRuntime().availableProcessors();
@@ -75,7 +80,7 @@ public final class ServerBenchmark {
         // twice so that both see the same machine.
         try (PeregrineServer server = start(resolver, bestShape[0], bestShape[1], 0, bestBatch)) {
             URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
-            for (int round = 1; round <= 2; round++) {
+            for (int round = 1; round <= rounds; round++) {
                 double engine = engineThroughput(folder, bestShape[0], bestShape[1], bestBatch, seconds);
                 LoadTestReport saturated = closed(url, 64, seconds);
                 double ratio = saturated.textsPerSecond() / engine;
@@ -97,6 +102,10 @@ public final class ServerBenchmark {
         }
 
         // (d) Latency against throughput.
+        if (!parts.contains("d")) {
+            finish();
+            return;
+        }
         System.out.println("(d) open loop at a share of each configuration's saturation");
         System.out.println("    config                 load   target/s  achieved/s   p50 ms   p90 ms   p99 ms  p99.9 ms");
         for (int[] shape : new int[][] {{1, cores}, {cores, 1}}) {
@@ -120,6 +129,10 @@ public final class ServerBenchmark {
                 }
             }
         }
+        finish();
+    }
+
+    private static void finish() throws java.io.IOException {
         Path out = Path.of("target", "server-benchmark.jsonl");
         Files.createDirectories(out.getParent());
         Files.write(out, json);
