@@ -9,7 +9,9 @@ import io.micrometer.core.instrument.Timer;
 import io.micrometer.prometheusmetrics.PrometheusConfig;
 import io.micrometer.prometheusmetrics.PrometheusMeterRegistry;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 
@@ -42,6 +44,9 @@ public final class ServerMetrics {
     private static final double[] BATCH_TOKEN_BUCKETS = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
+    /** Meters by label values, so that a request costs map look-ups rather than meter registrations. */
+    private final Map<List<Object>, Counter> counters = new ConcurrentHashMap<>();
+    private final Map<List<Object>, Timer> timers = new ConcurrentHashMap<>();
 
     /** Prometheus text exposition of every metric. */
     public String scrape() {
@@ -55,26 +60,32 @@ public final class ServerMetrics {
 
     /** Records one answered request. */
     public void request(String route, String model, int status, String errorType, long nanos) {
-        Counter.builder("peregrine.requests").description("Requests answered")
-                .tags("route", route, "model", model, "status", Integer.toString(status))
-                .register(registry).increment();
+        counters.computeIfAbsent(List.of("requests", route, model, status), k ->
+                Counter.builder("peregrine.requests").description("Requests answered")
+                        .tags("route", route, "model", model, "status", Integer.toString(status))
+                        .register(registry)).increment();
         if (errorType != null) {
-            Counter.builder("peregrine.request.failures").description("Requests that failed, by error type")
-                    .tags("route", route, "model", model, "err", errorType)
-                    .register(registry).increment();
+            counters.computeIfAbsent(List.of("failures", route, model, errorType), k ->
+                    Counter.builder("peregrine.request.failures").description("Requests that failed, by error type")
+                            .tags("route", route, "model", model, "err", errorType)
+                            .register(registry)).increment();
         }
-        timer("peregrine.request.duration", "Request wall time", Tags.of("route", route, "model", model))
+        timers.computeIfAbsent(List.of("request", route, model), k ->
+                        timer("peregrine.request.duration", "Request wall time", Tags.of("route", route, "model", model)))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void tokenization(String model, long nanos) {
-        timer("peregrine.tokenization.duration", "Tokenization time per request", Tags.of("model", model))
+        timers.computeIfAbsent(List.of("tokenization", model), k ->
+                        timer("peregrine.tokenization.duration", "Tokenization time per request", Tags.of("model", model)))
                 .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     public void queue(String model, long nanos) {
-        timer("peregrine.queue.duration", "Time from submission to the first forward pass, per request",
-                Tags.of("model", model)).record(nanos, TimeUnit.NANOSECONDS);
+        timers.computeIfAbsent(List.of("queue", model), k ->
+                        timer("peregrine.queue.duration", "Time from submission to the first forward pass, per request",
+                                Tags.of("model", model)))
+                .record(nanos, TimeUnit.NANOSECONDS);
     }
 
     /** A batch listener that records passes of {@code model}. */
