@@ -19,6 +19,8 @@ import picocli.CommandLine.Spec;
             TrainCommand.class,
             DistillCommand.class,
             DriftReferenceCommand.class,
+            ServeCommand.class,
+            LoadtestCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 

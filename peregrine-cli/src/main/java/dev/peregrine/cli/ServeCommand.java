@@ -1,0 +1,176 @@
+package dev.peregrine.cli;
+
+import dev.peregrine.core.engine.GraphOptimization;
+import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.server.ModelSpec;
+import dev.peregrine.server.PeregrineServer;
+import dev.peregrine.server.ServeConfig;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Model.CommandSpec;
+import picocli.CommandLine.Option;
+import picocli.CommandLine.Spec;
+
+/**
+ * {@code peregrine serve}: every server option declared once, with its flag, environment variable
+ * and default (the defaults are {@link ServeConfig}'s constants), assembled into a {@link ServeConfig}.
+ */
+@Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
+        description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference),",
+            "/v1/embeddings (OpenAI), /classify, /v2 (KServe), /health, /info and /metrics (Prometheus).",
+            "SIGTERM stops gracefully: no new requests, every accepted one answered, then exit."})
+final class ServeCommand implements java.util.concurrent.Callable<Integer> {
+
+    @Spec
+    CommandSpec spec;
+
+    @Option(names = {"-m", "--model"}, paramLabel = "[NAME=]DIR|NAME", split = ",",
+            defaultValue = "${env:PEREGRINE_MODELS}",
+            description = "A model to serve (repeatable): folder, .onnx file, embedded name or pulled hub id, "
+                    + "optionally NAME= to choose the name clients use. Default: the embedded "
+                    + "all-minilm-l6-v2. Env: PEREGRINE_MODELS (comma-separated).")
+    List<String> models = new ArrayList<>();
+
+    @Option(names = "--model-repository", paramLabel = "DIR", defaultValue = "${env:PEREGRINE_MODEL_REPOSITORY}",
+            description = "Serve every model folder under DIR, each under its sub-folder's name (as Triton's "
+                    + "model repository). Env: PEREGRINE_MODEL_REPOSITORY.")
+    Path modelRepository;
+
+    @Option(names = "--host", paramLabel = "HOST", defaultValue = "${env:PEREGRINE_HOST:-" + ServeConfig.DEFAULT_HOST + "}",
+            description = "Interface to listen on. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_HOST.")
+    String host;
+
+    @Option(names = {"-p", "--port"}, paramLabel = "PORT",
+            defaultValue = "${env:PEREGRINE_PORT:-" + ServeConfig.DEFAULT_PORT + "}",
+            description = "Port to listen on (0 = any free one). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_PORT.")
+    int port;
+
+    @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PEREGRINE_API_KEY}",
+            description = "Require 'Authorization: Bearer KEY' on every route but /health, /v2/health/* and "
+                    + "/metrics (401 without it). Default: none. Env: PEREGRINE_API_KEY.")
+    String apiKey;
+
+    @Option(names = "--variant", paramLabel = "NAME", defaultValue = "${env:PEREGRINE_VARIANT}",
+            description = "ONNX variant to load from each folder. Default: the folder's peregrine.json, else "
+                    + "model.onnx. Env: PEREGRINE_VARIANT.")
+    String variant;
+
+    @Option(names = "--instances", paramLabel = "N", defaultValue = "${env:PEREGRINE_INSTANCES}",
+            description = "Workers per model, each with its own ONNX Runtime session. Default: peregrine.json, "
+                    + "else " + ServeConfig.DEFAULT_INSTANCES + ". Env: PEREGRINE_INSTANCES.")
+    Integer instances;
+
+    @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:PEREGRINE_THREADS}",
+            description = "ONNX Runtime intra-op threads per worker. Default: peregrine.json, else cores / instances. "
+                    + "Env: PEREGRINE_THREADS.")
+    Integer threads;
+
+    @Option(names = "--max-batch-size", paramLabel = "N", defaultValue = "${env:PEREGRINE_MAX_BATCH_SIZE}",
+            description = "Most texts per forward pass. Default: peregrine.json, else "
+                    + ServeConfig.DEFAULT_MAX_BATCH_SIZE + ". Env: PEREGRINE_MAX_BATCH_SIZE.")
+    Integer maxBatchSize;
+
+    @Option(names = "--max-batch-tokens", paramLabel = "N", defaultValue = "${env:PEREGRINE_MAX_BATCH_TOKENS}",
+            description = "Most padded tokens (texts x longest) per pass. Default: peregrine.json, else "
+                    + ServeConfig.DEFAULT_MAX_BATCH_TOKENS + ". Env: PEREGRINE_MAX_BATCH_TOKENS.")
+    Integer maxBatchTokens;
+
+    @Option(names = "--max-queue-delay", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_MAX_QUEUE_DELAY_MS:-" + ServeConfig.DEFAULT_MAX_QUEUE_DELAY_MS + "}",
+            description = "Longest a text waits for batch companions while a worker is free, in ms; 0 starts a "
+                    + "batch as soon as a worker is free (batches still grow with load). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_MAX_QUEUE_DELAY_MS.")
+    long maxQueueDelayMs;
+
+    @Option(names = "--max-queued-texts", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_MAX_QUEUED_TEXTS:-" + ServeConfig.DEFAULT_MAX_QUEUED_TEXTS + "}",
+            description = "Per model, most texts admitted and not yet answered; beyond it requests get 429 at once. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_QUEUED_TEXTS.")
+    int maxQueuedTexts;
+
+    @Option(names = "--max-inputs", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_MAX_INPUTS:-" + ServeConfig.DEFAULT_MAX_INPUTS + "}",
+            description = "Most texts in one request (422 beyond). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_INPUTS.")
+    int maxInputs;
+
+    @Option(names = "--max-body-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:PEREGRINE_MAX_BODY_BYTES:-" + ServeConfig.DEFAULT_MAX_BODY_BYTES + "}",
+            description = "Largest request body (413 beyond). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_BODY_BYTES.")
+    long maxBodyBytes;
+
+    @Option(names = "--max-concurrent-requests", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_MAX_CONCURRENT_REQUESTS:-" + ServeConfig.DEFAULT_MAX_CONCURRENT_REQUESTS + "}",
+            description = "Most requests in progress at once (429 beyond). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_MAX_CONCURRENT_REQUESTS.")
+    int maxConcurrentRequests;
+
+    @Option(names = "--request-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_REQUEST_TIMEOUT_MS:-" + ServeConfig.DEFAULT_REQUEST_TIMEOUT_MS + "}",
+            description = "A request not answered by then gets 504 and leaves the queue, in ms. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_REQUEST_TIMEOUT_MS.")
+    long requestTimeoutMs;
+
+    @Option(names = "--tokenizer-threads", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_TOKENIZER_THREADS:-" + ServeConfig.DEFAULT_TOKENIZER_THREADS + "}",
+            description = "Threads that parse, tokenize and render responses (0 = one per core). "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_TOKENIZER_THREADS.")
+    int tokenizerThreads;
+
+    @Option(names = "--auto-truncate", negatable = true, defaultValue = "${env:PEREGRINE_AUTO_TRUNCATE:-false}",
+            fallbackValue = "true",
+            description = "Truncate texts longer than the model's limit when a request does not say (otherwise 422). "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_AUTO_TRUNCATE.")
+    boolean autoTruncate;
+
+    @Option(names = "--graph-optimization", paramLabel = "LEVEL", defaultValue = "${env:PEREGRINE_GRAPH_OPTIMIZATION}",
+            description = "ONNX Runtime graph optimization: ${COMPLETION-CANDIDATES}. Default: peregrine.json, else all. "
+                    + "Env: PEREGRINE_GRAPH_OPTIMIZATION.")
+    GraphOptimization graphOptimization;
+
+    @Option(names = "--allow-spinning", paramLabel = "BOOL", defaultValue = "${env:PEREGRINE_ALLOW_SPINNING}",
+            description = "Let idle ONNX Runtime threads spin (true/false). Default: peregrine.json, else ONNX "
+                    + "Runtime's. Env: PEREGRINE_ALLOW_SPINNING.")
+    Boolean allowSpinning;
+
+    @Option(names = "--max-length", paramLabel = "TOKENS", defaultValue = "${env:PEREGRINE_MAX_LENGTH:-0}",
+            description = "Truncate texts to this many tokens; 0 = the model's own limit. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_MAX_LENGTH.")
+    int maxLength;
+
+    @Option(names = "--shutdown-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_SHUTDOWN_TIMEOUT_MS:-" + ServeConfig.DEFAULT_SHUTDOWN_TIMEOUT_MS + "}",
+            description = "Longest a graceful stop waits for accepted requests, in ms. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_SHUTDOWN_TIMEOUT_MS.")
+    long shutdownTimeoutMs;
+
+    /** The configuration these options describe. */
+    ServeConfig config() {
+        List<ModelSpec> specs = new ArrayList<>();
+        for (String m : models) {
+            if (m != null && !m.isBlank()) {
+                specs.add(ModelSpec.parse(m));
+            }
+        }
+        return new ServeConfig(host, port, specs, modelRepository, variant, instances, threads, maxBatchSize,
+                maxBatchTokens, graphOptimization, allowSpinning, maxLength, Duration.ofMillis(maxQueueDelayMs),
+                maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
+                tokenizerThreads, autoTruncate, apiKey, Duration.ofMillis(shutdownTimeoutMs));
+    }
+
+    @Override
+    public Integer call() throws InterruptedException {
+        ServeConfig config;
+        try {
+            config = config();
+        } catch (IllegalStateException e) {
+            throw new IllegalArgumentException(e.getMessage(), e);
+        }
+        PeregrineServer server = PeregrineServer.start(config, ModelResolver.standard());
+        Runtime.getRuntime().addShutdownHook(new Thread(server::stop, "peregrine-shutdown"));
+        server.awaitStop();
+        return ExitCode.OK.code();
+    }
+}

@@ -1,0 +1,89 @@
+package dev.peregrine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.peregrine.server.ModelSpec;
+import dev.peregrine.server.ServeConfig;
+import java.io.PrintWriter;
+import java.io.StringWriter;
+import java.nio.file.Path;
+import java.time.Duration;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/** The serve options: each declared once with its env variable and default, mapped onto ServeConfig. */
+class ServeCommandTest {
+
+    private static ServeConfig parse(String... args) {
+        CommandLine cli = Main.commandLine();
+        CommandLine.ParseResult result = cli.parseArgs(args);
+        ServeCommand serve = (ServeCommand) result.subcommand().commandSpec().userObject();
+        return serve.config();
+    }
+
+    @Test
+    void noFlags_giveServeConfigsDefaults_andLeaveHintableSettingsToPeregrineJson() {
+        ServeConfig config = parse("serve");
+        ServeConfig defaults = ServeConfig.builder().build();
+        assertThat(config.port()).isEqualTo(defaults.port());
+        assertThat(config.host()).isEqualTo(defaults.host());
+        assertThat(config.maxInputs()).isEqualTo(256);
+        assertThat(config.maxBodyBytes()).isEqualTo(10L * 1024 * 1024);
+        assertThat(config.maxQueueDelay()).isEqualTo(Duration.ZERO);
+        assertThat(config.requestTimeout()).isEqualTo(defaults.requestTimeout());
+        assertThat(config.instances()).isNull();
+        assertThat(config.threads()).isNull();
+        assertThat(config.maxBatchSize()).isNull();
+        assertThat(config.models()).isEmpty();
+        assertThat(config.apiKey()).isNull();
+    }
+
+    @Test
+    void flags_setEveryField_andRepeatedModelsKeepTheirNames() {
+        ServeConfig config = parse("serve", "--model", "support=/models/support", "-m", "all-minilm-l6-v2",
+                "--port", "0", "--host", "127.0.0.1", "--instances", "2", "--threads", "1", "--max-batch-size", "16",
+                "--max-queue-delay", "2", "--max-inputs", "8", "--max-queued-texts", "64", "--api-key", "s3cret",
+                "--request-timeout", "1500", "--auto-truncate");
+        assertThat(config.models()).containsExactly(new ModelSpec("support", "/models/support"),
+                new ModelSpec(null, "all-minilm-l6-v2"));
+        assertThat(config.port()).isZero();
+        assertThat(config.instances()).isEqualTo(2);
+        assertThat(config.threads()).isEqualTo(1);
+        assertThat(config.maxBatchSize()).isEqualTo(16);
+        assertThat(config.maxQueueDelay()).isEqualTo(Duration.ofMillis(2));
+        assertThat(config.maxInputs()).isEqualTo(8);
+        assertThat(config.requestTimeout()).isEqualTo(Duration.ofMillis(1500));
+        assertThat(config.autoTruncate()).isTrue();
+        assertThat(config.describe().get("api-key")).doesNotContain("s3cret");
+        assertThat(config.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void modelRepository_isAccepted() {
+        assertThat(parse("serve", "--model-repository", "/srv/models").modelRepository()).isEqualTo(Path.of("/srv/models"));
+    }
+
+    @Test
+    void help_showsEveryOptionsEnvironmentVariableAndDefault() {
+        StringWriter out = new StringWriter();
+        int code = Main.run(new PrintWriter(out), new PrintWriter(new StringWriter()), "serve", "--help");
+        assertThat(code).isZero();
+        String help = out.toString().replaceAll("\\s+", " ");
+        for (String env : new String[] {"PEREGRINE_MODELS", "PEREGRINE_PORT", "PEREGRINE_HOST", "PEREGRINE_API_KEY",
+            "PEREGRINE_INSTANCES", "PEREGRINE_THREADS", "PEREGRINE_MAX_BATCH_SIZE", "PEREGRINE_MAX_BATCH_TOKENS",
+            "PEREGRINE_MAX_QUEUE_DELAY_MS", "PEREGRINE_MAX_QUEUED_TEXTS", "PEREGRINE_MAX_INPUTS",
+            "PEREGRINE_MAX_BODY_BYTES", "PEREGRINE_REQUEST_TIMEOUT_MS", "PEREGRINE_SHUTDOWN_TIMEOUT_MS"}) {
+            assertThat(help).contains(env);
+        }
+        assertThat(help).contains("Default: 8080").contains("Default: 256").contains("Default: 10485760");
+    }
+
+    @Test
+    void loadtest_needsExactlyOneOfConcurrencyOrRate() {
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "loadtest", "--url",
+                "http://127.0.0.1:1/embed", "--duration", "1s");
+        assertThat(code).isEqualTo(ExitCode.USAGE.code());
+        assertThat(err.toString()).contains("exactly one of --concurrency");
+    }
+}

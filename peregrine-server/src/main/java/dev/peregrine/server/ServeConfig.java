@@ -1,0 +1,245 @@
+package dev.peregrine.server;
+
+import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.engine.GraphOptimization;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * Every tunable of the server, each with its default, validated once here. The CLI declares one
+ * flag and one environment variable per field, with the defaults below; tests build one with
+ * {@link #builder()}.
+ *
+ * <p>Fields that a model folder's {@code peregrine.json} may recommend ({@code variant},
+ * {@code instances}, {@code threads}, {@code maxBatchSize}, {@code maxBatchTokens},
+ * {@code graphOptimization}, {@code allowSpinning}) are nullable: null means "the model's
+ * recommendation, else the default"; a value given explicitly wins over the recommendation.
+ *
+ * @param host                  interface to listen on
+ * @param port                  port to listen on; 0 picks a free one
+ * @param models                models to serve; empty (and no repository) serves the embedded default
+ * @param modelRepository       a folder with one model folder per sub-folder, served under the
+ *                              sub-folder names; null for none
+ * @param variant               ONNX variant to load from each folder; null: recommended or model.onnx
+ * @param instances             workers per model, each with its own session; null: recommended or 1
+ * @param threads               ONNX Runtime intra-op threads per worker; null: recommended or cores / instances
+ * @param maxBatchSize          most texts per forward pass; null: recommended or {@value #DEFAULT_MAX_BATCH_SIZE}
+ * @param maxBatchTokens        most padded tokens per pass; null: recommended or {@value #DEFAULT_MAX_BATCH_TOKENS}
+ * @param graphOptimization     ONNX Runtime graph optimization; null: recommended or all
+ * @param allowSpinning         ONNX Runtime thread spinning; null: recommended or ONNX Runtime's default
+ * @param maxLength             truncate texts to this many tokens; 0 for the model's own limit
+ * @param maxQueueDelay         longest a text waits for batch companions while a worker is free
+ * @param maxQueuedTexts        per model, most texts admitted and not yet answered; more get 429
+ * @param maxInputs             most texts in one request; more get 422
+ * @param maxBodyBytes          largest request body; larger gets 413
+ * @param maxConcurrentRequests most requests in progress at once, all routes; more get 429
+ * @param requestTimeout        a request not answered by then gets 504 and its queued texts are dropped
+ * @param tokenizerThreads      threads that parse, tokenize and serialize (never the event loop);
+ *                              0 for one per core
+ * @param autoTruncate          what {@code truncate} means when a request does not say
+ * @param apiKey                a Bearer token every inference and info route requires; null for none
+ * @param shutdownTimeout       longest a graceful shutdown waits for accepted requests
+ */
+public record ServeConfig(
+        String host,
+        int port,
+        List<ModelSpec> models,
+        Path modelRepository,
+        String variant,
+        Integer instances,
+        Integer threads,
+        Integer maxBatchSize,
+        Integer maxBatchTokens,
+        GraphOptimization graphOptimization,
+        Boolean allowSpinning,
+        int maxLength,
+        Duration maxQueueDelay,
+        int maxQueuedTexts,
+        int maxInputs,
+        long maxBodyBytes,
+        int maxConcurrentRequests,
+        Duration requestTimeout,
+        int tokenizerThreads,
+        boolean autoTruncate,
+        String apiKey,
+        Duration shutdownTimeout) {
+
+    public static final String DEFAULT_HOST = "0.0.0.0";
+    public static final int DEFAULT_PORT = 8080;
+    public static final int DEFAULT_INSTANCES = 1;
+    public static final int DEFAULT_MAX_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
+    public static final int DEFAULT_MAX_BATCH_TOKENS = EngineOptions.DEFAULT_MAX_BATCH_TOKENS;
+    public static final String DEFAULT_MAX_QUEUE_DELAY_MS = "0";
+    public static final int DEFAULT_MAX_QUEUED_TEXTS = 4096;
+    public static final int DEFAULT_MAX_INPUTS = 256;
+    public static final long DEFAULT_MAX_BODY_BYTES = 10L * 1024 * 1024;
+    public static final int DEFAULT_MAX_CONCURRENT_REQUESTS = 512;
+    public static final String DEFAULT_REQUEST_TIMEOUT_MS = "30000";
+    public static final int DEFAULT_TOKENIZER_THREADS = 0;
+    public static final String DEFAULT_SHUTDOWN_TIMEOUT_MS = "30000";
+
+    public ServeConfig {
+        Objects.requireNonNull(host, "host");
+        models = List.copyOf(models);
+        Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
+        Objects.requireNonNull(requestTimeout, "requestTimeout");
+        Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        if (host.isBlank()) {
+            throw new IllegalArgumentException("host must not be blank");
+        }
+        if (port < 0 || port > 65535) {
+            throw new IllegalArgumentException("port must be 0..65535, was " + port);
+        }
+        atLeast("instances", instances, 1);
+        atLeast("threads", threads, 0);
+        atLeast("max batch size", maxBatchSize, 1);
+        atLeast("max batch tokens", maxBatchTokens, 1);
+        if (maxLength < 0 || maxLength == 1) {
+            throw new IllegalArgumentException("max length must be 0 (model limit) or >= 2, was " + maxLength);
+        }
+        if (maxQueueDelay.isNegative()) {
+            throw new IllegalArgumentException("max queue delay must not be negative, was " + maxQueueDelay);
+        }
+        atLeast("max inputs", maxInputs, 1);
+        if (maxQueuedTexts < maxInputs) {
+            throw new IllegalArgumentException("max queued texts (" + maxQueuedTexts
+                    + ") must be at least max inputs (" + maxInputs + "), or a full request could never be admitted");
+        }
+        if (maxBodyBytes < 1 || maxBodyBytes > Integer.MAX_VALUE) {
+            throw new IllegalArgumentException("max body bytes must be 1.." + Integer.MAX_VALUE + ", was " + maxBodyBytes);
+        }
+        atLeast("max concurrent requests", maxConcurrentRequests, 1);
+        if (requestTimeout.isNegative() || requestTimeout.isZero()) {
+            throw new IllegalArgumentException("request timeout must be positive, was " + requestTimeout);
+        }
+        atLeast("tokenizer threads", tokenizerThreads, 0);
+        if (shutdownTimeout.isNegative()) {
+            throw new IllegalArgumentException("shutdown timeout must not be negative, was " + shutdownTimeout);
+        }
+        if (apiKey != null && apiKey.isBlank()) {
+            apiKey = null;
+        }
+        if (modelRepository != null && !models.isEmpty()) {
+            throw new IllegalStateException("give either --model (repeatable) or --model-repository, not both");
+        }
+    }
+
+    private static void atLeast(String name, Integer value, int min) {
+        if (value != null && value < min) {
+            throw new IllegalArgumentException(name + " must be >= " + min + ", was " + value);
+        }
+    }
+
+    /** The tokenizer threads to start: the configured number, or one per core. */
+    public int effectiveTokenizerThreads() {
+        return tokenizerThreads > 0 ? tokenizerThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** Every setting by name, for the start-up log; the API key is shown only as set or not. */
+    public Map<String, String> describe() {
+        Map<String, String> out = new LinkedHashMap<>();
+        out.put("host", host);
+        out.put("port", Integer.toString(port));
+        out.put("models", models.isEmpty() ? (modelRepository == null ? "(embedded default)" : "-") : models.toString());
+        out.put("model-repository", modelRepository == null ? "-" : modelRepository.toString());
+        out.put("variant", orHint(variant));
+        out.put("instances", orHint(instances));
+        out.put("threads", orHint(threads));
+        out.put("max-batch-size", orHint(maxBatchSize));
+        out.put("max-batch-tokens", orHint(maxBatchTokens));
+        out.put("graph-optimization", graphOptimization == null ? "(peregrine.json or all)" : graphOptimization.name().toLowerCase());
+        out.put("allow-spinning", orHint(allowSpinning));
+        out.put("max-length", Integer.toString(maxLength));
+        out.put("max-queue-delay", maxQueueDelay.toMillis() + " ms");
+        out.put("max-queued-texts", Integer.toString(maxQueuedTexts));
+        out.put("max-inputs", Integer.toString(maxInputs));
+        out.put("max-body-bytes", Long.toString(maxBodyBytes));
+        out.put("max-concurrent-requests", Integer.toString(maxConcurrentRequests));
+        out.put("request-timeout", requestTimeout.toMillis() + " ms");
+        out.put("tokenizer-threads", Integer.toString(effectiveTokenizerThreads()));
+        out.put("auto-truncate", Boolean.toString(autoTruncate));
+        out.put("api-key", apiKey == null ? "(none)" : "(set, redacted)");
+        out.put("shutdown-timeout", shutdownTimeout.toMillis() + " ms");
+        return out;
+    }
+
+    private static String orHint(Object value) {
+        return value == null ? "(peregrine.json or default)" : value.toString();
+    }
+
+    @Override
+    public String toString() {
+        return "ServeConfig" + describe();
+    }
+
+    public static Builder builder() {
+        return new Builder();
+    }
+
+    /** Fills a {@link ServeConfig}; unset values keep their defaults. Not thread-safe. */
+    public static final class Builder {
+        private String host = DEFAULT_HOST;
+        private int port = DEFAULT_PORT;
+        private final List<ModelSpec> models = new ArrayList<>();
+        private Path modelRepository;
+        private String variant;
+        private Integer instances;
+        private Integer threads;
+        private Integer maxBatchSize;
+        private Integer maxBatchTokens;
+        private GraphOptimization graphOptimization;
+        private Boolean allowSpinning;
+        private int maxLength;
+        private Duration maxQueueDelay = Duration.ofMillis(Long.parseLong(DEFAULT_MAX_QUEUE_DELAY_MS));
+        private int maxQueuedTexts = DEFAULT_MAX_QUEUED_TEXTS;
+        private int maxInputs = DEFAULT_MAX_INPUTS;
+        private long maxBodyBytes = DEFAULT_MAX_BODY_BYTES;
+        private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
+        private Duration requestTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_REQUEST_TIMEOUT_MS));
+        private int tokenizerThreads = DEFAULT_TOKENIZER_THREADS;
+        private boolean autoTruncate;
+        private String apiKey;
+        private Duration shutdownTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_SHUTDOWN_TIMEOUT_MS));
+
+        private Builder() {
+        }
+
+        public Builder host(String v) { this.host = v; return this; }
+        public Builder port(int v) { this.port = v; return this; }
+        public Builder model(ModelSpec v) { this.models.add(v); return this; }
+        public Builder model(String name, String reference) { return model(new ModelSpec(name, reference)); }
+        public Builder models(List<ModelSpec> v) { this.models.clear(); this.models.addAll(v); return this; }
+        public Builder modelRepository(Path v) { this.modelRepository = v; return this; }
+        public Builder variant(String v) { this.variant = v; return this; }
+        public Builder instances(Integer v) { this.instances = v; return this; }
+        public Builder threads(Integer v) { this.threads = v; return this; }
+        public Builder maxBatchSize(Integer v) { this.maxBatchSize = v; return this; }
+        public Builder maxBatchTokens(Integer v) { this.maxBatchTokens = v; return this; }
+        public Builder graphOptimization(GraphOptimization v) { this.graphOptimization = v; return this; }
+        public Builder allowSpinning(Boolean v) { this.allowSpinning = v; return this; }
+        public Builder maxLength(int v) { this.maxLength = v; return this; }
+        public Builder maxQueueDelay(Duration v) { this.maxQueueDelay = v; return this; }
+        public Builder maxQueuedTexts(int v) { this.maxQueuedTexts = v; return this; }
+        public Builder maxInputs(int v) { this.maxInputs = v; return this; }
+        public Builder maxBodyBytes(long v) { this.maxBodyBytes = v; return this; }
+        public Builder maxConcurrentRequests(int v) { this.maxConcurrentRequests = v; return this; }
+        public Builder requestTimeout(Duration v) { this.requestTimeout = v; return this; }
+        public Builder tokenizerThreads(int v) { this.tokenizerThreads = v; return this; }
+        public Builder autoTruncate(boolean v) { this.autoTruncate = v; return this; }
+        public Builder apiKey(String v) { this.apiKey = v; return this; }
+        public Builder shutdownTimeout(Duration v) { this.shutdownTimeout = v; return this; }
+
+        /** @throws IllegalArgumentException when a value is out of range */
+        public ServeConfig build() {
+            return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
+                    maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
+                    maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
+                    apiKey, shutdownTimeout);
+        }
+    }
+}

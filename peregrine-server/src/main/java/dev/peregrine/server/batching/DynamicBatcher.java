@@ -1,0 +1,406 @@
+package dev.peregrine.server.batching;
+
+import dev.peregrine.core.tokenize.EncodedText;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Dynamic batching for one model: callers' texts join one queue and leave it in forward passes cut
+ * by size and padded-token budget, run by a fixed set of workers.
+ *
+ * <h2>Threads and ownership</h2>
+ * <ul>
+ *   <li>Callers never touch the queue. {@link #reserve} admits texts against a counter (rejecting
+ *       at once with {@link OverloadedException} when the limit is reached: no caller ever waits
+ *       for room) and {@link Reservation#submit} posts the texts to an inbox.</li>
+ *   <li>One owner thread drains the inbox into a {@link LengthGroupedQueue} that only it touches,
+ *       and cuts batches into the workers' slots.</li>
+ *   <li>Each worker has a slot of capacity one: while it runs a batch, the owner prepares the next
+ *       one in its slot, so a worker never waits for batch formation. Until the worker takes it,
+ *       the owner may take the prepared batch back to add texts that arrived meanwhile, so batches
+ *       grow with load even when {@code maxQueueDelay} is zero.</li>
+ *   <li>Each worker owns its {@link BatchRunner} (one ONNX Runtime session) and calls it from its own
+ *       thread only.</li>
+ * </ul>
+ *
+ * <h2>Guarantees</h2>
+ * Every submission gets exactly its own rows, in its own order, however its texts were split across
+ * passes. Texts of submissions already done (cancelled, timed out, failed) are skipped, not run.
+ * Memory is bounded by the admission limit. After {@link #shutdown()}, new work is refused and
+ * every admitted text still runs; the threads end when the last is answered.
+ */
+public final class DynamicBatcher implements AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
+    private static final Object WAKE = new Object();
+    private static final PlannedBatch POISON = new PlannedBatch(0);
+
+    private final String name;
+    private final BatchingOptions options;
+    private final long maxDelayNanos;
+    private final Ticker ticker;
+    private final BatchListener listener;
+    private final List<BlockingQueue<PlannedBatch>> slots = new ArrayList<>();
+    private final List<Thread> workers = new ArrayList<>();
+    private final Thread owner;
+    private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
+    private final AtomicInteger admitted = new AtomicInteger();
+    private final AtomicInteger unsubmitted = new AtomicInteger();
+    private final AtomicBoolean closing = new AtomicBoolean();
+    private volatile int queued;
+    private volatile long submissionsSeen;
+
+    /**
+     * Starts the owner thread and one worker per runner.
+     *
+     * @param name     used in thread names and messages
+     * @param runners  one per worker; each is called from its worker's thread only
+     * @param ticker   time for the waiting policy and the timings
+     * @param listener told about every pass
+     */
+    public DynamicBatcher(String name, BatchingOptions options, List<? extends BatchRunner> runners,
+                          Ticker ticker, BatchListener listener) {
+        this.name = Objects.requireNonNull(name, "name");
+        this.options = Objects.requireNonNull(options, "options");
+        this.ticker = Objects.requireNonNull(ticker, "ticker");
+        this.listener = Objects.requireNonNull(listener, "listener");
+        if (runners.isEmpty()) {
+            throw new IllegalArgumentException("a batcher needs at least one runner");
+        }
+        this.maxDelayNanos = options.maxQueueDelay().toNanos();
+        for (int i = 0; i < runners.size(); i++) {
+            BlockingQueue<PlannedBatch> slot = new ArrayBlockingQueue<>(1);
+            BatchRunner runner = Objects.requireNonNull(runners.get(i), "runner");
+            slots.add(slot);
+            Thread worker = new Thread(() -> work(slot, runner), "peregrine-" + name + "-worker-" + i);
+            worker.setDaemon(true);
+            workers.add(worker);
+        }
+        owner = new Thread(this::own, "peregrine-" + name + "-batcher");
+        owner.setDaemon(true);
+        owner.start();
+        workers.forEach(Thread::start);
+    }
+
+    /**
+     * Admits {@code texts} texts, or refuses at once.
+     *
+     * @throws OverloadedException    when admitting them would pass {@code maxQueuedTexts}
+     * @throws BatcherClosedException after {@link #shutdown()}
+     */
+    public Reservation reserve(int texts) {
+        if (texts < 1) {
+            throw new IllegalArgumentException("texts must be >= 1, was " + texts);
+        }
+        // Counted before the closing check, so the owner thread cannot finish while this caller
+        // still holds room it was given.
+        unsubmitted.incrementAndGet();
+        try {
+            if (closing.get()) {
+                throw new BatcherClosedException("model '" + name + "' is shutting down");
+            }
+            int limit = options.maxQueuedTexts();
+            while (true) {
+                int current = admitted.get();
+                if (current + texts > limit) {
+                    throw new OverloadedException("model '" + name + "' is overloaded: " + current
+                            + " texts are waiting or running, the limit is " + limit + "; retry later");
+                }
+                if (admitted.compareAndSet(current, current + texts)) {
+                    break;
+                }
+            }
+        } catch (RuntimeException e) {
+            unsubmitted.decrementAndGet();
+            inbox.add(WAKE);
+            throw e;
+        }
+        return new Reservation(texts);
+    }
+
+    /** {@link #reserve} then {@link Reservation#submit}. */
+    public CompletableFuture<BatchResult> submit(List<EncodedText> texts) {
+        return reserve(texts.size()).submit(texts);
+    }
+
+    /** Texts admitted and not yet answered (queued, prepared or running). */
+    public int admittedTexts() {
+        return admitted.get();
+    }
+
+    /** Texts waiting in the queue for a batch (as of the owner thread's last look). */
+    public int queuedTexts() {
+        return queued;
+    }
+
+    /** Submissions the owner thread has queued and dispatched so far (tests wait on it instead of sleeping). */
+    long submissionsSeen() {
+        return submissionsSeen;
+    }
+
+    public BatchingOptions options() {
+        return options;
+    }
+
+    /** Refuses new work from now on; admitted work still completes. Returns at once. */
+    public void shutdown() {
+        if (closing.compareAndSet(false, true)) {
+            inbox.add(WAKE);
+        }
+    }
+
+    /** Waits until every admitted text is answered and the threads have ended. */
+    public boolean awaitTermination(Duration timeout) throws InterruptedException {
+        long deadline = System.nanoTime() + timeout.toNanos();
+        for (Thread t : allThreads()) {
+            long left = deadline - System.nanoTime();
+            if (left <= 0) {
+                return false;
+            }
+            TimeUnit.NANOSECONDS.timedJoin(t, left);
+            if (t.isAlive()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    /** {@link #shutdown()}, then waits (up to a minute) for admitted work to finish. */
+    @Override
+    public void close() {
+        shutdown();
+        try {
+            if (!awaitTermination(Duration.ofMinutes(1))) {
+                LOG.warn("batcher for model '{}' did not finish its work within a minute", name);
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private List<Thread> allThreads() {
+        List<Thread> all = new ArrayList<>();
+        all.add(owner);
+        all.addAll(workers);
+        return all;
+    }
+
+    /**
+     * Room for some texts in the batcher, taken by {@link #reserve}. Exactly one of
+     * {@link #submit} or {@link #cancel} must follow (a second call is ignored).
+     */
+    public final class Reservation {
+        private final int texts;
+        private final AtomicBoolean used = new AtomicBoolean();
+
+        private Reservation(int texts) {
+            this.texts = texts;
+        }
+
+        /**
+         * Queues the texts (at most the number reserved; unused room is released).
+         *
+         * @return completes with the rows in the order given; cancel it to drop texts not yet run
+         */
+        public CompletableFuture<BatchResult> submit(List<EncodedText> encoded) {
+            Objects.requireNonNull(encoded, "encoded");
+            if (encoded.size() > texts) {
+                throw new IllegalArgumentException(encoded.size() + " texts, but only " + texts + " reserved");
+            }
+            if (!used.compareAndSet(false, true)) {
+                throw new IllegalStateException("reservation already used");
+            }
+            admitted.addAndGet(encoded.size() - texts);
+            Submission submission = new Submission(List.copyOf(encoded), ticker.read());
+            if (encoded.isEmpty()) {
+                submission.future.complete(new BatchResult(new float[0][], 0, 0));
+                unsubmitted.decrementAndGet();
+                inbox.add(WAKE);
+            } else {
+                inbox.add(submission);
+                unsubmitted.decrementAndGet();
+            }
+            return submission.future;
+        }
+
+        /** Releases the room without queuing anything. */
+        public void cancel() {
+            if (used.compareAndSet(false, true)) {
+                admitted.addAndGet(-texts);
+                unsubmitted.decrementAndGet();
+                inbox.add(WAKE);
+            }
+        }
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The owner thread
+
+    private void own() {
+        LengthGroupedQueue queue = new LengthGroupedQueue(item -> admitted.decrementAndGet());
+        long seen = 0;
+        try {
+            boolean waitingForDelay = false;
+            while (true) {
+                Object event = waitingForDelay ? pollUntilDue(queue) : inbox.take();
+                while (event != null) {
+                    if (event instanceof Submission s) {
+                        for (int i = 0; i < s.texts.size(); i++) {
+                            queue.add(new WorkItem(s, i, s.submittedNanos));
+                        }
+                        seen++;
+                    }
+                    event = inbox.poll();
+                }
+                waitingForDelay = dispatch(queue);
+                queued = queue.size();
+                submissionsSeen = seen;
+                if (closing.get() && unsubmitted.get() == 0 && inbox.isEmpty() && queue.isEmpty()) {
+                    break;
+                }
+            }
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        } catch (RuntimeException | Error e) {
+            LOG.error("batcher for model '{}' failed; failing its queued requests", name, e);
+            queue.purge();
+            PlannedBatch rest;
+            while ((rest = queue.cut(Integer.MAX_VALUE, Integer.MAX_VALUE)) != null) {
+                for (WorkItem item : rest.items) {
+                    item.owner.fail(e);
+                    admitted.decrementAndGet();
+                }
+            }
+        } finally {
+            queued = 0;
+            for (BlockingQueue<PlannedBatch> slot : slots) {
+                putUninterruptibly(slot, POISON);
+            }
+        }
+    }
+
+    /** Waits for an event, but no longer than until the oldest text's wait runs out. */
+    private Object pollUntilDue(LengthGroupedQueue queue) throws InterruptedException {
+        long wait = queue.deadline(maxDelayNanos) - ticker.read();
+        return wait <= 0 ? inbox.poll() : inbox.poll(wait, TimeUnit.NANOSECONDS);
+    }
+
+    /**
+     * Fills free slots and grows prepared batches. Returns true when texts wait only for their
+     * delay to run out (a worker is free), so the owner must wake up by then even if nothing
+     * arrives; false when they wait for a worker, whose slot-freed wake-up comes through the inbox.
+     */
+    private boolean dispatch(LengthGroupedQueue queue) {
+        int maxSize = options.maxBatchSize();
+        int maxTokens = options.maxBatchTokens();
+        for (BlockingQueue<PlannedBatch> slot : slots) {
+            if (queue.isEmpty()) {
+                return false;
+            }
+            PlannedBatch prepared = slot.poll();
+            if (prepared != null) {
+                // The worker has not taken it yet: let it grow with what arrived since.
+                queue.extend(prepared, maxSize, maxTokens);
+                slot.add(prepared);
+                continue;
+            }
+            if (!queue.ready(ticker.read(), maxDelayNanos, maxSize, maxTokens)) {
+                return true;
+            }
+            PlannedBatch batch = queue.cut(maxSize, maxTokens);
+            if (batch != null) {
+                slot.add(batch);
+            }
+        }
+        return false;
+    }
+
+    // ---------------------------------------------------------------------------------------------
+    // The workers
+
+    private void work(BlockingQueue<PlannedBatch> slot, BatchRunner runner) {
+        while (true) {
+            PlannedBatch batch;
+            try {
+                batch = slot.take();
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                return;
+            }
+            if (batch == POISON) {
+                return;
+            }
+            inbox.add(WAKE);
+            run(batch, runner);
+        }
+    }
+
+    private void run(PlannedBatch batch, BatchRunner runner) {
+        PlannedBatch live = new PlannedBatch(batch.anchorLength);
+        for (WorkItem item : batch.items) {
+            if (item.owner.isDone()) {
+                admitted.decrementAndGet();
+            } else {
+                live.add(item);
+            }
+        }
+        if (live.size() == 0) {
+            return;
+        }
+        try {
+            long start = ticker.read();
+            float[][] rows;
+            try {
+                rows = runner.run(live.texts());
+                if (rows.length != live.size()) {
+                    throw new IllegalStateException("runner returned " + rows.length + " rows for " + live.size() + " texts");
+                }
+            } catch (RuntimeException | Error e) {
+                for (WorkItem item : live.items) {
+                    item.owner.fail(e);
+                }
+                return;
+            }
+            long end = ticker.read();
+            listener.onBatch(live.size(), live.paddedTokens(), end - start);
+            for (int k = 0; k < rows.length; k++) {
+                WorkItem item = live.items.get(k);
+                item.owner.complete(item.index, rows[k], start, end);
+            }
+        } finally {
+            admitted.addAndGet(-live.size());
+            inbox.add(WAKE);
+        }
+    }
+
+    private static void putUninterruptibly(BlockingQueue<PlannedBatch> slot, PlannedBatch batch) {
+        boolean interrupted = false;
+        while (true) {
+            try {
+                slot.put(batch);
+                break;
+            } catch (InterruptedException e) {
+                interrupted = true;
+            }
+        }
+        if (interrupted) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public String toString() {
+        return "DynamicBatcher[" + name + ", " + workers.size() + " workers]";
+    }
+}

@@ -1,0 +1,192 @@
+package dev.peregrine.server.batching;
+
+import java.util.ArrayDeque;
+import java.util.Iterator;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.function.Consumer;
+
+/**
+ * The texts waiting for a forward pass, indexed both by age and by token length. Owned by one
+ * thread (the batcher's), so it has no locks; it knows no threads and no clock, so its policy is
+ * tested by calling it with explicit times.
+ *
+ * <h2>How a batch is cut</h2>
+ * The oldest waiting text always starts the next batch, so no text starves whatever its length.
+ * Companions are then taken from the texts closest to it in length (shorter first on a tie, since
+ * they add no padding), within the limits {@link dev.peregrine.core.engine.BatchPlanner} uses for
+ * offline batches: at most {@code maxBatchSize} texts and at most {@code maxBatchTokens} padded
+ * tokens (texts x longest). A text longer than the token budget runs alone. Texts of the same
+ * length leave in arrival order.
+ *
+ * <p>Texts whose submission is already done (its caller went away, timed out, or another of its
+ * texts failed) are dropped when met, and reported to the {@code dropped} callback so their
+ * admission can be released.
+ */
+final class LengthGroupedQueue {
+
+    private final TreeMap<Integer, ArrayDeque<WorkItem>> byLength = new TreeMap<>();
+    private final ArrayDeque<WorkItem> byAge = new ArrayDeque<>();
+    private final Consumer<WorkItem> dropped;
+    private int size;
+    private long tokens;
+
+    LengthGroupedQueue(Consumer<WorkItem> dropped) {
+        this.dropped = dropped;
+    }
+
+    void add(WorkItem item) {
+        byAge.addLast(item);
+        byLength.computeIfAbsent(item.length, k -> new ArrayDeque<>()).addLast(item);
+        size++;
+        tokens += item.length;
+    }
+
+    /** Texts waiting (an upper bound: dead ones not yet met are counted). */
+    int size() {
+        return size;
+    }
+
+    boolean isEmpty() {
+        return oldest() == null;
+    }
+
+    /**
+     * Whether a batch should be cut now, given a free worker: at once when {@code maxDelayNanos} is
+     * zero; otherwise when the oldest text has waited that long, or enough texts wait to fill a batch.
+     */
+    boolean ready(long nowNanos, long maxDelayNanos, int maxBatchSize, int maxBatchTokens) {
+        WorkItem oldest = oldest();
+        if (oldest == null) {
+            return false;
+        }
+        return maxDelayNanos == 0
+                || nowNanos - oldest.enqueuedNanos >= maxDelayNanos
+                || size >= maxBatchSize
+                || tokens >= maxBatchTokens;
+    }
+
+    /** When the oldest text's wait runs out, or {@code Long.MAX_VALUE} when nothing waits. */
+    long deadline(long maxDelayNanos) {
+        WorkItem oldest = oldest();
+        return oldest == null ? Long.MAX_VALUE : oldest.enqueuedNanos + maxDelayNanos;
+    }
+
+    /** Cuts the next batch (see the class comment), or returns null when nothing waits. */
+    PlannedBatch cut(int maxBatchSize, int maxBatchTokens) {
+        WorkItem oldest = oldest();
+        if (oldest == null) {
+            return null;
+        }
+        take(oldest);
+        ArrayDeque<WorkItem> bucket = byLength.get(oldest.length);
+        bucket.remove(oldest);
+        if (bucket.isEmpty()) {
+            byLength.remove(oldest.length);
+        }
+        PlannedBatch batch = new PlannedBatch(oldest.length);
+        batch.add(oldest);
+        extend(batch, maxBatchSize, maxBatchTokens);
+        return batch;
+    }
+
+    /**
+     * Adds waiting texts to a batch already cut (one not yet taken by a worker), nearest in length
+     * to the batch's anchor first, while the limits allow.
+     */
+    void extend(PlannedBatch batch, int maxBatchSize, int maxBatchTokens) {
+        int anchor = batch.anchorLength;
+        Integer lower = byLength.floorKey(anchor);
+        Integer higher = byLength.higherKey(anchor);
+        while ((lower != null || higher != null) && batch.size() < maxBatchSize) {
+            boolean takeLower = higher == null || (lower != null && anchor - lower <= higher - anchor);
+            int key = takeLower ? lower : higher;
+            boolean exhausted = drainBucket(key, batch, maxBatchSize, maxBatchTokens);
+            if (takeLower) {
+                if (!exhausted) {
+                    // A shorter text adds no padding; if it does not fit, the batch is full.
+                    return;
+                }
+                lower = byLength.lowerKey(key);
+            } else {
+                // A longer text that does not fit means no longer one will; shorter ones still may.
+                higher = exhausted ? byLength.higherKey(key) : null;
+            }
+        }
+    }
+
+    /** Moves texts of one length into the batch while they fit; true when none of that length is left. */
+    private boolean drainBucket(int key, PlannedBatch batch, int maxBatchSize, int maxBatchTokens) {
+        ArrayDeque<WorkItem> bucket = byLength.get(key);
+        while (!bucket.isEmpty()) {
+            WorkItem item = bucket.peekFirst();
+            if (item.removed) {
+                bucket.pollFirst();
+                continue;
+            }
+            if (item.owner.isDone()) {
+                bucket.pollFirst();
+                drop(item);
+                continue;
+            }
+            if (!batch.fits(item.length, maxBatchSize, maxBatchTokens)) {
+                return false;
+            }
+            bucket.pollFirst();
+            take(item);
+            batch.add(item);
+        }
+        byLength.remove(key);
+        return true;
+    }
+
+    /** Drops every text whose submission is done; returns how many. */
+    int purge() {
+        int before = size;
+        for (Iterator<Map.Entry<Integer, ArrayDeque<WorkItem>>> it = byLength.entrySet().iterator(); it.hasNext(); ) {
+            ArrayDeque<WorkItem> bucket = it.next().getValue();
+            bucket.removeIf(item -> {
+                if (item.removed) {
+                    return true;
+                }
+                if (item.owner.isDone()) {
+                    drop(item);
+                    return true;
+                }
+                return false;
+            });
+            if (bucket.isEmpty()) {
+                it.remove();
+            }
+        }
+        oldest();
+        return before - size;
+    }
+
+    /** The oldest live text, dropping dead ones met on the way; null when none. */
+    private WorkItem oldest() {
+        while (!byAge.isEmpty()) {
+            WorkItem head = byAge.peekFirst();
+            if (head.removed) {
+                byAge.pollFirst();
+            } else if (head.owner.isDone()) {
+                byAge.pollFirst();
+                drop(head);
+            } else {
+                return head;
+            }
+        }
+        return null;
+    }
+
+    private void take(WorkItem item) {
+        item.removed = true;
+        size--;
+        tokens -= item.length;
+    }
+
+    private void drop(WorkItem item) {
+        take(item);
+        dropped.accept(item);
+    }
+}

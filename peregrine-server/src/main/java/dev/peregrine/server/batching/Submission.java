@@ -1,0 +1,49 @@
+package dev.peregrine.server.batching;
+
+import dev.peregrine.core.tokenize.EncodedText;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+/**
+ * One caller's texts on their way through the batcher. Its texts may run in different passes, on
+ * different workers; the future completes when the last of them is done. Thread-safe: rows are
+ * written by workers, each index exactly once, and published by the decrement of {@code remaining}.
+ */
+final class Submission {
+
+    final List<EncodedText> texts;
+    final long submittedNanos;
+    final CompletableFuture<BatchResult> future = new CompletableFuture<>();
+    private final float[][] rows;
+    private final AtomicInteger remaining;
+    private final AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
+    private final AtomicLong lastEnd = new AtomicLong(Long.MIN_VALUE);
+
+    Submission(List<EncodedText> texts, long submittedNanos) {
+        this.texts = texts;
+        this.submittedNanos = submittedNanos;
+        this.rows = new float[texts.size()][];
+        this.remaining = new AtomicInteger(texts.size());
+    }
+
+    /** Answered, failed, cancelled or timed out: its remaining texts need not run. */
+    boolean isDone() {
+        return future.isDone();
+    }
+
+    void complete(int index, float[] row, long startNanos, long endNanos) {
+        rows[index] = row;
+        firstStart.accumulateAndGet(startNanos, Math::min);
+        lastEnd.accumulateAndGet(endNanos, Math::max);
+        if (remaining.decrementAndGet() == 0) {
+            long start = firstStart.get();
+            future.complete(new BatchResult(rows, Math.max(0, start - submittedNanos), Math.max(0, lastEnd.get() - start)));
+        }
+    }
+
+    void fail(Throwable error) {
+        future.completeExceptionally(error);
+    }
+}

@@ -1,0 +1,222 @@
+package dev.peregrine.server.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.Classification;
+import dev.peregrine.core.engine.LabelScore;
+import dev.peregrine.server.inference.InferenceService;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.List;
+
+/**
+ * The JSON-over-HTTP routes whose shapes existing clients already speak: Peregrine's own
+ * {@code /classify}, text-embeddings-inference's {@code /embed} and {@code /predict}, and OpenAI's
+ * {@code /v1/embeddings}. Each validates its body, calls the {@link InferenceService}, and renders the
+ * result; nothing else.
+ */
+final class InferenceRoutes {
+
+    private final InferenceService service;
+    private final int maxInputs;
+
+    InferenceRoutes(InferenceService service, int maxInputs) {
+        this.service = service;
+        this.maxInputs = maxInputs;
+    }
+
+    /**
+     * {@code POST /classify {"texts": [...], "model"?, "top_k"?, "return_all_scores"?, "truncate"?}}
+     * -> {@code {"predictions": [{"label", "score", "scores"?}], "model", "latency_ms"}}.
+     */
+    Pending classify(JsonNode body, RequestScope scope) {
+        String model = service.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION).name();
+        scope.model(model);
+        List<String> texts = JsonInput.texts(body, "texts", maxInputs);
+        Integer topK = JsonInput.integer(body, "top_k", 1);
+        Boolean all = JsonInput.bool(body, "return_all_scores");
+        Boolean truncate = JsonInput.bool(body, "truncate");
+        int k = Boolean.TRUE.equals(all) ? Integer.MAX_VALUE : topK == null ? 0 : topK;
+        return Pending.of(service.classify(model, texts, truncate), result -> new Reply(result.model(),
+                JsonOutput.write(g -> {
+                    g.writeStartObject();
+                    g.writeArrayFieldStart("predictions");
+                    for (Classification c : result.predictions()) {
+                        g.writeStartObject();
+                        g.writeStringField("label", c.label());
+                        g.writeNumberField("score", c.score());
+                        if (k > 0) {
+                            g.writeFieldName("scores");
+                            scores(g, c.top(Math.min(k, c.labels().size())));
+                        }
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
+                    g.writeStringField("model", result.model());
+                    g.writeNumberField("latency_ms", Math.round(scope.elapsedMillis() * 1000) / 1000.0);
+                    g.writeEndObject();
+                }), result.timings(), result.promptTokens()));
+    }
+
+    /**
+     * text-embeddings-inference's {@code POST /embed {"inputs": str|[str], "normalize"?: true, "truncate"?}}
+     * -> {@code [[...], ...]}, always a list of lists.
+     */
+    Pending embed(JsonNode body, RequestScope scope) {
+        String model = service.resolve(JsonInput.string(body, "model"), Task.EMBEDDING).name();
+        scope.model(model);
+        List<String> texts = JsonInput.texts(body, "inputs", maxInputs);
+        Boolean normalize = JsonInput.bool(body, "normalize");
+        Boolean truncate = JsonInput.bool(body, "truncate");
+        // TEI normalizes unless told not to, whatever the model's own default.
+        boolean norm = normalize == null || normalize;
+        return Pending.of(service.embed(model, texts, truncate, norm), result -> new Reply(result.model(),
+                JsonOutput.write(g -> {
+                    g.writeStartArray();
+                    for (float[] v : result.vectors()) {
+                        JsonOutput.floats(g, v);
+                    }
+                    g.writeEndArray();
+                }), result.timings(), result.promptTokens()));
+    }
+
+    /**
+     * text-embeddings-inference's {@code POST /predict {"inputs": str | [str] | [[str], ...], "truncate"?}}
+     * -> all classes as {@code {"score", "label"}}, most probable first: one list for a single text,
+     * a list of lists for a batch.
+     */
+    Pending predict(JsonNode body, RequestScope scope) {
+        String model = service.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION).name();
+        scope.model(model);
+        JsonNode inputs = body.get("inputs");
+        if (inputs == null || inputs.isNull()) {
+            throw new ApiException(ApiError.VALIDATION, "missing field 'inputs'");
+        }
+        if (Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"))) {
+            throw new ApiException(ApiError.VALIDATION, "raw_scores is not supported: this server returns probabilities");
+        }
+        Boolean truncate = JsonInput.bool(body, "truncate");
+        boolean single = inputs.isTextual();
+        List<String> texts;
+        if (single) {
+            texts = List.of(inputs.asText());
+        } else if (inputs.isArray()) {
+            texts = new ArrayList<>(inputs.size());
+            for (int i = 0; i < inputs.size(); i++) {
+                JsonNode item = inputs.get(i);
+                if (item.isTextual()) {
+                    texts.add(item.asText());
+                } else if (item.isArray() && item.size() == 1 && item.get(0).isTextual()) {
+                    texts.add(item.get(0).asText());
+                } else if (item.isArray() && item.size() == 2) {
+                    throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' is a text pair; pairs are not supported");
+                } else {
+                    throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' must be a string or [string], not "
+                            + JsonInput.kind(item));
+                }
+            }
+        } else {
+            throw new ApiException(ApiError.VALIDATION, "'inputs' must be a string or a list of strings, not "
+                    + JsonInput.kind(inputs));
+        }
+        JsonInput.checkTexts(texts, "inputs", maxInputs);
+        return Pending.of(service.classify(model, texts, truncate), result -> new Reply(result.model(),
+                JsonOutput.write(g -> {
+                    if (single) {
+                        predictions(g, result.predictions().get(0));
+                    } else {
+                        g.writeStartArray();
+                        for (Classification c : result.predictions()) {
+                            predictions(g, c);
+                        }
+                        g.writeEndArray();
+                    }
+                }), result.timings(), result.promptTokens()));
+    }
+
+    /**
+     * OpenAI's {@code POST /v1/embeddings {"input": str|[str], "model", "encoding_format"?: "float"|"base64"}}
+     * -> {@code {"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model", "usage"}}.
+     * Vectors are unit length, as OpenAI's are.
+     */
+    Pending openAiEmbeddings(JsonNode body, RequestScope scope) {
+        String model = service.resolve(JsonInput.string(body, "model"), Task.EMBEDDING).name();
+        scope.model(model);
+        List<String> texts = JsonInput.texts(body, "input", maxInputs);
+        String format = JsonInput.string(body, "encoding_format");
+        boolean base64;
+        if (format == null || format.equals("float")) {
+            base64 = false;
+        } else if (format.equals("base64")) {
+            base64 = true;
+        } else {
+            throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '" + format + "'");
+        }
+        Integer dimensions = JsonInput.integer(body, "dimensions", 1);
+        int native_ = service.resolve(model, Task.EMBEDDING).info().dimension();
+        if (dimensions != null && dimensions != native_) {
+            throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
+                    + "-dimensional embeddings; 'dimensions' " + dimensions + " is not supported");
+        }
+        return Pending.of(service.embed(model, texts, null, true), result -> new Reply(result.model(),
+                JsonOutput.write(g -> {
+                    g.writeStartObject();
+                    g.writeStringField("object", "list");
+                    g.writeArrayFieldStart("data");
+                    for (int i = 0; i < result.vectors().size(); i++) {
+                        g.writeStartObject();
+                        g.writeStringField("object", "embedding");
+                        g.writeNumberField("index", i);
+                        g.writeFieldName("embedding");
+                        if (base64) {
+                            g.writeString(base64(result.vectors().get(i)));
+                        } else {
+                            JsonOutput.floats(g, result.vectors().get(i));
+                        }
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
+                    g.writeStringField("model", result.model());
+                    g.writeObjectFieldStart("usage");
+                    g.writeNumberField("prompt_tokens", result.promptTokens());
+                    g.writeNumberField("total_tokens", result.promptTokens());
+                    g.writeEndObject();
+                    g.writeEndObject();
+                }), result.timings(), result.promptTokens()));
+    }
+
+    /** OpenAI's base64 format: the float32 values, little-endian, base64-encoded. */
+    static String base64(float[] v) {
+        ByteBuffer bytes = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            bytes.putFloat(x);
+        }
+        return Base64.getEncoder().encodeToString(bytes.array());
+    }
+
+    private static void predictions(JsonGenerator g, Classification c) throws IOException {
+        g.writeStartArray();
+        for (LabelScore s : c.ranked()) {
+            g.writeStartObject();
+            g.writeNumberField("score", s.score());
+            g.writeStringField("label", s.label());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+
+    private static void scores(JsonGenerator g, List<LabelScore> scores) throws IOException {
+        g.writeStartArray();
+        for (LabelScore s : scores) {
+            g.writeStartObject();
+            g.writeStringField("label", s.label());
+            g.writeNumberField("score", s.score());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+    }
+}

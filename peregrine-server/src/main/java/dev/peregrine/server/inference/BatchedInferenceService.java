@@ -1,0 +1,362 @@
+package dev.peregrine.server.inference;
+
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.Classification;
+import dev.peregrine.core.engine.ModelInfo;
+import dev.peregrine.core.engine.Vectors;
+import dev.peregrine.core.model.EmbeddedModels;
+import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.core.model.ServingHints;
+import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.server.ModelSpec;
+import dev.peregrine.server.ServeConfig;
+import dev.peregrine.server.batching.BatchResult;
+import dev.peregrine.server.batching.BatcherClosedException;
+import dev.peregrine.server.batching.DynamicBatcher;
+import dev.peregrine.server.metrics.ServerMetrics;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RejectedExecutionException;
+import java.util.concurrent.ThreadPoolExecutor;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The {@link InferenceService} over one {@link DynamicBatcher} per model.
+ *
+ * <h2>Threads</h2>
+ * A request is admitted on the caller's thread (an immediate {@code OverloadedException} when its
+ * model's queue is full, before any work is done for it), tokenized on a small request pool, run on
+ * its model's workers, and post-processed (normalization, labels) back on the request pool, so the
+ * workers only run forward passes and the caller (the HTTP event loop) never blocks. The request
+ * pool's queue is bounded by admission: only admitted requests are ever put on it.
+ */
+public final class BatchedInferenceService implements InferenceService, AutoCloseable {
+
+    private static final Logger LOG = LoggerFactory.getLogger(BatchedInferenceService.class);
+
+    private final Map<String, ModelHost> hosts;
+    private final List<ServedModel> models;
+    private final ExecutorService requestPool;
+    private final ServerMetrics metrics;
+    private final boolean autoTruncate;
+    private volatile boolean ready = true;
+
+    private BatchedInferenceService(Map<String, ModelHost> hosts, ExecutorService requestPool, ServerMetrics metrics,
+                                    boolean autoTruncate) {
+        this.hosts = hosts;
+        this.models = hosts.values().stream().map(h -> h.served).toList();
+        this.requestPool = requestPool;
+        this.metrics = metrics;
+        this.autoTruncate = autoTruncate;
+    }
+
+    /**
+     * Resolves and loads every model the configuration names (the embedded default when it names
+     * none), each with its merged settings.
+     *
+     * @throws PeregrineException when a model cannot be found or loaded
+     */
+    public static BatchedInferenceService load(ServeConfig config, ModelResolver resolver, ServerMetrics metrics) {
+        Map<String, ModelHost> hosts = new LinkedHashMap<>();
+        try {
+            for (Map.Entry<String, ModelFolder> e : folders(config, resolver).entrySet()) {
+                String name = e.getKey();
+                ModelFolder resolved = e.getValue();
+                ServingHints hints = ServingHints.read(resolved.root()).orElse(null);
+                ModelFolder folder = ModelSettings.chooseVariant(resolved, config, hints);
+                boolean optimizedGraph = config.variant() == null && hints != null && hints.optimizedModel() != null;
+                ModelSettings settings = ModelSettings.resolve(config, hints, optimizedGraph);
+                long t0 = System.nanoTime();
+                ModelHost host = ModelHost.open(name, folder, settings, config.maxLength(), config.maxQueueDelay(),
+                        config.maxQueuedTexts(), metrics.batchListener(name));
+                hosts.put(name, host);
+                ModelInfo info = host.served.info();
+                metrics.model(name, Map.of("task", info.task().id(), "variant", info.variant(),
+                                "dimension", Integer.toString(info.dimension()),
+                                "instances", Integer.toString(settings.instances()),
+                                "threads", Integer.toString(settings.threads())),
+                        host.batcher::queuedTexts, host.batcher::admittedTexts);
+                LOG.info("model '{}' ({}, {}, variant {}) loaded in {} ms: {} instance(s) x {} thread(s), "
+                                + "batches of at most {} texts / {} tokens{}", name, info.task().id(), folder.root(),
+                        info.variant(), (System.nanoTime() - t0) / 1_000_000, settings.instances(), settings.threads(),
+                        host.batcher.options().maxBatchSize(), settings.maxBatchTokens(),
+                        settings.fromHints().isEmpty() ? "" : " (from peregrine.json: "
+                                + String.join(", ", settings.fromHints()) + ")");
+            }
+        } catch (RuntimeException e) {
+            hosts.values().forEach(h -> h.close(Duration.ZERO));
+            throw e;
+        }
+        int threads = config.effectiveTokenizerThreads();
+        AtomicInteger counter = new AtomicInteger();
+        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new RequestThread(r, "peregrine-request-" + counter.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
+        return new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
+    }
+
+    /** Name -> folder, in configuration order. */
+    private static Map<String, ModelFolder> folders(ServeConfig config, ModelResolver resolver) {
+        Map<String, ModelFolder> folders = new LinkedHashMap<>();
+        if (config.modelRepository() != null) {
+            Path repo = config.modelRepository();
+            if (!Files.isDirectory(repo)) {
+                throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model repository folder " + repo);
+            }
+            try (Stream<Path> children = Files.list(repo)) {
+                for (Path child : (Iterable<Path>) children.filter(Files::isDirectory).sorted()::iterator) {
+                    if (Files.isRegularFile(child.resolve("tokenizer.json"))) {
+                        String name = child.getFileName().toString();
+                        folders.put(name, resolver.resolve(child.toString(), config.variant()).withName(name));
+                    }
+                }
+            } catch (IOException e) {
+                throw new PeregrineException(ErrorKind.IO, "cannot list model repository " + repo + ": " + e.getMessage(), e);
+            }
+            if (folders.isEmpty()) {
+                throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "model repository " + repo
+                        + " has no model folders (sub-folders with tokenizer.json and an ONNX graph)");
+            }
+            return folders;
+        }
+        List<ModelSpec> specs = config.models().isEmpty()
+                ? List.of(new ModelSpec(null, EmbeddedModels.DEFAULT_MODEL)) : config.models();
+        for (ModelSpec spec : specs) {
+            ModelFolder folder = resolver.resolve(spec.reference(), config.variant());
+            String name = spec.name() != null ? spec.name() : folder.name();
+            if (folders.containsKey(name)) {
+                throw new IllegalStateException("two models are named '" + name + "'; name them with --model NAME=DIR");
+            }
+            folders.put(name, folder);
+        }
+        return folders;
+    }
+
+    /** The pool that parses, tokenizes and renders requests (never the event loop, never a worker). */
+    public ExecutorService requestPool() {
+        return requestPool;
+    }
+
+    @Override
+    public List<ServedModel> models() {
+        return models;
+    }
+
+    @Override
+    public ServedModel resolve(String name, Task task) {
+        return host(name, task).served;
+    }
+
+    private ModelHost host(String name, Task task) {
+        if (name == null) {
+            for (ModelHost h : hosts.values()) {
+                if (h.served.info().task() == task) {
+                    return h;
+                }
+            }
+            throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no " + (task == Task.EMBEDDING
+                    ? "embedding model" : "classifier") + " is served (models: " + String.join(", ", hosts.keySet()) + ")");
+        }
+        ModelHost h = hosts.get(name);
+        if (h == null) {
+            throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + name + "' is served (models: "
+                    + String.join(", ", hosts.keySet()) + ")");
+        }
+        if (h.served.info().task() != task) {
+            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + name + "' is "
+                    + (h.served.info().task() == Task.EMBEDDING ? "an embedding model" : "a classifier")
+                    + " and cannot " + (task == Task.EMBEDDING ? "embed" : "classify"));
+        }
+        return h;
+    }
+
+    @Override
+    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, Boolean truncate, Boolean normalize) {
+        return run(model, Task.EMBEDDING, texts, truncate, (host, batch, encoded, tokenize) -> {
+            boolean norm = normalize != null ? normalize : host.served.info().normalize();
+            List<float[]> vectors = new ArrayList<>(batch.rows().length);
+            for (float[] row : batch.rows()) {
+                vectors.add(norm ? Vectors.normalized(row) : row.clone());
+            }
+            return new EmbedResult(host.name(), vectors, tokens(encoded), timings(tokenize, batch));
+        });
+    }
+
+    @Override
+    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, Boolean truncate) {
+        return run(model, Task.CLASSIFICATION, texts, truncate, (host, batch, encoded, tokenize) -> {
+            List<Classification> out = new ArrayList<>(batch.rows().length);
+            for (float[] row : batch.rows()) {
+                out.add(host.engine().toClassification(row.clone()));
+            }
+            return new ClassifyResult(host.name(), out, tokens(encoded), timings(tokenize, batch));
+        });
+    }
+
+    @Override
+    public boolean ready() {
+        return ready;
+    }
+
+    /** A thread of the request pool. */
+    private static final class RequestThread extends Thread {
+        RequestThread(Runnable task, String name) {
+            super(task, name);
+        }
+    }
+
+    private interface Finisher<T> {
+        T finish(ModelHost host, BatchResult batch, List<EncodedText> encoded, long tokenizeNanos);
+    }
+
+    private <T> CompletableFuture<T> run(String model, Task task, List<String> texts, Boolean truncateOption,
+                                         Finisher<T> finisher) {
+        ModelHost host;
+        DynamicBatcher.Reservation reservation;
+        try {
+            if (texts.isEmpty()) {
+                throw new PeregrineException(ErrorKind.INVALID_INPUT, "no texts given");
+            }
+            host = host(model, task);
+            reservation = host.batcher.reserve(texts.size());
+        } catch (RuntimeException e) {
+            return CompletableFuture.failedFuture(e);
+        }
+        boolean truncate = truncateOption != null ? truncateOption : autoTruncate;
+        CompletableFuture<T> result = new CompletableFuture<>();
+        if (Thread.currentThread() instanceof RequestThread) {
+            // Already off the event loop (the routes parse on this pool): tokenize here, saving a hand-off.
+            try {
+                tokenizeAndSubmit(host, reservation, texts, truncate, result, finisher);
+            } catch (RuntimeException e) {
+                reservation.cancel();
+                result.completeExceptionally(e);
+            }
+            return result;
+        }
+        try {
+            requestPool.execute(() -> {
+                try {
+                    tokenizeAndSubmit(host, reservation, texts, truncate, result, finisher);
+                } catch (RuntimeException e) {
+                    reservation.cancel();
+                    result.completeExceptionally(e);
+                }
+            });
+        } catch (RejectedExecutionException e) {
+            reservation.cancel();
+            result.completeExceptionally(new BatcherClosedException("the server is shutting down"));
+        }
+        return result;
+    }
+
+    private <T> void tokenizeAndSubmit(ModelHost host, DynamicBatcher.Reservation reservation, List<String> texts,
+                                       boolean truncate, CompletableFuture<T> result, Finisher<T> finisher) {
+        if (result.isDone()) {
+            reservation.cancel();
+            return;
+        }
+        long t0 = System.nanoTime();
+        List<EncodedText> encoded;
+        try {
+            encoded = host.encode(texts, truncate);
+        } catch (RuntimeException e) {
+            reservation.cancel();
+            result.completeExceptionally(e);
+            return;
+        }
+        long tokenize = System.nanoTime() - t0;
+        metrics.tokenization(host.name(), tokenize);
+        CompletableFuture<BatchResult> inner = reservation.submit(encoded);
+        // A timeout or a client gone completes the result early: drop the texts not yet run.
+        result.whenComplete((v, e) -> {
+            if (e != null) {
+                inner.cancel(false);
+            }
+        });
+        inner.whenComplete((batch, error) -> finishOnPool(() -> {
+            if (error != null) {
+                result.completeExceptionally(unwrap(error));
+                return;
+            }
+            metrics.queue(host.name(), batch.queueNanos());
+            try {
+                result.complete(finisher.finish(host, batch, encoded, tokenize));
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
+            }
+        }));
+    }
+
+    /** Post-processing goes back to the request pool, so workers only run passes; inline if the pool is gone. */
+    private void finishOnPool(Runnable task) {
+        try {
+            requestPool.execute(task);
+        } catch (RejectedExecutionException e) {
+            task.run();
+        }
+    }
+
+    private static Throwable unwrap(Throwable e) {
+        while ((e instanceof CompletionException || e instanceof ExecutionException) && e.getCause() != null) {
+            e = e.getCause();
+        }
+        return e;
+    }
+
+    private static int tokens(List<EncodedText> encoded) {
+        int sum = 0;
+        for (EncodedText e : encoded) {
+            sum += e.length();
+        }
+        return sum;
+    }
+
+    private static Timings timings(long tokenize, BatchResult batch) {
+        return new Timings(tokenize, batch.queueNanos(), batch.inferenceNanos());
+    }
+
+    /** Marks the service not ready and refuses new work; admitted work still completes. */
+    public void shutdown() {
+        ready = false;
+        hosts.values().forEach(ModelHost::shutdown);
+    }
+
+    /** Finishes admitted work (up to {@code timeout} per model), then frees the sessions and the pool. */
+    public void close(Duration timeout) {
+        shutdown();
+        hosts.values().forEach(h -> h.close(timeout));
+        requestPool.shutdown();
+        try {
+            requestPool.awaitTermination(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    @Override
+    public void close() {
+        close(Duration.ofMinutes(1));
+    }
+}

@@ -1,0 +1,99 @@
+package dev.peregrine.server.inference;
+
+import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.engine.GraphOptimization;
+import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.model.ServingHints;
+import dev.peregrine.server.ServeConfig;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * How one model is served, after merging, per setting: the flag given, else the model folder's
+ * {@code peregrine.json} recommendation, else the default.
+ *
+ * @param instances         workers, each with its own ONNX Runtime session
+ * @param threads           intra-op threads per worker
+ * @param maxBatchSize      texts per pass
+ * @param maxBatchTokens    padded tokens per pass
+ * @param graphOptimization ONNX Runtime level
+ * @param allowSpinning     ONNX Runtime spinning, null for its default
+ * @param fromHints         the settings taken from {@code peregrine.json} (for the start-up log)
+ */
+public record ModelSettings(int instances, int threads, int maxBatchSize, int maxBatchTokens,
+                            GraphOptimization graphOptimization, Boolean allowSpinning, List<String> fromHints) {
+
+    public ModelSettings {
+        Objects.requireNonNull(graphOptimization, "graphOptimization");
+        fromHints = List.copyOf(fromHints);
+    }
+
+    /** Merges flags, hints (may be null) and defaults. */
+    public static ModelSettings resolve(ServeConfig config, ServingHints hints, boolean optimizedGraph) {
+        List<String> used = new ArrayList<>();
+        int instances = pick(config.instances(), hints == null ? null : hints.instances(), ServeConfig.DEFAULT_INSTANCES,
+                "instances", used);
+        int cores = Runtime.getRuntime().availableProcessors();
+        int threads = pick(config.threads(), hints == null ? null : hints.threads(), Math.max(1, cores / instances),
+                "threads", used);
+        int maxBatchSize = pick(config.maxBatchSize(), hints == null ? null : hints.maxBatchSize(),
+                ServeConfig.DEFAULT_MAX_BATCH_SIZE, "max_batch_size", used);
+        int maxBatchTokens = pick(config.maxBatchTokens(), hints == null ? null : hints.maxBatchTokens(),
+                ServeConfig.DEFAULT_MAX_BATCH_TOKENS, "max_batch_tokens", used);
+        GraphOptimization level;
+        if (config.graphOptimization() != null) {
+            level = config.graphOptimization();
+        } else if (optimizedGraph) {
+            // The recommended graph was already optimized by ONNX Runtime when it was written.
+            level = GraphOptimization.NONE;
+            used.add("optimized_model");
+        } else if (hints != null && hints.graphOptimization() != null) {
+            level = GraphOptimization.parse(hints.graphOptimization());
+            used.add("graph_optimization");
+        } else {
+            level = GraphOptimization.ALL;
+        }
+        Boolean spinning = config.allowSpinning();
+        if (spinning == null && hints != null && hints.allowSpinning() != null) {
+            spinning = hints.allowSpinning();
+            used.add("allow_spinning");
+        }
+        return new ModelSettings(instances, threads, maxBatchSize, maxBatchTokens, level, spinning, used);
+    }
+
+    private static int pick(Integer flag, Integer hint, int fallback, String name, List<String> used) {
+        if (flag != null) {
+            return flag;
+        }
+        if (hint != null) {
+            used.add(name);
+            return hint;
+        }
+        return fallback;
+    }
+
+    /** The engine options of one worker. */
+    public EngineOptions engineOptions(int maxLength) {
+        return EngineOptions.builder()
+                .graphOptimization(graphOptimization)
+                .intraOpThreads(threads)
+                .allowSpinning(allowSpinning)
+                .maxBatchSize(maxBatchSize)
+                .maxBatchTokens(maxBatchTokens)
+                .maxLength(maxLength)
+                .build();
+    }
+
+    /** The folder to load: the variant flag, else the recommended optimized graph or variant, else the folder as resolved. */
+    static ModelFolder chooseVariant(ModelFolder resolved, ServeConfig config, ServingHints hints) {
+        if (config.variant() != null || hints == null) {
+            return resolved;
+        }
+        String wanted = hints.optimizedModel() != null ? hints.optimizedModel() : hints.variant();
+        if (wanted == null) {
+            return resolved;
+        }
+        return ModelFolder.open(resolved.root(), wanted, resolved.name());
+    }
+}

@@ -1,0 +1,133 @@
+package dev.peregrine.server.batching;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.peregrine.core.tokenize.EncodedText;
+import java.util.ArrayList;
+import java.util.List;
+import org.junit.jupiter.api.Test;
+
+/** The batch-cutting policy on its own: explicit times, no threads. */
+class LengthGroupedQueueTest {
+
+    private final List<WorkItem> dropped = new ArrayList<>();
+    private final LengthGroupedQueue queue = new LengthGroupedQueue(dropped::add);
+
+    static EncodedText text(int length) {
+        return new EncodedText(new long[length], new long[length], false, 0);
+    }
+
+    /** Queues one single-text submission of the given length at time {@code t}. */
+    private Submission add(int length, long t) {
+        Submission s = new Submission(List.of(text(length)), t);
+        queue.add(new WorkItem(s, 0, t));
+        return s;
+    }
+
+    private static List<Integer> lengths(PlannedBatch batch) {
+        return batch.items.stream().map(i -> i.length).toList();
+    }
+
+    @Test
+    void cut_startsWithTheOldestText_andTakesTheNearestLengths() {
+        add(10, 0);
+        add(50, 1);
+        add(11, 2);
+        add(9, 3);
+        add(200, 4);
+        add(12, 5);
+
+        PlannedBatch first = queue.cut(4, 10_000);
+        assertThat(lengths(first)).containsExactly(10, 9, 11, 12);
+        PlannedBatch second = queue.cut(4, 10_000);
+        assertThat(lengths(second)).containsExactly(50, 200);
+        assertThat(queue.cut(4, 10_000)).isNull();
+    }
+
+    @Test
+    void cut_keepsPaddedTokensWithinBudget_andATooLongTextRunsAlone() {
+        add(300, 0);
+        add(5, 1);
+        add(5, 2);
+        add(40, 3);
+
+        assertThat(lengths(queue.cut(32, 100))).containsExactly(300);
+        // 3 x 40 = 120 > 100: the 40-token text cannot join the two short ones.
+        assertThat(lengths(queue.cut(32, 100))).containsExactly(5, 5);
+        assertThat(lengths(queue.cut(32, 100))).containsExactly(40);
+    }
+
+    @Test
+    void textsOfTheSameLength_leaveInArrivalOrder() {
+        Submission a = add(7, 0);
+        Submission b = add(7, 1);
+        Submission c = add(7, 2);
+
+        PlannedBatch batch = queue.cut(2, 1000);
+        assertThat(batch.items).extracting(i -> i.owner).containsExactly(a, b);
+        assertThat(queue.cut(2, 1000).items).extracting(i -> i.owner).containsExactly(c);
+    }
+
+    @Test
+    void ready_waitsForTheDelay_unlessEnoughTextsWaitToFillABatch() {
+        long delay = 5_000_000;
+        add(8, 0);
+        assertThat(queue.ready(1_000_000, delay, 4, 1000)).isFalse();
+        assertThat(queue.deadline(delay)).isEqualTo(delay);
+        assertThat(queue.ready(delay, delay, 4, 1000)).isTrue();
+        assertThat(queue.ready(0, 0, 4, 1000)).as("no delay: ready at once").isTrue();
+
+        add(8, 1);
+        add(8, 2);
+        assertThat(queue.ready(3, delay, 4, 1000)).isFalse();
+        add(8, 3);
+        assertThat(queue.ready(4, delay, 4, 1000)).as("four texts fill a batch of four").isTrue();
+    }
+
+    @Test
+    void textsOfDoneSubmissions_areDroppedWhenMet_andReported() {
+        Submission gone = add(10, 0);
+        Submission kept = add(10, 1);
+        Submission goneToo = add(30, 2);
+        gone.future.cancel(false);
+        goneToo.future.cancel(false);
+
+        PlannedBatch batch = queue.cut(8, 1000);
+        assertThat(batch.items).extracting(i -> i.owner).containsExactly(kept);
+        assertThat(dropped).extracting(i -> i.owner).containsExactlyInAnyOrder(gone, goneToo);
+        assertThat(queue.size()).isZero();
+        assertThat(queue.isEmpty()).isTrue();
+    }
+
+    @Test
+    void extend_growsABatchAlreadyCut_withinTheLimits() {
+        add(20, 0);
+        PlannedBatch batch = queue.cut(3, 1000);
+        assertThat(batch.size()).isEqualTo(1);
+
+        add(21, 1);
+        add(500, 2);
+        add(19, 3);
+        add(20, 4);
+        queue.extend(batch, 3, 1000);
+
+        assertThat(lengths(batch)).containsExactly(20, 20, 19);
+        assertThat(queue.size()).isEqualTo(2);
+        // 2 x 500 = 1000 > 999: the long text cannot join.
+        assertThat(lengths(queue.cut(3, 999))).containsExactly(21);
+        assertThat(lengths(queue.cut(3, 999))).containsExactly(500);
+    }
+
+    @Test
+    void purge_dropsEveryDoneText() {
+        Submission a = add(3, 0);
+        add(4, 1);
+        Submission c = add(5, 2);
+        a.future.cancel(false);
+        c.future.cancel(false);
+
+        assertThat(queue.purge()).isEqualTo(2);
+        assertThat(queue.size()).isEqualTo(1);
+        assertThat(dropped).hasSize(2);
+    }
+}

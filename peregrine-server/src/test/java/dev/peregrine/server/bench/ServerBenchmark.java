@@ -1,0 +1,215 @@
+package dev.peregrine.server.bench;
+
+import dev.peregrine.core.engine.Engine;
+import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.model.EmbeddedModels;
+import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.loadtest.LoadGenerator;
+import dev.peregrine.loadtest.LoadTestConfig;
+import dev.peregrine.loadtest.LoadTestReport;
+import dev.peregrine.server.PeregrineServer;
+import dev.peregrine.server.ServeConfig;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * The serving benchmark of docs/benchmarks.md, in one run on one machine: the engine alone at its
+ * best batch size, the saturated server, the single-text latency overhead, and latency against
+ * throughput for four server configurations. A program, not a test: it prints tables and writes
+ * JSON lines to {@code target/server-benchmark.jsonl}.
+ *
+ * <pre>
+ * mvn -q -o -pl peregrine-server -am test-compile dependency:build-classpath \
+ *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
+ * java -Xmx4g -cp "peregrine-server/target/test-classes:peregrine-server/target/classes:$(cat peregrine-server/target/cp.txt)" \
+ *     dev.peregrine.server.bench.ServerBenchmark [seconds-per-point [parts [rounds]]]
+ * </pre>
+ * ({@code scripts/server-benchmark.sh} does this through a manifest-only jar: ONNX Runtime's native
+ * start-up crashes on a class path string over about 4000 characters.) {@code parts} is a subset of
+ * {@code abcd} ((a)-(c) always run together); {@code rounds} is how often (b) alternates engine and server.
+ */
+public final class ServerBenchmark {
+
+    private static final List<String> TEXTS = LoadTestConfig.defaultTexts();
+    private static final List<String> json = new ArrayList<>();
+
+    private ServerBenchmark() {
+    }
+
+    public static void main(String[] args) throws Exception {
+        int seconds = args.length > 0 ? Integer.parseInt(args[0]) : 8;
+        String parts = args.length > 1 ? args[1] : "abcd";
+        int rounds = args.length > 2 ? Integer.parseInt(args[2]) : 2;
+        ModelResolver resolver = ModelResolver.standard();
+        ModelFolder folder = resolver.resolve(EmbeddedModels.DEFAULT_MODEL);
+        int cores = Runtime.getRuntime().availableProcessors();
+        System.out.printf("model %s, %d cores, %d texts cycled (1 text per request to the server), %d s per point%n%n",
+                folder.name(), cores, TEXTS.size(), seconds);
+
+        // (a) The engine alone at its best policy: one caller with every core as intra-op threads,
+        // or one caller per core with one thread each (each caller its own session, as the
+        // server's workers), at several batch sizes.
+        System.out.println("(a) engine alone (encode + forward; callers x intra-op threads)");
+        int[][] shapes = {{1, cores}, {cores, 1}};
+        double bestEngine = 0;
+        int[] bestShape = shapes[0];
+        int bestBatch = 0;
+        for (int[] shape : shapes) {
+            for (int batch : new int[] {8, 16, 32}) {
+                double rate = engineThroughput(folder, shape[0], shape[1], batch, seconds);
+                System.out.printf(Locale.ROOT, "    %dx%d batch %3d: %8.1f texts/s%n", shape[0], shape[1], batch, rate);
+                json.add(String.format(Locale.ROOT, "{\"part\":\"a\",\"callers\":%d,\"threads\":%d,\"batch\":%d,"
+                        + "\"texts_per_s\":%.1f}", shape[0], shape[1], batch, rate));
+                if (rate > bestEngine) {
+                    bestEngine = rate;
+                    bestShape = shape;
+                    bestBatch = batch;
+                }
+            }
+        }
+        System.out.printf(Locale.ROOT, "    best: %dx%d, batch %d%n%n", bestShape[0], bestShape[1], bestBatch);
+
+        // (b) The saturated server in the same shape and batch limit, alternating with the engine
+        // twice so that both see the same machine.
+        try (PeregrineServer server = start(resolver, bestShape[0], bestShape[1], 0, bestBatch)) {
+            URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
+            for (int round = 1; round <= rounds; round++) {
+                double engine = engineThroughput(folder, bestShape[0], bestShape[1], bestBatch, seconds);
+                LoadTestReport saturated = closed(url, 64, seconds);
+                double ratio = saturated.textsPerSecond() / engine;
+                System.out.printf(Locale.ROOT, "(b) round %d: engine %.1f texts/s; server saturated (64 clients, closed "
+                        + "loop) %.1f texts/s, p50 %.1f ms; server / engine = %.2f%n", round, engine,
+                        saturated.textsPerSecond(), saturated.percentileMillis(50), ratio);
+                json.add(String.format(Locale.ROOT, "{\"part\":\"b\",\"round\":%d,\"engine\":%.1f,\"server\":%.1f,"
+                        + "\"ratio\":%.3f}", round, engine, saturated.textsPerSecond(), ratio));
+            }
+            // (c) One text at a time: the server's p50 against the engine's own single-text time.
+            double singleMillis = engineSingleTextMillis(folder, bestShape[1], seconds);
+            LoadTestReport single = closed(url, 1, seconds);
+            System.out.printf(Locale.ROOT, "(c) one client, one text: server p50 %.3f ms, engine median %.3f ms: "
+                    + "overhead %.3f ms%n%n", single.percentileMillis(50), singleMillis,
+                    single.percentileMillis(50) - singleMillis);
+            json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,"
+                    + "\"overhead_ms\":%.3f}", single.percentileMillis(50), singleMillis,
+                    single.percentileMillis(50) - singleMillis));
+        }
+
+        // (d) Latency against throughput.
+        if (!parts.contains("d")) {
+            finish();
+            return;
+        }
+        System.out.println("(d) open loop at a share of each configuration's saturation");
+        System.out.println("    config                 load   target/s  achieved/s   p50 ms   p90 ms   p99 ms  p99.9 ms");
+        for (int[] shape : new int[][] {{1, cores}, {cores, 1}}) {
+            for (int delay : new int[] {0, 2}) {
+                try (PeregrineServer server = start(resolver, shape[0], shape[1], delay, bestBatch)) {
+                    URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
+                    double saturation = closed(url, 64, seconds).throughput();
+                    String name = String.format(Locale.ROOT, "%dx%d delay %d ms", shape[0], shape[1], delay);
+                    for (int share : new int[] {25, 50, 75, 100}) {
+                        double rate = saturation * share / 100.0;
+                        LoadTestReport r = open(url, rate, seconds);
+                        System.out.printf(Locale.ROOT, "    %-20s %4d%%  %9.1f  %10.1f  %7.2f  %7.2f  %7.2f  %8.2f%n", name,
+                                share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
+                                r.percentileMillis(99), r.percentileMillis(99.9));
+                        json.add(String.format(Locale.ROOT, "{\"part\":\"d\",\"instances\":%d,\"threads\":%d,"
+                                        + "\"delay_ms\":%d,\"share\":%d,\"target\":%.1f,\"achieved\":%.1f,\"p50\":%.3f,"
+                                        + "\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"errors\":\"%s\"}", shape[0], shape[1],
+                                delay, share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
+                                r.percentileMillis(99), r.percentileMillis(99.9), r.errors()));
+                    }
+                }
+            }
+        }
+        finish();
+    }
+
+    private static void finish() throws java.io.IOException {
+        Path out = Path.of("target", "server-benchmark.jsonl");
+        Files.createDirectories(out.getParent());
+        Files.write(out, json);
+        System.out.println("\nJSON lines: " + out.toAbsolutePath());
+        System.exit(0);
+    }
+
+    private static PeregrineServer start(ModelResolver resolver, int instances, int threads, int delayMs, int maxBatch) {
+        return PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
+                .model(null, EmbeddedModels.DEFAULT_MODEL).instances(instances).threads(threads).maxBatchSize(maxBatch)
+                .maxQueueDelay(Duration.ofMillis(delayMs)).tokenizerThreads(2).build(), resolver);
+    }
+
+    private static LoadTestReport closed(URI url, int clients, int seconds) throws InterruptedException {
+        return new LoadGenerator(new LoadTestConfig(url, clients, 0, Duration.ofSeconds(seconds), Duration.ofSeconds(2),
+                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    }
+
+    private static LoadTestReport open(URI url, double rate, int seconds) throws InterruptedException {
+        return new LoadGenerator(new LoadTestConfig(url, 0, rate, Duration.ofSeconds(seconds), Duration.ofSeconds(1),
+                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    }
+
+    /**
+     * Texts per second of encode + run over the cycled corpus in batches of {@code batch}, by
+     * {@code callers} threads each with its own engine of {@code threads} intra-op threads.
+     */
+    private static double engineThroughput(ModelFolder folder, int callers, int threads, int batch, int seconds)
+            throws InterruptedException {
+        List<Engine> engines = new ArrayList<>();
+        try {
+            for (int c = 0; c < callers; c++) {
+                engines.add(Engine.open(folder, EngineOptions.builder().intraOpThreads(threads).maxBatchSize(batch).build()));
+            }
+            List<String> corpus = new ArrayList<>();
+            while (corpus.size() < 4 * batch) {
+                corpus.addAll(TEXTS);
+            }
+            List<String> texts = corpus.subList(0, 4 * batch);
+            java.util.concurrent.atomic.AtomicLong done = new java.util.concurrent.atomic.AtomicLong();
+            long t0 = System.nanoTime();
+            long end = t0 + seconds * 1_000_000_000L;
+            List<Thread> threadsList = new ArrayList<>();
+            for (Engine engine : engines) {
+                Thread t = new Thread(() -> {
+                    engine.run(engine.encode(texts));
+                    while (System.nanoTime() < end) {
+                        engine.run(engine.encode(texts));
+                        done.addAndGet(texts.size());
+                    }
+                });
+                threadsList.add(t);
+                t.start();
+            }
+            for (Thread t : threadsList) {
+                t.join();
+            }
+            return done.get() / ((System.nanoTime() - t0) / 1e9);
+        } finally {
+            engines.forEach(Engine::close);
+        }
+    }
+
+    /** Median time of one text through encode + forward. */
+    private static double engineSingleTextMillis(ModelFolder folder, int threads, int seconds) {
+        try (Engine engine = Engine.open(folder, EngineOptions.builder().intraOpThreads(threads).build())) {
+            List<Double> times = new ArrayList<>();
+            long end = System.nanoTime() + seconds * 1_000_000_000L;
+            int i = 0;
+            while (System.nanoTime() < end) {
+                String text = TEXTS.get(i++ % TEXTS.size());
+                long t0 = System.nanoTime();
+                engine.embed(List.of(text));
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted[sorted.length / 2];
+        }
+    }
+}
