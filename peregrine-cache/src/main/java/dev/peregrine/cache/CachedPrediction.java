@@ -15,33 +15,44 @@ import java.util.Objects;
  * @param tokens    how many tokens the model saw for the text, special tokens included (the usage
  *                  an OpenAI-style response reports)
  * @param truncated whether the text was cut to the model's maximum length
+ * @param unknownTokens how many of the tokens were the tokenizer's unknown token (drift monitoring
+ *                  watches it, cached or not)
  */
-public record CachedPrediction(float[] values, int tokens, boolean truncated) {
+public record CachedPrediction(float[] values, int tokens, boolean truncated, int unknownTokens) {
 
     /**
      * @throws NullPointerException     when {@code values} is null
-     * @throws IllegalArgumentException when {@code tokens} is negative
+     * @throws IllegalArgumentException when {@code tokens} is negative, or fewer than {@code unknownTokens}
      */
     public CachedPrediction {
         Objects.requireNonNull(values, "values");
         if (tokens < 0) {
             throw new IllegalArgumentException("tokens must be >= 0, was " + tokens);
         }
+        if (unknownTokens < 0 || unknownTokens > tokens) {
+            throw new IllegalArgumentException("unknownTokens must be in 0.." + tokens + ", was " + unknownTokens);
+        }
+    }
+
+    /** A prediction whose text had no unknown tokens (or whose count does not matter). */
+    public CachedPrediction(float[] values, int tokens, boolean truncated) {
+        this(values, tokens, truncated, 0);
     }
 
     @Override
     public boolean equals(Object o) {
         return o instanceof CachedPrediction p && tokens == p.tokens && truncated == p.truncated
-                && Arrays.equals(values, p.values);
+                && unknownTokens == p.unknownTokens && Arrays.equals(values, p.values);
     }
 
     @Override
     public int hashCode() {
-        return 31 * (31 * Arrays.hashCode(values) + tokens) + Boolean.hashCode(truncated);
+        return 31 * (31 * (31 * Arrays.hashCode(values) + tokens) + Boolean.hashCode(truncated)) + unknownTokens;
     }
 
     @Override
     public String toString() {
-        return "CachedPrediction[" + values.length + " values, tokens=" + tokens + ", truncated=" + truncated + "]";
+        return "CachedPrediction[" + values.length + " values, tokens=" + tokens + ", truncated=" + truncated
+                + ", unknown=" + unknownTokens + "]";
     }
 }

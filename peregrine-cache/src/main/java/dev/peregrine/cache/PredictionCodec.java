@@ -6,11 +6,12 @@ package dev.peregrine.cache;
  * <pre>
  * offset  size  field
  * 0       1     magic 0x50 ('P')
- * 1       1     format version, 1
+ * 1       1     format version, 2 (version 1 had no unknown-token count)
  * 2       1     value kind: 1 = float32, little-endian
  * 3       1     flags: bit 0 = truncated; other bits must be 0
  * 4       8     the first 8 bytes of the key's digest
  * 12      1-5   tokens, unsigned LEB128 varint
+ * ..      1-5   unknown tokens, unsigned LEB128 varint
  * ..      1-5   number of floats n, unsigned LEB128 varint
  * ..      4n    the floats (raw IEEE 754 bits, NaN payloads kept)
  * </pre>
@@ -23,7 +24,7 @@ package dev.peregrine.cache;
 final class PredictionCodec {
 
     static final byte MAGIC = 0x50;
-    static final byte VERSION = 1;
+    static final byte VERSION = 2;
     static final byte KIND_FLOAT32_LE = 1;
     static final int FLAG_TRUNCATED = 1;
     private static final int HEADER = 4 + CacheKey.CHECK_BYTES;
@@ -33,7 +34,8 @@ final class PredictionCodec {
 
     static byte[] encode(CacheKey key, CachedPrediction prediction) {
         float[] values = prediction.values();
-        int size = HEADER + varintSize(prediction.tokens()) + varintSize(values.length) + 4 * values.length;
+        int size = HEADER + varintSize(prediction.tokens()) + varintSize(prediction.unknownTokens())
+                + varintSize(values.length) + 4 * values.length;
         byte[] out = new byte[size];
         out[0] = MAGIC;
         out[1] = VERSION;
@@ -41,6 +43,7 @@ final class PredictionCodec {
         out[3] = (byte) (prediction.truncated() ? FLAG_TRUNCATED : 0);
         key.writeCheck(out, 4);
         int p = writeVarint(out, HEADER, prediction.tokens());
+        p = writeVarint(out, p, prediction.unknownTokens());
         p = writeVarint(out, p, values.length);
         for (float v : values) {
             int bits = Float.floatToRawIntBits(v);
@@ -53,10 +56,10 @@ final class PredictionCodec {
     }
 
     /**
-     * @throws MalformedEntryException when the bytes are not a version-1 entry of exactly this key
+     * @throws MalformedEntryException when the bytes are not a version-2 entry of exactly this key
      */
     static CachedPrediction decode(CacheKey key, byte[] bytes) throws MalformedEntryException {
-        if (bytes.length < HEADER + 2) {
+        if (bytes.length < HEADER + 3) {
             throw new MalformedEntryException("too short: " + bytes.length + " bytes");
         }
         if (bytes[0] != MAGIC) {
@@ -76,7 +79,12 @@ final class PredictionCodec {
         }
         long tokensAndEnd = readVarint(bytes, HEADER);
         int tokens = (int) tokensAndEnd;
-        long countAndEnd = readVarint(bytes, (int) (tokensAndEnd >>> 32));
+        long unknownAndEnd = readVarint(bytes, (int) (tokensAndEnd >>> 32));
+        int unknown = (int) unknownAndEnd;
+        if (unknown > tokens) {
+            throw new MalformedEntryException(unknown + " unknown tokens of " + tokens);
+        }
+        long countAndEnd = readVarint(bytes, (int) (unknownAndEnd >>> 32));
         int count = (int) countAndEnd;
         int p = (int) (countAndEnd >>> 32);
         if ((long) count * 4 != bytes.length - p) {
@@ -89,7 +97,7 @@ final class PredictionCodec {
             values[i] = Float.intBitsToFloat(bits);
             p += 4;
         }
-        return new CachedPrediction(values, tokens, (bytes[3] & FLAG_TRUNCATED) != 0);
+        return new CachedPrediction(values, tokens, (bytes[3] & FLAG_TRUNCATED) != 0, unknown);
     }
 
     static int varintSize(int value) {

@@ -21,9 +21,9 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A loopback server that speaks enough RESP to pass Lettuce's handshake (PING, CLIENT, HELLO) and
  * then misbehaves on MGET the way {@link Mode} says. SET and anything else get {@code +OK}.
  */
-final class FakeRedis implements AutoCloseable {
+public final class FakeRedis implements AutoCloseable {
 
-    enum Mode {
+    public enum Mode {
         /** MGET is answered (with misses) only after the delay. */
         SLOW,
         /** MGET is answered with bytes that are not RESP at all. */
@@ -42,7 +42,7 @@ final class FakeRedis implements AutoCloseable {
     private final Random random = new Random(42);
     private volatile boolean closed;
 
-    FakeRedis(Mode mode, Duration delay) throws IOException {
+    public FakeRedis(Mode mode, Duration delay) throws IOException {
         this.mode = mode;
         this.delay = delay;
         this.server = new ServerSocket(0, 50, InetAddress.getLoopbackAddress());
@@ -51,21 +51,21 @@ final class FakeRedis implements AutoCloseable {
         acceptor.start();
     }
 
-    String uri() {
+    public String uri() {
         return "redis://127.0.0.1:" + server.getLocalPort();
     }
 
     /** MGET commands received so far. */
-    int mgets() {
+    public int mgets() {
         return mgets.get();
     }
 
-    int sets() {
+    public int sets() {
         return sets.get();
     }
 
     /** Connections accepted so far. */
-    int connections() {
+    public int connections() {
         return connections.get();
     }
 

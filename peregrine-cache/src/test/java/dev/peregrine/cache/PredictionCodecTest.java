@@ -23,7 +23,8 @@ class PredictionCodecTest {
                 new CachedPrediction(values, 128, false),
                 new CachedPrediction(values, Integer.MAX_VALUE, true),
                 new CachedPrediction(new float[0], 3, false),
-                new CachedPrediction(new float[1024], 512, true)}) {
+                new CachedPrediction(new float[1024], 512, true),
+                new CachedPrediction(new float[] {0.5f}, 40, false, 7)}) {
             CachedPrediction back = PredictionCodec.decode(key, PredictionCodec.encode(key, p));
             assertThat(back).isEqualTo(p);
             for (int i = 0; i < p.values().length; i++) {
@@ -35,7 +36,8 @@ class PredictionCodecTest {
     @Test
     void encoding_takesFourBytesPerFloatPlusASmallHeader() {
         byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[384], 300, false));
-        assertThat(bytes.length).isEqualTo(4 + 8 + 2 + 2 + 384 * 4);
+        // header, key check, tokens (2-byte varint), unknown tokens (1), float count (2), floats
+        assertThat(bytes.length).isEqualTo(4 + 8 + 2 + 1 + 2 + 384 * 4);
         assertThat(bytes[0]).isEqualTo(PredictionCodec.MAGIC);
         assertThat(bytes[1]).isEqualTo(PredictionCodec.VERSION);
     }
@@ -61,7 +63,8 @@ class PredictionCodecTest {
     void wrongHeaderFields_areRejectedWithTheReason() {
         byte[] good = PredictionCodec.encode(key, new CachedPrediction(new float[] {1}, 2, false));
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 0, 0x51))).hasMessageContaining("magic");
-        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 1, 2))).hasMessageContaining("version");
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 1, 1))).as("version 1 had no unknown count")
+                .hasMessageContaining("version");
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 2, 9))).hasMessageContaining("kind");
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 3, 2))).hasMessageContaining("flags");
     }

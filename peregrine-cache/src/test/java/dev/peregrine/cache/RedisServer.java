@@ -18,7 +18,7 @@ import java.util.concurrent.TimeUnit;
  * A real redis-server (Debian's) for one test: loopback only, a free port, no persistence. Started
  * and stopped by the test; {@link #kill()} is SIGKILL, as a crash would be.
  */
-final class RedisServer implements AutoCloseable {
+public final class RedisServer implements AutoCloseable {
 
     private static final Duration START_DEADLINE = Duration.ofSeconds(10);
 
@@ -32,27 +32,27 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** Starts a server on a free loopback port and waits until it answers PING. */
-    static RedisServer start() throws IOException {
+    public static RedisServer start() throws IOException {
         RedisServer server = new RedisServer(freePort(), Files.createTempDirectory("peregrine-redis"));
         server.restart();
         return server;
     }
 
     /** Starts a server on a given loopback port. */
-    static RedisServer startOn(int port) throws IOException {
+    public static RedisServer startOn(int port) throws IOException {
         RedisServer server = new RedisServer(port, Files.createTempDirectory("peregrine-redis"));
         server.restart();
         return server;
     }
 
     /** A port nothing listens on (for now). */
-    static int freePort() throws IOException {
+    public static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
-    static String binary() {
+    public static String binary() {
         for (String candidate : List.of("/usr/bin/redis-server", "/usr/local/bin/redis-server")) {
             if (Files.isExecutable(Path.of(candidate))) {
                 return candidate;
@@ -61,16 +61,16 @@ final class RedisServer implements AutoCloseable {
         throw new IllegalStateException("redis-server not found: install Debian's redis-server (.ci/run does)");
     }
 
-    int port() {
+    public int port() {
         return port;
     }
 
-    String uri() {
+    public String uri() {
         return "redis://127.0.0.1:" + port;
     }
 
     /** Starts (again) on the same port, empty, and waits until it answers PING. */
-    void restart() throws IOException {
+    public void restart() throws IOException {
         if (process != null && process.isAlive()) {
             throw new IllegalStateException("already running");
         }
@@ -100,14 +100,14 @@ final class RedisServer implements AutoCloseable {
     }
 
     /** SIGKILL: connections drop without a goodbye, unsaved data is gone. */
-    void kill() throws InterruptedException {
+    public void kill() throws InterruptedException {
         process.destroyForcibly();
         if (!process.waitFor(10, TimeUnit.SECONDS)) {
             throw new IllegalStateException("redis-server did not die");
         }
     }
 
-    boolean answersPing() {
+    public boolean answersPing() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
             socket.setSoTimeout(500);

@@ -2,6 +2,8 @@ package dev.peregrine.cli;
 
 import dev.peregrine.core.engine.GraphOptimization;
 import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.server.CacheConfig;
+import dev.peregrine.server.DriftConfig;
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
@@ -146,6 +148,92 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "Env: PEREGRINE_SHUTDOWN_TIMEOUT_MS.")
     long shutdownTimeoutMs;
 
+    // ---- prediction cache -------------------------------------------------------------------
+
+    @Option(names = "--cache", paramLabel = "off|memory|redis://HOST:PORT[/DB]",
+            defaultValue = "${env:PEREGRINE_CACHE:-" + CacheConfig.DEFAULT_CACHE + "}",
+            description = "Prediction cache: off, memory (in-process), or a Redis URI (in-process, then Redis shared "
+                    + "by replicas; rediss:// for TLS, redis://:PASSWORD@host:port). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_CACHE.")
+    String cache;
+
+    @Option(names = "--cache-ttl", paramLabel = "SECONDS",
+            defaultValue = "${env:PEREGRINE_CACHE_TTL_SECONDS:-" + CacheConfig.DEFAULT_TTL_SECONDS + "}",
+            description = "How long a cached prediction lives. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_CACHE_TTL_SECONDS.")
+    long cacheTtlSeconds;
+
+    @Option(names = "--cache-max-entries", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_CACHE_MAX_ENTRIES:-" + CacheConfig.DEFAULT_MAX_ENTRIES + "}",
+            description = "Most predictions kept in memory. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_CACHE_MAX_ENTRIES.")
+    long cacheMaxEntries;
+
+    @Option(names = "--cache-max-bytes", paramLabel = "BYTES",
+            defaultValue = "${env:PEREGRINE_CACHE_MAX_BYTES:-" + CacheConfig.DEFAULT_MAX_BYTES + "}",
+            description = "Most bytes of predictions kept in memory. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_CACHE_MAX_BYTES.")
+    long cacheMaxBytes;
+
+    @Option(names = "--cache-redis-prefix", paramLabel = "PREFIX",
+            defaultValue = "${env:PEREGRINE_CACHE_REDIS_PREFIX:-" + CacheConfig.DEFAULT_REDIS_PREFIX + "}",
+            description = "Prefix of every Redis key. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_CACHE_REDIS_PREFIX.")
+    String cacheRedisPrefix;
+
+    @Option(names = "--cache-redis-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_CACHE_REDIS_TIMEOUT_MS:-" + CacheConfig.DEFAULT_REDIS_TIMEOUT_MS + "}",
+            description = "Longest a request waits for Redis before asking the model, in ms. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_CACHE_REDIS_TIMEOUT_MS.")
+    long cacheRedisTimeoutMs;
+
+    @Option(names = "--cache-exclude", paramLabel = "MODEL", split = ",",
+            defaultValue = "${env:PEREGRINE_CACHE_EXCLUDE}",
+            description = "Models that never use the cache (repeatable or comma-separated). A request opts out with "
+                    + "the header Cache-Control: no-cache. Env: PEREGRINE_CACHE_EXCLUDE.")
+    List<String> cacheExclude = new ArrayList<>();
+
+    // ---- drift monitoring -----------------------------------------------------------------
+
+    @Option(names = "--drift", negatable = true, defaultValue = "${env:PEREGRINE_DRIFT:-true}", fallbackValue = "true",
+            description = "Watch every model for drift (GET /drift, peregrine_drift_* metrics). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_DRIFT.")
+    boolean drift;
+
+    @Option(names = "--drift-reference", paramLabel = "[MODEL=]FILE", split = ",",
+            defaultValue = "${env:PEREGRINE_DRIFT_REFERENCE}",
+            description = "A reference from 'peregrine drift-reference' (repeatable; without MODEL= it is the first "
+                    + "model's). Without one, the first --drift-warmup predictions become the reference. "
+                    + "Env: PEREGRINE_DRIFT_REFERENCE.")
+    List<String> driftReferences = new ArrayList<>();
+
+    @Option(names = "--drift-warmup", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_DRIFT_WARMUP:-" + DriftConfig.DEFAULT_WARMUP + "}",
+            description = "Predictions that become the reference when no file is given. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_DRIFT_WARMUP.")
+    int driftWarmup;
+
+    @Option(names = "--drift-window", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_DRIFT_WINDOW:-" + DriftConfig.DEFAULT_WINDOW + "}",
+            description = "Predictions in the judged window. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_DRIFT_WINDOW.")
+    int driftWindow;
+
+    @Option(names = "--drift-long-window", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_DRIFT_LONG_WINDOW:-" + DriftConfig.DEFAULT_LONG_WINDOW + "}",
+            description = "Predictions in the reported long window. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_DRIFT_LONG_WINDOW.")
+    int driftLongWindow;
+
+    @Option(names = "--prediction-log", paramLabel = "DIR", defaultValue = "${env:PEREGRINE_PREDICTION_LOG}",
+            description = "Write a sampled, rotated JSONL log of predictions here (one file per model). "
+                    + "Env: PEREGRINE_PREDICTION_LOG.")
+    Path predictionLog;
+
+    @Option(names = "--prediction-log-sample", paramLabel = "SHARE",
+            defaultValue = "${env:PEREGRINE_PREDICTION_LOG_SAMPLE:-" + DriftConfig.DEFAULT_LOG_SAMPLE + "}",
+            description = "Share of predictions logged. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_PREDICTION_LOG_SAMPLE.")
+    double predictionLogSample;
+
+    @Option(names = "--log-text", defaultValue = "${env:PEREGRINE_LOG_TEXT:-false}",
+            description = "Write texts in clear in the prediction log (default: SHA-256 hashes). Env: PEREGRINE_LOG_TEXT.")
+    boolean logText;
+
     /** The configuration these options describe. */
     ServeConfig config() {
         List<ModelSpec> specs = new ArrayList<>();
@@ -157,7 +245,24 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
         return new ServeConfig(host, port, specs, modelRepository, variant, instances, threads, maxBatchSize,
                 maxBatchTokens, graphOptimization, allowSpinning, maxLength, Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
-                tokenizerThreads, autoTruncate, apiKey, Duration.ofMillis(shutdownTimeoutMs));
+                tokenizerThreads, autoTruncate, apiKey, Duration.ofMillis(shutdownTimeoutMs),
+                CacheConfig.parse(cache, Duration.ofSeconds(cacheTtlSeconds), cacheMaxEntries, cacheMaxBytes,
+                        cacheRedisPrefix, Duration.ofMillis(cacheRedisTimeoutMs), nonBlank(cacheExclude)),
+                new DriftConfig(drift, DriftConfig.references(nonBlank(driftReferences)), driftWarmup, driftWindow,
+                        driftLongWindow, predictionLog, predictionLogSample, DriftConfig.DEFAULT_LOG_MAX_BYTES,
+                        DriftConfig.DEFAULT_LOG_KEEP, logText));
+    }
+
+    private static java.util.Set<String> nonBlank(List<String> values) {
+        java.util.Set<String> out = new java.util.LinkedHashSet<>();
+        if (values != null) {
+            for (String v : values) {
+                if (v != null && !v.isBlank()) {
+                    out.add(v.trim());
+                }
+            }
+        }
+        return out;
     }
 
     @Override

@@ -153,9 +153,14 @@ public final class DriftMonitor implements AutoCloseable {
         return dropped.get();
     }
 
-    /** The latest report (updated each time the short window slides a block). */
+    /**
+     * The latest report: statuses and statistics as of the last time the short window slid a block
+     * (or, while the reference is collected, a tenth of the warm-up passed); the observed and dropped
+     * counts are live.
+     */
     public DriftReport report() {
-        return latest;
+        DriftReport r = latest;
+        return new DriftReport(r.model(), r.task(), r.reference(), observed.get(), dropped.get(), r.levels(), r.at());
     }
 
     /** The reference, once there is one. */
@@ -179,6 +184,8 @@ public final class DriftMonitor implements AutoCloseable {
                 if (builder.size() >= warmup) {
                     setReference(builder.build(), "first " + warmup + " predictions");
                     publish();
+                } else if (builder.size() % Math.max(1, warmup / 10) == 0) {
+                    latest = buildReport();
                 }
                 return;
             }
@@ -248,10 +255,11 @@ public final class DriftMonitor implements AutoCloseable {
         List<LevelReport> levels = new ArrayList<>();
         if (reference == null) {
             for (DriftLevel level : DriftLevel.values()) {
-                DriftStatus status = level == DriftLevel.CONFIDENCE && task == Task.EMBEDDING
-                        ? DriftStatus.NOT_APPLICABLE : DriftStatus.COLLECTING;
-                levels.add(new LevelReport(level, status, "building the reference: " + (builder == null ? 0 : builder.size())
-                        + " of " + warmup + " predictions", Map.of(), Map.of(), 0, shortSize));
+                boolean applies = !(level == DriftLevel.CONFIDENCE && task == Task.EMBEDDING);
+                levels.add(new LevelReport(level, applies ? DriftStatus.COLLECTING : DriftStatus.NOT_APPLICABLE,
+                        applies ? "building the reference: " + (builder == null ? 0 : builder.size()) + " of " + warmup
+                                + " predictions" : "embedders have no class probabilities",
+                        Map.of(), Map.of(), 0, shortSize));
             }
             return new DriftReport(model, task, referenceSource, observed.get(), dropped.get(), levels, clock.instant());
         }

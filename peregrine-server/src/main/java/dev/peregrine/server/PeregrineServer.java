@@ -1,16 +1,29 @@
 package dev.peregrine.server;
 
+import dev.peregrine.cache.PredictionCache;
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.monitor.DriftMonitor;
+import dev.peregrine.monitor.DriftReference;
+import dev.peregrine.monitor.PredictionLog;
 import dev.peregrine.server.http.HttpApi;
 import dev.peregrine.server.inference.BatchedInferenceService;
+import dev.peregrine.server.inference.CachingInferenceService;
 import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.MonitoringInferenceService;
+import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
 import io.vertx.core.http.HttpServerOptions;
+import java.time.Clock;
 import java.time.Duration;
+import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
+import java.util.SplittableRandom;
 import java.util.Objects;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -40,20 +53,129 @@ public final class PeregrineServer implements AutoCloseable {
     private final Vertx vertx;
     private final HttpServer http;
     private final HttpApi api;
-    private final BatchedInferenceService service;
+    private final BatchedInferenceService batched;
+    private final InferenceService service;
+    private final PredictionCache cache;
+    private final Map<String, DriftMonitor> monitors;
     private final ServerMetrics metrics;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object stopLock = new Object();
     private boolean stopping;
 
-    private PeregrineServer(ServeConfig config, Vertx vertx, HttpServer http, HttpApi api,
-                            BatchedInferenceService service, ServerMetrics metrics) {
+    private PeregrineServer(ServeConfig config, Vertx vertx, HttpServer http, HttpApi api, Layers layers,
+                            ServerMetrics metrics) {
         this.config = config;
         this.vertx = vertx;
         this.http = http;
         this.api = api;
-        this.service = service;
+        this.batched = layers.batched;
+        this.service = layers.top;
+        this.cache = layers.cache;
+        this.monitors = layers.monitors;
         this.metrics = metrics;
+    }
+
+    /**
+     * The services a request passes through, outermost first: drift monitoring (it sees every
+     * answer, cached or not), the prediction cache (so a cached request is never queued or refused),
+     * the batchers.
+     */
+    private static final class Layers {
+        BatchedInferenceService batched;
+        PredictionCache cache;
+        Map<String, DriftMonitor> monitors = Map.of();
+        MonitoringInferenceService monitoring;
+        InferenceService top;
+
+        void close(Duration grace) {
+            if (batched != null) {
+                batched.close(grace);
+            }
+            if (cache != null) {
+                cache.close();
+            }
+            monitors.values().forEach(DriftMonitor::close);
+        }
+    }
+
+    private static Layers layers(ServeConfig config, ModelResolver resolver, ServerMetrics metrics) {
+        Layers layers = new Layers();
+        try {
+            layers.batched = BatchedInferenceService.load(config, resolver, metrics);
+            layers.top = layers.batched;
+            List<String> names = layers.batched.models().stream().map(ServedModel::name).toList();
+            CacheConfig c = config.cache();
+            for (String excluded : c.exclude()) {
+                if (!names.contains(excluded)) {
+                    throw new IllegalArgumentException("--cache-exclude names '" + excluded + "', which is not served "
+                            + "(models: " + String.join(", ", names) + ")");
+                }
+            }
+            if (c.mode() != CacheConfig.Mode.OFF) {
+                var builder = PredictionCache.builder()
+                        .maximumEntries(c.maxEntries())
+                        .maximumBytes(c.maxBytes())
+                        .ttl(c.ttl())
+                        .executor(layers.batched.requestPool())
+                        .meterRegistry(metrics.registry());
+                if (c.mode() == CacheConfig.Mode.REDIS) {
+                    builder.redis(c.redisUri()).redisKeyPrefix(c.redisPrefix()).redisTimeout(c.redisTimeout());
+                }
+                layers.cache = builder.build();
+                layers.top = new CachingInferenceService(layers.top, layers.cache, config.autoTruncate(), c.exclude());
+            }
+            DriftConfig d = config.drift();
+            if (d.enabled()) {
+                layers.monitors = monitors(d, layers.batched.models(), metrics);
+                layers.monitoring = new MonitoringInferenceService(layers.top, layers.monitors);
+                layers.top = layers.monitoring;
+            }
+            return layers;
+        } catch (RuntimeException e) {
+            layers.close(Duration.ZERO);
+            throw e;
+        }
+    }
+
+    private static Map<String, DriftMonitor> monitors(DriftConfig d, List<ServedModel> models, ServerMetrics metrics) {
+        Map<String, java.nio.file.Path> references = new LinkedHashMap<>(d.references());
+        java.nio.file.Path forFirst = references.remove("");
+        for (String name : references.keySet()) {
+            if (models.stream().noneMatch(m -> m.name().equals(name))) {
+                throw new IllegalArgumentException("--drift-reference names '" + name + "', which is not served");
+            }
+        }
+        Map<String, DriftMonitor> out = new LinkedHashMap<>();
+        for (int i = 0; i < models.size(); i++) {
+            ServedModel m = models.get(i);
+            DriftMonitor.Builder b = DriftMonitor.builder(m.name(), m.info().task(), m.info().labels())
+                    .warmup(d.warmup())
+                    .windows(d.window(), d.longWindow())
+                    .meterRegistry(metrics.registry());
+            java.nio.file.Path file = references.getOrDefault(m.name(), i == 0 ? forFirst : null);
+            if (file != null) {
+                b.reference(DriftReference.read(file), file.toString());
+            }
+            if (d.predictionLog() != null) {
+                try {
+                    b.predictionLog(new PredictionLog(d.predictionLog().resolve(m.name().replace('/', '_') + ".jsonl"),
+                            d.logSampleRate(), d.logMaxBytes(), d.logKeepFiles(), d.logText(), Clock.systemUTC(),
+                            new SplittableRandom()));
+                } catch (java.io.IOException e) {
+                    out.values().forEach(DriftMonitor::close);
+                    throw new PeregrineException(ErrorKind.IO, "cannot open the prediction log in " + d.predictionLog()
+                            + ": " + e.getMessage(), e);
+                }
+            }
+            try {
+                out.put(m.name(), b.build());
+            } catch (IllegalArgumentException e) {
+                out.values().forEach(DriftMonitor::close);
+                throw new IllegalArgumentException("drift reference " + file + " does not fit model '" + m.name()
+                        + "': " + e.getMessage(), e);
+            }
+        }
+        return out;
     }
 
     /**
@@ -69,10 +191,11 @@ public final class PeregrineServer implements AutoCloseable {
             LOG.info("{} = {}", e.getKey(), e.getValue());
         }
         ServerMetrics metrics = new ServerMetrics();
-        BatchedInferenceService service = BatchedInferenceService.load(config, resolver, metrics);
+        Layers layers = layers(config, resolver, metrics);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false));
         try {
-            HttpApi api = new HttpApi(vertx, service, config, metrics, service.requestPool(), version());
+            HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
+                    layers.monitoring);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
                             .setHost(config.host())
                             .setPort(config.port())
@@ -80,32 +203,32 @@ public final class PeregrineServer implements AutoCloseable {
                             .setTcpNoDelay(true))
                     .requestHandler(api.router());
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
-            PeregrineServer server = new PeregrineServer(config, vertx, http, api, service, metrics);
+            PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics);
             LOG.info("listening on http://{}:{} ({} model(s): {})", config.host(), http.actualPort(),
-                    service.models().size(), String.join(", ", service.models().stream().map(m -> m.name()).toList()));
+                    layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
             return server;
         } catch (ExecutionException | TimeoutException e) {
-            closeQuietly(vertx, service);
+            closeQuietly(vertx, layers);
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
-            closeQuietly(vertx, service);
+            closeQuietly(vertx, layers);
             throw new IllegalStateException("interrupted while starting", e);
         } catch (RuntimeException e) {
-            closeQuietly(vertx, service);
+            closeQuietly(vertx, layers);
             throw e;
         }
     }
 
-    private static void closeQuietly(Vertx vertx, BatchedInferenceService service) {
+    private static void closeQuietly(Vertx vertx, Layers layers) {
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception ignored) {
             // best effort during a failed start
         }
-        service.close(Duration.ZERO);
+        layers.close(Duration.ZERO);
     }
 
     /** The port listened on (the actual one when the configuration asked for 0). */
@@ -161,7 +284,11 @@ public final class PeregrineServer implements AutoCloseable {
         if (api.inFlight() > 0) {
             LOG.warn("{} request(s) still in progress after {} ms; closing anyway", api.inFlight(), grace.toMillis());
         }
-        service.close(grace);
+        batched.close(grace);
+        if (cache != null) {
+            cache.close();
+        }
+        monitors.values().forEach(DriftMonitor::close);
         try {
             vertx.close().toCompletionStage().toCompletableFuture().get(10, TimeUnit.SECONDS);
         } catch (Exception e) {

@@ -44,6 +44,8 @@ import java.util.Objects;
  * @param autoTruncate          what {@code truncate} means when a request does not say
  * @param apiKey                a Bearer token every inference and info route requires; null for none
  * @param shutdownTimeout       longest a graceful shutdown waits for accepted requests
+ * @param cache                 the prediction cache
+ * @param drift                 drift monitoring and the prediction log
  */
 public record ServeConfig(
         String host,
@@ -67,7 +69,9 @@ public record ServeConfig(
         int tokenizerThreads,
         boolean autoTruncate,
         String apiKey,
-        Duration shutdownTimeout) {
+        Duration shutdownTimeout,
+        CacheConfig cache,
+        DriftConfig drift) {
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
@@ -89,6 +93,8 @@ public record ServeConfig(
         Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(cache, "cache");
+        Objects.requireNonNull(drift, "drift");
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank");
         }
@@ -165,6 +171,12 @@ public record ServeConfig(
         out.put("auto-truncate", Boolean.toString(autoTruncate));
         out.put("api-key", apiKey == null ? "(none)" : "(set, redacted)");
         out.put("shutdown-timeout", shutdownTimeout.toMillis() + " ms");
+        out.put("cache", cache.describe() + (cache.mode() == CacheConfig.Mode.OFF ? "" : ", ttl " + cache.ttl().toSeconds()
+                + " s, " + cache.maxEntries() + " entries / " + cache.maxBytes() + " bytes"
+                + (cache.mode() == CacheConfig.Mode.REDIS ? ", redis timeout " + cache.redisTimeout().toMillis()
+                        + " ms, prefix " + cache.redisPrefix() : "")
+                + (cache.exclude().isEmpty() ? "" : ", excluded " + cache.exclude())));
+        out.put("drift", drift.describe());
         return out;
     }
 
@@ -205,6 +217,8 @@ public record ServeConfig(
         private boolean autoTruncate;
         private String apiKey;
         private Duration shutdownTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_SHUTDOWN_TIMEOUT_MS));
+        private CacheConfig cache = CacheConfig.defaults();
+        private DriftConfig drift = DriftConfig.defaults();
 
         private Builder() {
         }
@@ -233,13 +247,15 @@ public record ServeConfig(
         public Builder autoTruncate(boolean v) { this.autoTruncate = v; return this; }
         public Builder apiKey(String v) { this.apiKey = v; return this; }
         public Builder shutdownTimeout(Duration v) { this.shutdownTimeout = v; return this; }
+        public Builder cache(CacheConfig v) { this.cache = v; return this; }
+        public Builder drift(DriftConfig v) { this.drift = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
-                    apiKey, shutdownTimeout);
+                    apiKey, shutdownTimeout, cache, drift);
         }
     }
 }

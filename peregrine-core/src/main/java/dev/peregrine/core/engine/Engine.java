@@ -9,6 +9,7 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.TensorInfo;
 import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.model.ModelConfig;
@@ -358,10 +359,7 @@ public final class Engine implements AutoCloseable {
         if (!truncate) {
             for (int i = 0; i < encoded.size(); i++) {
                 if (encoded.get(i).truncated()) {
-                    int tokens = tokenizer.countTokens(texts.get(i));
-                    throw new PeregrineException(ErrorKind.INPUT_TOO_LONG, "input " + i + " has " + tokens
-                            + " tokens, more than the model's limit of " + tokenizer.maxLength()
-                            + " (allow truncation to cut it)");
+                    throw new InputTooLongException(i, tokenizer.countTokens(texts.get(i)), tokenizer.maxLength());
                 }
             }
         }

@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
@@ -56,9 +57,13 @@ public final class HttpApi {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final InferenceRoutes inference;
     private final KServeRoutes kserve;
+    private final MonitoringInferenceService monitoring;
 
+    /**
+     * @param monitoring the drift monitor behind {@code GET /drift}, or null when monitoring is off
+     */
     public HttpApi(Vertx vertx, InferenceService service, ServeConfig config, ServerMetrics metrics, Executor pool,
-                   String version) {
+                   String version, MonitoringInferenceService monitoring) {
         this.vertx = vertx;
         this.service = service;
         this.config = config;
@@ -68,6 +73,7 @@ public final class HttpApi {
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.inference = new InferenceRoutes(service, config.maxInputs());
         this.kserve = new KServeRoutes(service, config.maxInputs(), version);
+        this.monitoring = monitoring;
         metrics.inFlight(inFlight::get);
     }
 
@@ -107,6 +113,26 @@ public final class HttpApi {
             label(ctx, "/metrics");
             ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ServerMetrics.contentType());
             ctx.response().end(metrics.scrape());
+        });
+        router.get("/drift").handler(ctx -> {
+            label(ctx, "/drift");
+            if (monitoring == null) {
+                sendError(ctx, new ApiException(ApiError.NOT_FOUND, "drift monitoring is off (serve with --drift)"));
+            } else {
+                send(ctx, 200, DriftJson.all(monitoring.reports()));
+            }
+        });
+        router.get("/drift/:name").handler(ctx -> {
+            label(ctx, "/drift/{name}");
+            String name = ctx.pathParam("name");
+            if (monitoring == null) {
+                sendError(ctx, new ApiException(ApiError.NOT_FOUND, "drift monitoring is off (serve with --drift)"));
+                return;
+            }
+            monitoring.report(name).ifPresentOrElse(r -> {
+                model(ctx, name);
+                send(ctx, 200, DriftJson.one(r));
+            }, () -> sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + name + "' is served")));
         });
         router.get("/v2").handler(ctx -> {
             label(ctx, "/v2");

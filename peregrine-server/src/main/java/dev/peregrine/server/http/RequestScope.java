@@ -19,6 +19,19 @@ final class RequestScope {
         this.route = route;
     }
 
+    /**
+     * Whether the request lets the prediction cache answer it: not when it sends
+     * {@code Cache-Control: no-cache} or {@code no-store}.
+     */
+    boolean cacheAllowed() {
+        String header = ctx.request().getHeader("Cache-Control");
+        if (header == null) {
+            return true;
+        }
+        String h = header.toLowerCase(java.util.Locale.ROOT);
+        return !(h.contains("no-cache") || h.contains("no-store"));
+    }
+
     /** The path parameter {@code name}, if the route has one. */
     String pathParam(String name) {
         return ctx.pathParam(name);

@@ -192,25 +192,25 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     }
 
     @Override
-    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, Boolean truncate, Boolean normalize) {
-        return run(model, Task.EMBEDDING, texts, truncate, (host, batch, encoded, tokenize) -> {
-            boolean norm = normalize != null ? normalize : host.served.info().normalize();
+    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options) {
+        return run(model, Task.EMBEDDING, texts, options.truncate(), (host, batch, encoded, tokenize) -> {
+            boolean norm = options.normalize() != null ? options.normalize() : host.served.info().normalize();
             List<float[]> vectors = new ArrayList<>(batch.rows().length);
             for (float[] row : batch.rows()) {
                 vectors.add(norm ? Vectors.normalized(row) : row.clone());
             }
-            return new EmbedResult(host.name(), vectors, tokens(encoded), timings(tokenize, batch));
+            return new EmbedResult(host.name(), vectors, TextStats.of(encoded), timings(tokenize, batch));
         });
     }
 
     @Override
-    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, Boolean truncate) {
-        return run(model, Task.CLASSIFICATION, texts, truncate, (host, batch, encoded, tokenize) -> {
+    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options) {
+        return run(model, Task.CLASSIFICATION, texts, options.truncate(), (host, batch, encoded, tokenize) -> {
             List<Classification> out = new ArrayList<>(batch.rows().length);
             for (float[] row : batch.rows()) {
                 out.add(host.engine().toClassification(row.clone()));
             }
-            return new ClassifyResult(host.name(), out, tokens(encoded), timings(tokenize, batch));
+            return new ClassifyResult(host.name(), out, TextStats.of(encoded), timings(tokenize, batch));
         });
     }
 
@@ -323,14 +323,6 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             e = e.getCause();
         }
         return e;
-    }
-
-    private static int tokens(List<EncodedText> encoded) {
-        int sum = 0;
-        for (EncodedText e : encoded) {
-            sum += e.length();
-        }
-        return sum;
     }
 
     private static Timings timings(long tokenize, BatchResult batch) {

@@ -33,19 +33,18 @@ public interface InferenceService {
     /**
      * Embeds texts.
      *
-     * @param model     a served embedding model's name, or null for the default one
-     * @param truncate  cut texts longer than the model's limit; null for the server's default
-     * @param normalize scale to unit length; null for the model's default
+     * @param model   a served embedding model's name, or null for the default one
+     * @param options truncation, normalization and cache use for this request
      */
-    CompletableFuture<EmbedResult> embed(String model, List<String> texts, Boolean truncate, Boolean normalize);
+    CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options);
 
     /**
      * Classifies texts.
      *
-     * @param model    a served classifier's name, or null for the default one
-     * @param truncate cut texts longer than the model's limit; null for the server's default
+     * @param model   a served classifier's name, or null for the default one
+     * @param options truncation and cache use for this request (normalization does not apply)
      */
-    CompletableFuture<ClassifyResult> classify(String model, List<String> texts, Boolean truncate);
+    CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options);
 
     /** Whether every model is loaded and the service is not shutting down. */
     boolean ready();

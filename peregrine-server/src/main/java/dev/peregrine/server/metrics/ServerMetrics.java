@@ -49,6 +49,11 @@ public final class ServerMetrics {
     private final Map<List<Object>, Timer> timers = new ConcurrentHashMap<>();
 
     /** Prometheus text exposition of every metric. */
+    /** The registry, for components that publish their own meters (cache, drift monitor). */
+    public io.micrometer.core.instrument.MeterRegistry registry() {
+        return registry;
+    }
+
     public String scrape() {
         return registry.scrape();
     }
