@@ -107,6 +107,24 @@ public final class RedisServer implements AutoCloseable {
         }
     }
 
+    /** The number of keys, read with DBSIZE over a plain socket; -1 when the server does not answer. */
+    public long dbSize() {
+        try (Socket socket = new Socket()) {
+            socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
+            socket.setSoTimeout(500);
+            socket.getOutputStream().write("DBSIZE\r\n".getBytes(StandardCharsets.US_ASCII));
+            socket.getOutputStream().flush();
+            StringBuilder line = new StringBuilder();
+            InputStream in = socket.getInputStream();
+            for (int c = in.read(); c != -1 && c != '\r'; c = in.read()) {
+                line.append((char) c);
+            }
+            return line.length() > 1 && line.charAt(0) == ':' ? Long.parseLong(line.substring(1)) : -1;
+        } catch (IOException | NumberFormatException e) {
+            return -1;
+        }
+    }
+
     public boolean answersPing() {
         try (Socket socket = new Socket()) {
             socket.connect(new InetSocketAddress(InetAddress.getLoopbackAddress(), port), 200);
