@@ -23,6 +23,7 @@ import java.util.Objects;
  * @param host                  interface to listen on
  * @param port                  port to listen on; 0 picks a free one
  * @param models                models to serve; empty (and no repository) serves the embedded default
+ *                              embedder, and the default classifier when its provider is present
  * @param modelRepository       a folder with one model folder per sub-folder, served under the
  *                              sub-folder names; null for none
  * @param variant               ONNX variant to load from each folder; null: recommended or model.onnx

@@ -3,6 +3,7 @@ package dev.peregrine.train;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.engine.Engine;
+import dev.peregrine.core.model.EmbeddedModels;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.core.model.NamedModelProvider;
@@ -38,7 +39,7 @@ import org.slf4j.LoggerFactory;
  */
 public final class TicketClassifier implements NamedModelProvider {
 
-    public static final String NAME = "ticket-classifier";
+    public static final String NAME = EmbeddedModels.DEFAULT_CLASSIFIER;
     static final String ENCODER = "all-minilm-l6-v2";
     static final long SEED = 42;
 

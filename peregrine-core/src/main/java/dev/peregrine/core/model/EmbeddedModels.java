@@ -33,6 +33,13 @@ public final class EmbeddedModels implements NamedModelProvider {
     /** The model used when a command is given no {@code --model}. */
     public static final String DEFAULT_MODEL = "all-minilm-l6-v2";
 
+    /**
+     * The default classifier's name: served beside {@link #DEFAULT_MODEL} when no model is named,
+     * used by {@code predict --task classify}. Provided (built on first use) by peregrine-train's
+     * provider when that module is on the class path.
+     */
+    public static final String DEFAULT_CLASSIFIER = "ticket-classifier";
+
     /** One embedded model: where its files live on the class path and how it pools. */
     private record Entry(String name, String description, String artifactId, String onnxResource,
                          String tokenizerResource, Pooling pooling, int maxSeqLength, int hiddenSize) {

@@ -140,8 +140,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             }
             return folders;
         }
-        List<ModelSpec> specs = config.models().isEmpty()
-                ? List.of(new ModelSpec(null, EmbeddedModels.DEFAULT_MODEL)) : config.models();
+        List<ModelSpec> specs = config.models().isEmpty() ? defaultModels(resolver) : config.models();
         for (ModelSpec spec : specs) {
             ModelFolder folder = resolver.resolve(spec.reference(), config.variant());
             String name = spec.name() != null ? spec.name() : folder.name();
@@ -151,6 +150,19 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             folders.put(name, folder);
         }
         return folders;
+    }
+
+    /**
+     * With no model named: the default embedder, and the default classifier when a provider on the
+     * class path offers it (the CLI's does), so /embed and /classify both answer out of the box.
+     */
+    private static List<ModelSpec> defaultModels(ModelResolver resolver) {
+        List<ModelSpec> specs = new ArrayList<>();
+        specs.add(new ModelSpec(null, EmbeddedModels.DEFAULT_MODEL));
+        if (resolver.namedModels().containsKey(EmbeddedModels.DEFAULT_CLASSIFIER)) {
+            specs.add(new ModelSpec(null, EmbeddedModels.DEFAULT_CLASSIFIER));
+        }
+        return specs;
     }
 
     /** The pool that parses, tokenizes and renders requests (never the event loop, never a worker). */
