@@ -1,4 +1,4 @@
-package dev.peregrine.server.bench;
+package dev.peregrine.benchmarks;
 
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.EngineOptions;
@@ -23,16 +23,12 @@ import java.util.Locale;
  * The serving benchmark of docs/benchmarks.md, in one run on one machine: the engine alone at its
  * best batch size, the saturated server, the single-text latency overhead, and latency against
  * throughput for four server configurations. A program, not a test: it prints tables and writes
- * JSON lines to {@code target/server-benchmark.jsonl}.
+ * JSON lines to {@code peregrine-benchmarks/target/server-benchmark.jsonl}.
  *
  * <pre>
- * mvn -q -o -pl peregrine-server -am test-compile dependency:build-classpath \
- *     -Dmdep.outputFile=target/cp.txt -Dmdep.includeScope=test
- * java -Xmx4g -cp "peregrine-server/target/test-classes:peregrine-server/target/classes:$(cat peregrine-server/target/cp.txt)" \
- *     dev.peregrine.server.bench.ServerBenchmark [seconds-per-point [parts [rounds]]]
+ * peregrine-benchmarks/run ServerBenchmark [seconds-per-point [parts [rounds]]]
  * </pre>
- * ({@code scripts/server-benchmark.sh} does this through a manifest-only jar: ONNX Runtime's native
- * start-up crashes on a class path string over about 4000 characters.) {@code parts} is a subset of
+ * {@code parts} is a subset of
  * {@code abcd} ((a)-(c) always run together); {@code rounds} is how often (b) alternates engine and server.
  */
 public final class ServerBenchmark {
@@ -133,7 +129,7 @@ public final class ServerBenchmark {
     }
 
     private static void finish() throws java.io.IOException {
-        Path out = Path.of("target", "server-benchmark.jsonl");
+        Path out = Path.of("peregrine-benchmarks", "target", "server-benchmark.jsonl");
         Files.createDirectories(out.getParent());
         Files.write(out, json);
         System.out.println("\nJSON lines: " + out.toAbsolutePath());
