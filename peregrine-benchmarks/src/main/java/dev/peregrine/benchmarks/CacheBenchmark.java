@@ -72,7 +72,7 @@ public final class CacheBenchmark {
         try {
             for (Variant v : variants) {
                 servers.add(PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
-                        .cache(v.cache()).drift(v.drift()).build(), resolver));
+                        .autoTruncate(true).cache(v.cache()).drift(v.drift()).build(), resolver));
                 rates.put(v.name(), new double[rounds]);
                 p50s.put(v.name(), new double[rounds]);
             }
