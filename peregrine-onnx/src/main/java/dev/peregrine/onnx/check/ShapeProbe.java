@@ -38,6 +38,22 @@ public final class ShapeProbe {
      * @throws IllegalStateException when ONNX Runtime cannot load or run the graph on these feeds
      */
     public static Map<String, long[]> shapes(ModelProto model, Map<String, Feed> feeds) {
+        Map<String, long[]> shapes = new HashMap<>();
+        probe(model, feeds).forEach((k, v) -> shapes.put(k, v.shape()));
+        return shapes;
+    }
+
+    /** What one run showed of a value: its shape and its ONNX element type. */
+    public record Facts(long[] shape, int elementType) {
+    }
+
+    /**
+     * The shape and element type of every value the graph computes, by value name; graph inputs
+     * included.
+     *
+     * @throws IllegalStateException when ONNX Runtime cannot load or run the graph on these feeds
+     */
+    public static Map<String, Facts> probe(ModelProto model, Map<String, Feed> feeds) {
         GraphProto.Builder g = model.getGraph().toBuilder();
         Set<String> present = new HashSet<>();
         g.getOutputList().forEach(v -> present.add(v.getName()));
@@ -50,7 +66,7 @@ public final class ShapeProbe {
         }
         ModelProto probe = model.toBuilder().setGraph(g).build();
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine-check");
-        Map<String, long[]> shapes = new HashMap<>();
+        Map<String, Facts> shapes = new HashMap<>();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
@@ -68,13 +84,13 @@ public final class ShapeProbe {
                             t = OnnxTensor.createTensor(env, IntBuffer.wrap((int[]) f.data()), f.shape());
                         }
                         inputs.put(e.getKey(), t);
-                        shapes.put(e.getKey(), f.shape().clone());
+                        shapes.put(e.getKey(), new Facts(f.shape().clone(), t.getInfo().onnxType.value));
                     }
                 }
                 try (OrtSession.Result result = session.run(inputs)) {
                     for (Map.Entry<String, OnnxValue> e : result) {
                         if (e.getValue().getInfo() instanceof TensorInfo info) {
-                            shapes.put(e.getKey(), info.getShape());
+                            shapes.put(e.getKey(), new Facts(info.getShape(), info.onnxType.value));
                         }
                     }
                 }

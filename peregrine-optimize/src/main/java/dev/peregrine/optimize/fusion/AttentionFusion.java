@@ -151,9 +151,18 @@ final class AttentionFusion {
             attrs.add(GraphBuilder.attr("scale", (float) scale));
         }
         String out = ctx.graph.uniqueName(outReshape.output() + "_attention");
-        ctx.contrib("Attention", inputs, List.of(out), attrs.toArray(new ai.onnx.proto.OnnxMl.AttributeProto[0]));
+        Node attention = ctx.contrib("Attention", inputs, List.of(out),
+                attrs.toArray(new ai.onnx.proto.OnnxMl.AttributeProto[0]));
+        attention.setName(g.uniqueName(scope(q.matMul.name()) + "Attention"));
         ctx.replace(outReshape.output(), out);
         ctx.fused(NAME);
+    }
+
+    /** "/encoder/layer.0/attention/self/query/MatMul" -> "/encoder/layer.0/attention/self/". */
+    static String scope(String nodeName) {
+        int last = nodeName.lastIndexOf('/');
+        int before = last > 0 ? nodeName.lastIndexOf('/', last - 1) : -1;
+        return before >= 0 ? nodeName.substring(0, before + 1) : "";
     }
 
     /** A Q·K MatMul and the constant factor applied to its result (1 when none). */
