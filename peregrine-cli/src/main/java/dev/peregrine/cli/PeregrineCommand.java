@@ -15,6 +15,11 @@ import picocli.CommandLine.Spec;
             PredictCommand.class,
             InfoCommand.class,
             ModelsCommand.class,
+            OptimizeGraphCommand.class,
+            QuantizeCommand.class,
+            ValidateCommand.class,
+            BenchCommand.class,
+            OptimizeCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 

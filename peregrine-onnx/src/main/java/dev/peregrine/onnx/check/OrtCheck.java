@@ -112,7 +112,7 @@ public final class OrtCheck {
     }
 
     private static Session open(ModelProto model, OptLevel level) {
-        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine-check");
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
         Path temp = null;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(level);
@@ -122,7 +122,7 @@ public final class OrtCheck {
             if (model.getSerializedSize() < IN_MEMORY_LIMIT) {
                 session = env.createSession(model.toByteArray(), options);
             } else {
-                temp = Files.createTempDirectory("peregrine-check");
+                temp = Files.createTempDirectory("peregrine");
                 Path file = temp.resolve("model.onnx");
                 OnnxModel.write(model, file);
                 session = env.createSession(file.toString(), options);

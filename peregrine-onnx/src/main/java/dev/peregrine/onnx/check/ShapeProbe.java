@@ -65,7 +65,7 @@ public final class ShapeProbe {
             }
         }
         ModelProto probe = model.toBuilder().setGraph(g).build();
-        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine-check");
+        OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
         Map<String, Facts> shapes = new HashMap<>();
         Map<String, OnnxTensor> inputs = new HashMap<>();
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {

@@ -27,6 +27,17 @@ public record QuantizeOptions(boolean perChannel, boolean reduceRange, boolean a
         return new QuantizeOptions(false, false, true, List.of(), Smoothing.off());
     }
 
+    /**
+     * What Peregrine uses unless told otherwise: per-channel weights (per-tensor loses far more: mean
+     * cosine 0.93 against 0.99 on all-MiniLM-L6-v2) and LayerNorm-output smoothing at strength 0.6.
+     */
+    public static QuantizeOptions recommended() {
+        return new QuantizeOptions(true, false, true, List.of(), Smoothing.fixed(DEFAULT_SMOOTHING));
+    }
+
+    /** The smoothing strength of {@link #recommended()}: best mean and worst-case cosine on MiniLM and BGE. */
+    public static final double DEFAULT_SMOOTHING = 0.6;
+
     public QuantizeOptions withPerChannel(boolean on) {
         return new QuantizeOptions(on, reduceRange, attention, exclude, smoothing);
     }
