@@ -16,8 +16,8 @@ final class FusionFlags {
     boolean skipLayerNorm;
 
     @Option(names = "--gelu", paramLabel = "MODE", defaultValue = "exact",
-            description = "GELU fusion: exact (Gelu/BiasGelu, same results), fast (FastGelu, tanh approximation) "
-                    + "or off. Default: ${DEFAULT-VALUE}.")
+            description = "GELU fusion: exact (Gelu; the bias stays for the next step to fold), bias (BiasGelu), "
+                    + "fast (FastGelu, tanh approximation, slightly different results) or off. Default: ${DEFAULT-VALUE}.")
     String gelu;
 
     @Option(names = "--embed-layer-norm", negatable = true, defaultValue = "false", fallbackValue = "true",

@@ -84,6 +84,10 @@ public final class ModelConversion {
     public static Outcome convert(ModelFolder source, Path outDir, String variant, Settings settings) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(settings, "settings");
+        if (outDir.toAbsolutePath().normalize().equals(source.root().toAbsolutePath().normalize())) {
+            throw new PeregrineException(ErrorKind.INVALID_INPUT,
+                    "--out must be a new folder, not the source model folder " + source.root());
+        }
         ModelProto model = read(source.onnxFile());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("peregrine.optimized_by", "peregrine " + ModelFiles.peregrineVersion());

@@ -6,8 +6,10 @@ import java.util.Locale;
 public enum GeluMode {
     /** Leave it as exported. */
     OFF,
-    /** {@code Gelu} / {@code BiasGelu}: the same function, fused (the default). */
+    /** {@code Gelu}: the same function, fused; a bias stays a separate Add (the default). */
     EXACT,
+    /** {@code BiasGelu}: the same function with the bias Add folded in. */
+    BIAS,
     /** {@code FastGelu}: the tanh approximation with the bias folded in; slightly different results. */
     FAST;
 
@@ -15,7 +17,7 @@ public enum GeluMode {
         try {
             return valueOf(value.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown GELU mode '" + value + "': expected off, exact or fast");
+            throw new IllegalArgumentException("unknown GELU mode '" + value + "': expected off, exact, bias or fast");
         }
     }
 

@@ -256,9 +256,6 @@ public final class Int8Quantizer {
                         strength = alpha;
                     }
                 }
-                if (Boolean.getBoolean("peregrine.debugSmoothing")) {
-                    System.err.printf("smoothing %-70s plain %.5f best %.5f at %.2f%n", x, plain, best, strength);
-                }
                 if (!(best < plain * AUTO_MIN_GAIN)) {
                     return;
                 }

@@ -26,7 +26,8 @@ class TransformerOptimizerTest {
     @Test
     void exporterStyleEncoder_fusesEveryBlock_andKeepsOutputs() {
         ModelProto original = TinyBert.build();
-        TransformerOptimizer.Result r = TransformerOptimizer.optimize(original, FusionOptions.all());
+        TransformerOptimizer.Result r = TransformerOptimizer.optimize(original,
+                FusionOptions.all().withGelu(GeluMode.BIAS));
 
         FusionReport report = r.report();
         assertThat(report.fused("attention")).isEqualTo(1);
@@ -41,6 +42,15 @@ class TransformerOptimizerTest {
                 .doesNotContainKeys("Softmax", "Erf", "Transpose", "ReduceMean");
         assertThat(ops.get("MatMul")).isEqualTo(3);  // attention output, intermediate, output
         assertMatches(original, r.model());
+    }
+
+    @Test
+    void exactGelu_leavesTheBiasAddForTheQuantizer() {
+        TransformerOptimizer.Result r = TransformerOptimizer.optimize(TinyBert.build(), FusionOptions.defaults());
+
+        assertThat(OnnxGraph.of(r.model()).opCounts()).containsEntry("com.microsoft:Gelu", 1)
+                .doesNotContainKey("com.microsoft:BiasGelu");
+        assertMatches(TinyBert.build(), r.model());
     }
 
     @Test
