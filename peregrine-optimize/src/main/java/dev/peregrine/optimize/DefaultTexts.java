@@ -26,7 +26,7 @@ public final class DefaultTexts {
     /**
      * The texts fidelity is checked on (validate, quantize, optimize) and bench runs by default.
      * Interim set of 106 varied texts until the datasets module's shipped validation set is merged;
-     * then this becomes {@code return Datasets.validation();}.
+     * then this becomes {@code return Datasets.validation().stream().map(TextRecord::text).toList();}.
      */
     public static List<String> validation() {
         return resource("validation-interim.txt");

@@ -9,14 +9,9 @@ import ai.onnxruntime.OrtLoggingLevel;
 import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.peregrine.onnx.OnnxFormatException;
-import dev.peregrine.onnx.OnnxModel;
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
 import java.nio.LongBuffer;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -32,9 +27,6 @@ import java.util.Objects;
  * of this module: graph reading and writing work without it). Stateless and thread-safe.
  */
 public final class OrtCheck {
-
-    /** Models larger than this are handed to ONNX Runtime as a file rather than as bytes. */
-    private static final long IN_MEMORY_LIMIT = 1L << 30;
 
     private OrtCheck() {
     }
@@ -113,54 +105,33 @@ public final class OrtCheck {
 
     private static Session open(ModelProto model, OptLevel level) {
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
-        Path temp = null;
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(level);
             options.setIntraOpNumThreads(1);
             options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
-            OrtSession session;
-            if (model.getSerializedSize() < IN_MEMORY_LIMIT) {
-                session = env.createSession(model.toByteArray(), options);
-            } else {
-                temp = Files.createTempDirectory("peregrine");
-                Path file = temp.resolve("model.onnx");
-                OnnxModel.write(model, file);
-                session = env.createSession(file.toString(), options);
-            }
-            return new Session(env, session, temp);
+            return new Session(env, LoadedSession.open(env, model, options));
         } catch (OrtException e) {
-            deleteQuietly(temp);
             throw new OnnxFormatException("ONNX Runtime refuses the graph: " + e.getMessage(), e);
-        } catch (IOException e) {
-            deleteQuietly(temp);
-            throw new UncheckedIOException(e);
         }
     }
 
-    private static void deleteQuietly(Path dir) {
-        if (dir == null) {
-            return;
-        }
-        try (var walk = Files.walk(dir)) {
-            walk.sorted(java.util.Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException ignored) {
-            // a temporary folder left behind is harmless
-        }
-    }
+    /** A loaded session and the environment its tensors are made in. */
+    private record Session(OrtEnvironment env, LoadedSession loaded) implements AutoCloseable {
 
-    /** A session plus the temporary folder it may have been loaded from. */
-    private record Session(OrtEnvironment env, OrtSession session, Path temp) implements AutoCloseable {
+        OrtSession session() {
+            return loaded.session();
+        }
 
         Map<String, float[]> run(Map<String, Feed> feeds) {
             Map<String, OnnxTensor> tensors = new HashMap<>();
             try {
                 for (Map.Entry<String, Feed> e : feeds.entrySet()) {
-                    if (session.getInputNames().contains(e.getKey())) {
+                    if (session().getInputNames().contains(e.getKey())) {
                         tensors.put(e.getKey(), tensor(e.getValue()));
                     }
                 }
                 Map<String, float[]> out = new LinkedHashMap<>();
-                try (OrtSession.Result result = session.run(tensors)) {
+                try (OrtSession.Result result = session().run(tensors)) {
                     for (Map.Entry<String, OnnxValue> e : result) {
                         if (e.getValue() instanceof OnnxTensor t
                                 && t.getInfo().type == ai.onnxruntime.OnnxJavaType.FLOAT) {
@@ -190,12 +161,7 @@ public final class OrtCheck {
 
         @Override
         public void close() {
-            try {
-                session.close();
-            } catch (OrtException ignored) {
-                // nothing to do: the session is gone either way
-            }
-            deleteQuietly(temp);
+            loaded.close();
         }
     }
 

@@ -71,7 +71,8 @@ public final class ShapeProbe {
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.NO_OPT);
             options.setIntraOpNumThreads(1);
-            try (OrtSession session = env.createSession(probe.toByteArray(), options)) {
+            try (LoadedSession loaded = LoadedSession.open(env, probe, options)) {
+                OrtSession session = loaded.session();
                 for (Map.Entry<String, Feed> e : feeds.entrySet()) {
                     if (session.getInputNames().contains(e.getKey())) {
                         Feed f = e.getValue();

@@ -40,8 +40,8 @@ import java.util.function.Consumer;
  */
 public final class Benchmark {
 
-    /** The sweep lets the token budget, not the text count, decide batch sizes. */
-    static final int SWEEP_BATCH_SIZE = 256;
+    /** The sweep's cap on texts per batch; within it the token budget decides. */
+    static final int SWEEP_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
 
     private Benchmark() {
     }
@@ -76,7 +76,8 @@ public final class Benchmark {
 
         public static Options defaults() {
             return new Options(3, EngineOptions.DEFAULT_MAX_BATCH_SIZE, EngineOptions.DEFAULT_MAX_BATCH_TOKENS, 0,
-                    true, List.of(512, 1024, 2048, 4096, 8192), FusionOptions.defaults(), QuantizeOptions.recommended(),
+                    true, List.of(64, 128, 256, 512, 1024, 2048, 8192), FusionOptions.defaults(),
+                    QuantizeOptions.recommended(),
                     DefaultTexts.calibration(), List.of(), Clock.systemUTC());
         }
 

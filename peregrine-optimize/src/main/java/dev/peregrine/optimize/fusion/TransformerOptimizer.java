@@ -60,7 +60,7 @@ public final class TransformerOptimizer {
         Map<String, long[]> shapes;
         try {
             shapes = ShapeProbe.shapes(model, feeds);
-        } catch (IllegalStateException e) {
+        } catch (RuntimeException e) {
             shapes = Map.of();
             notes.add("shapes unknown (" + e.getMessage() + "); fusions that need them were skipped");
         }

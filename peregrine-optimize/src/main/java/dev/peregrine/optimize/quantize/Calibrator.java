@@ -62,7 +62,9 @@ public final class Calibrator {
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
             options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.BASIC_OPT);
-            try (OrtSession session = env.createSession(probe.toByteArray(), options)) {
+            try (dev.peregrine.onnx.check.LoadedSession loaded =
+                         dev.peregrine.onnx.check.LoadedSession.open(env, probe, options)) {
+                OrtSession session = loaded.session();
                 List<EncodedText> sorted = texts.stream()
                         .sorted(java.util.Comparator.comparingInt(EncodedText::length)).toList();
                 for (int start = 0; start < sorted.size(); start += BATCH) {

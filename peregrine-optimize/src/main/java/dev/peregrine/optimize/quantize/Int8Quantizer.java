@@ -31,7 +31,9 @@ import java.util.TreeMap;
  * Weights are symmetric int8 (zero point 0), per matrix or per output column; activations are
  * uint8 with a zero point, computed at run time: the u8s8 form that AVX-512 VNNI runs natively.
  * LayerNorm, Softmax, GELU and the embedding tables stay in float. A weight shared by several nodes
- * is quantized once. A MatMul whose weight is not a constant is left alone.
+ * is quantized once. A MatMul whose weight is not a constant is left alone. With calibration
+ * activations and {@link Smoothing} on, LayerNorm outputs are divided by per-channel factors (one
+ * Mul) that the weights absorb, before they are quantized.
  *
  * <p>Stateless and thread-safe.
  */
@@ -59,7 +61,7 @@ public final class Int8Quantizer {
 
     /**
      * Quantizes, smoothing activations with calibration ranges when {@link QuantizeOptions#smoothing()}
-     * is above 0 and {@code stats} covers a product's input.
+     * is on and {@code stats} covers a product's input.
      *
      * @param stats calibration ranges of the inputs of quantizable products (see {@link #inputsToCalibrate}),
      *              or null
