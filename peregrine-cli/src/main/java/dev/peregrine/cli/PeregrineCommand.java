@@ -21,6 +21,11 @@ import picocli.CommandLine.Spec;
             DriftReferenceCommand.class,
             ServeCommand.class,
             LoadtestCommand.class,
+            OptimizeGraphCommand.class,
+            QuantizeCommand.class,
+            ValidateCommand.class,
+            BenchCommand.class,
+            OptimizeCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
 
