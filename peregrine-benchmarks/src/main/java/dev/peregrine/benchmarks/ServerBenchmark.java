@@ -9,6 +9,7 @@ import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.loadtest.LoadGenerator;
 import dev.peregrine.loadtest.LoadTestConfig;
 import dev.peregrine.loadtest.LoadTestReport;
+import dev.peregrine.server.CacheConfig;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
 import java.net.URI;
@@ -139,7 +140,10 @@ public final class ServerBenchmark {
     private static PeregrineServer start(ModelResolver resolver, int instances, int threads, int delayMs, int maxBatch) {
         return PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
                 .model(null, EmbeddedModels.DEFAULT_MODEL).instances(instances).threads(threads).maxBatchSize(maxBatch)
-                .maxQueueDelay(Duration.ofMillis(delayMs)).tokenizerThreads(2).build(), resolver);
+                .maxQueueDelay(Duration.ofMillis(delayMs)).tokenizerThreads(2)
+                // The twelve texts repeat: with the prediction cache on, the server would answer from
+                // memory and this would measure the cache (CacheBenchmark does), not the inference path.
+                .cache(CacheConfig.off()).build(), resolver);
     }
 
     private static LoadTestReport closed(URI url, int clients, int seconds) throws InterruptedException {

@@ -29,7 +29,8 @@ import org.slf4j.LoggerFactory;
  *   <li>Each worker has a slot of capacity one: while it runs a batch, the owner prepares the next
  *       one in its slot, so a worker never waits for batch formation. Until the worker takes it,
  *       the owner may take the prepared batch back to add texts that arrived meanwhile, so batches
- *       grow with load even when {@code maxQueueDelay} is zero.</li>
+ *       grow with load even when {@code maxQueueDelay} is zero. Idle workers are served first, and
+ *       an idle worker takes over a batch prepared for a busy one rather than wait beside it.</li>
  *   <li>Each worker owns its {@link BatchRunner} (one ONNX Runtime session) and calls it from its own
  *       thread only.</li>
  * </ul>
@@ -52,6 +53,8 @@ public final class DynamicBatcher implements AutoCloseable {
     private final Ticker ticker;
     private final BatchListener listener;
     private final List<BlockingQueue<PlannedBatch>> slots = new ArrayList<>();
+    /** Per worker: inside a forward pass (set by the worker, read by the owner to prefer idle ones). */
+    private final List<AtomicBoolean> running = new ArrayList<>();
     private final List<Thread> workers = new ArrayList<>();
     private final Thread owner;
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
@@ -82,8 +85,10 @@ public final class DynamicBatcher implements AutoCloseable {
         for (int i = 0; i < runners.size(); i++) {
             BlockingQueue<PlannedBatch> slot = new ArrayBlockingQueue<>(1);
             BatchRunner runner = Objects.requireNonNull(runners.get(i), "runner");
+            AtomicBoolean busy = new AtomicBoolean();
             slots.add(slot);
-            Thread worker = new Thread(() -> work(slot, runner), "peregrine-" + name + "-worker-" + i);
+            running.add(busy);
+            Thread worker = new Thread(() -> work(slot, busy, runner), "peregrine-" + name + "-worker-" + i);
             worker.setDaemon(true);
             workers.add(worker);
         }
@@ -300,10 +305,37 @@ public final class DynamicBatcher implements AutoCloseable {
      * Fills free slots and grows prepared batches. Returns true when texts wait only for their
      * delay to run out (a worker is free), so the owner must wake up by then even if nothing
      * arrives; false when they wait for a worker, whose slot-freed wake-up comes through the inbox.
+     *
+     * <p>Idle workers come first: a batch for an idle worker starts at once, one prepared for a busy
+     * worker waits for its pass to end. Serving slots in a fixed order instead lets the first worker
+     * hoard the work (its prepared batch absorbs every new text) while the others stand idle.
      */
     private boolean dispatch(LengthGroupedQueue queue) {
         int maxSize = options.maxBatchSize();
         int maxTokens = options.maxBatchTokens();
+        // Idle workers with an empty slot: give them a new batch, or one prepared for a busy worker.
+        for (int i = 0; i < slots.size(); i++) {
+            BlockingQueue<PlannedBatch> slot = slots.get(i);
+            if (running.get(i).get() || !slot.isEmpty()) {
+                continue;
+            }
+            if (queue.isEmpty()) {
+                PlannedBatch waiting = takePreparedOfBusyWorker();
+                if (waiting == null) {
+                    return false;
+                }
+                slot.add(waiting);
+                continue;
+            }
+            if (!queue.ready(ticker.read(), maxDelayNanos, maxSize, maxTokens)) {
+                return true;
+            }
+            PlannedBatch batch = queue.cut(maxSize, maxTokens);
+            if (batch != null) {
+                slot.add(batch);
+            }
+        }
+        // Busy workers: prepare their next batch, or grow the one prepared.
         for (BlockingQueue<PlannedBatch> slot : slots) {
             if (queue.isEmpty()) {
                 return false;
@@ -326,10 +358,23 @@ public final class DynamicBatcher implements AutoCloseable {
         return false;
     }
 
+    /** Takes back a batch still waiting in a busy worker's slot, or null. */
+    private PlannedBatch takePreparedOfBusyWorker() {
+        for (int j = 0; j < slots.size(); j++) {
+            if (running.get(j).get()) {
+                PlannedBatch prepared = slots.get(j).poll();
+                if (prepared != null) {
+                    return prepared;
+                }
+            }
+        }
+        return null;
+    }
+
     // ---------------------------------------------------------------------------------------------
     // The workers
 
-    private void work(BlockingQueue<PlannedBatch> slot, BatchRunner runner) {
+    private void work(BlockingQueue<PlannedBatch> slot, AtomicBoolean busy, BatchRunner runner) {
         while (true) {
             PlannedBatch batch;
             try {
@@ -341,8 +386,14 @@ public final class DynamicBatcher implements AutoCloseable {
             if (batch == POISON) {
                 return;
             }
+            busy.set(true);
             inbox.add(WAKE);
-            run(batch, runner);
+            try {
+                run(batch, runner);
+            } finally {
+                busy.set(false);
+                inbox.add(WAKE);
+            }
         }
     }
 
@@ -380,7 +431,7 @@ public final class DynamicBatcher implements AutoCloseable {
             }
         } finally {
             admitted.addAndGet(-live.size());
-            inbox.add(WAKE);
+            // The worker wakes the owner once it is marked idle (see work).
         }
     }
 

@@ -211,6 +211,57 @@ class DynamicBatcherTest {
     }
 
     @Test
+    void whileOneWorkerIsBusy_newTextsGoToTheIdleWorker_notIntoTheBusyOnesNextBatch() throws Exception {
+        RecordingRunner first = new RecordingRunner();
+        RecordingRunner second = new RecordingRunner();
+        first.hold();
+        second.hold();
+        start(options(8, 100), Ticker.system(), first, second);
+        // Whichever worker takes the first text is held inside its pass.
+        CompletableFuture<BatchResult> a = batcher.submit(List.of(text(1, 3)));
+        await(() -> first.entered.availablePermits() + second.entered.availablePermits() == 1);
+        RecordingRunner busy = first.entered.availablePermits() == 1 ? first : second;
+        RecordingRunner idle = busy == first ? second : first;
+        idle.release();
+
+        // The idle worker must run these now, not leave them prepared behind the held pass.
+        CompletableFuture<BatchResult> b = batcher.submit(List.of(text(2, 3)));
+        assertThat(b.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(2f);
+        CompletableFuture<BatchResult> c = batcher.submit(List.of(text(3, 3), text(4, 3)));
+        assertThat(c.get(20, TimeUnit.SECONDS).rows()).hasNumberOfRows(2);
+        assertThat(a).isNotDone();
+        assertThat(idle.batches.stream().flatMap(List::stream).toList()).containsExactly(2L, 3L, 4L);
+
+        busy.release();
+        assertThat(a.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(1f);
+    }
+
+    @Test
+    void aBatchPreparedForABusyWorker_isTakenOverByAWorkerThatFallsIdle() throws Exception {
+        RecordingRunner first = new RecordingRunner();
+        RecordingRunner second = new RecordingRunner();
+        first.hold();
+        second.hold();
+        start(options(8, 100), Ticker.system(), first, second);
+        CompletableFuture<BatchResult> a = batcher.submit(List.of(text(1, 3)));
+        await(() -> first.entered.availablePermits() + second.entered.availablePermits() == 1);
+        CompletableFuture<BatchResult> b = batcher.submit(List.of(text(2, 3)));
+        await(() -> first.entered.availablePermits() + second.entered.availablePermits() == 2);
+        // Both workers are held; text 3 is prepared for one of them (the first slot, as both are busy).
+        CompletableFuture<BatchResult> c = batcher.submit(List.of(text(3, 3)));
+        await(() -> batcher.submissionsSeen() == 3);
+
+        // Free the second worker only: text 3 must not wait behind the first worker's held pass.
+        second.release();
+        assertThat(c.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(3f);
+        assertThat(second.batches.stream().flatMap(List::stream).toList()).contains(3L);
+        assertThat(first.batches).isEmpty();
+        first.release();
+        a.get(20, TimeUnit.SECONDS);
+        b.get(20, TimeUnit.SECONDS);
+    }
+
+    @Test
     void maxQueueDelay_holdsALoneTextForCompanions_untilTheTickerSaysItsWaitIsOver() throws Exception {
         AtomicLong now = new AtomicLong();
         RecordingRunner runner = new RecordingRunner();
