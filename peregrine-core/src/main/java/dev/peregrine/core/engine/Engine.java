@@ -483,6 +483,11 @@ public final class Engine implements AutoCloseable {
         }
     }
 
+    /** The sequence length the graph fixes (every text is padded to it), or 0 when it is dynamic. */
+    public int fixedSequenceLength() {
+        return fixedSequenceLength;
+    }
+
     /** The length a text occupies in a batch: its own, or the graph's fixed length. */
     private int paddedLength(int tokens) {
         return fixedSequenceLength > 0 ? fixedSequenceLength : tokens;

@@ -1,5 +1,6 @@
 package dev.peregrine.server.batching;
 
+import dev.peregrine.core.engine.BatchPlanner;
 import java.time.Duration;
 import java.util.Objects;
 
@@ -14,8 +15,18 @@ import java.util.Objects;
  *                       texts arriving while the workers are busy wait together)
  * @param maxQueuedTexts most texts admitted and not yet answered; beyond it, new work is rejected
  *                       at once
+ * @param passOverheadTokens the fixed cost of one forward pass in padded-token units: a text joins a
+ *                       batch only while the padding it adds (to itself, or to the texts already in
+ *                       the batch when it is longer) costs no more than running it in a pass of its
+ *                       own would (the engine's {@link BatchPlanner} uses the same cost model)
  */
-public record BatchingOptions(int maxBatchSize, int maxBatchTokens, Duration maxQueueDelay, int maxQueuedTexts) {
+public record BatchingOptions(int maxBatchSize, int maxBatchTokens, Duration maxQueueDelay, int maxQueuedTexts,
+                              int passOverheadTokens) {
+
+    /** With the engine's default pass overhead. */
+    public BatchingOptions(int maxBatchSize, int maxBatchTokens, Duration maxQueueDelay, int maxQueuedTexts) {
+        this(maxBatchSize, maxBatchTokens, maxQueueDelay, maxQueuedTexts, BatchPlanner.DEFAULT_PASS_OVERHEAD_TOKENS);
+    }
 
     public BatchingOptions {
         Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
@@ -30,6 +41,9 @@ public record BatchingOptions(int maxBatchSize, int maxBatchTokens, Duration max
         }
         if (maxQueuedTexts < 1) {
             throw new IllegalArgumentException("maxQueuedTexts must be >= 1, was " + maxQueuedTexts);
+        }
+        if (passOverheadTokens < 0) {
+            throw new IllegalArgumentException("passOverheadTokens must be >= 0, was " + passOverheadTokens);
         }
     }
 }

@@ -253,7 +253,7 @@ public final class DynamicBatcher implements AutoCloseable {
     // The owner thread
 
     private void own() {
-        LengthGroupedQueue queue = new LengthGroupedQueue(item -> admitted.decrementAndGet());
+        LengthGroupedQueue queue = new LengthGroupedQueue(item -> admitted.decrementAndGet(), options.passOverheadTokens());
         long seen = 0;
         try {
             boolean waitingForDelay = false;

@@ -14,10 +14,17 @@ import java.util.function.Consumer;
  * <h2>How a batch is cut</h2>
  * The oldest waiting text always starts the next batch, so no text starves whatever its length.
  * Companions are then taken from the texts closest to it in length (shorter first on a tie, since
- * they add no padding), within the limits {@link dev.peregrine.core.engine.BatchPlanner} uses for
- * offline batches: at most {@code maxBatchSize} texts and at most {@code maxBatchTokens} padded
- * tokens (texts x longest). A text longer than the token budget runs alone. Texts of the same
+ * they add no padding to the others), within the limits {@link dev.peregrine.core.engine.BatchPlanner}
+ * uses for offline batches: at most {@code maxBatchSize} texts and at most {@code maxBatchTokens}
+ * padded tokens (texts x longest). A text longer than the token budget runs alone. Texts of the same
  * length leave in arrival order.
+ *
+ * <p>A companion must also be worth its padding, by the planner's cost model (a pass costs a fixed
+ * {@code passOverheadTokens} plus texts x longest): a shorter text joins only while the padding of
+ * its own row is at most the overhead, a longer one only while the padding it adds to the rows
+ * already in the batch is. Otherwise it waits for a pass of texts nearer its length. Without this,
+ * a busy server with texts of mixed length pads every text to the longest of everything queued
+ * (measured: 3-4x fewer texts per second than the engine's length-sorted batches).
  *
  * <p>Texts whose submission is already done (its caller went away, timed out, or another of its
  * texts failed) are dropped when met, and reported to the {@code dropped} callback so their
@@ -28,11 +35,22 @@ final class LengthGroupedQueue {
     private final TreeMap<Integer, ArrayDeque<WorkItem>> byLength = new TreeMap<>();
     private final ArrayDeque<WorkItem> byAge = new ArrayDeque<>();
     private final Consumer<WorkItem> dropped;
+    private final int passOverheadTokens;
     private int size;
     private long tokens;
 
+    /** A queue that pads freely within the batch limits (no cost check on companions). */
     LengthGroupedQueue(Consumer<WorkItem> dropped) {
+        this(dropped, Integer.MAX_VALUE);
+    }
+
+    /**
+     * @param passOverheadTokens the fixed cost of a pass in padded tokens; companions that would add
+     *                           more padding than this are left for another pass
+     */
+    LengthGroupedQueue(Consumer<WorkItem> dropped, int passOverheadTokens) {
         this.dropped = dropped;
+        this.passOverheadTokens = passOverheadTokens;
     }
 
     void add(WorkItem item) {
@@ -99,6 +117,14 @@ final class LengthGroupedQueue {
         Integer lower = byLength.floorKey(anchor);
         Integer higher = byLength.higherKey(anchor);
         while ((lower != null || higher != null) && batch.size() < maxBatchSize) {
+            if (lower != null && (long) batch.longest - lower > passOverheadTokens) {
+                lower = null;      // its own row would be mostly padding; shorter ones are worse
+                continue;
+            }
+            if (higher != null && (long) batch.size() * (higher - batch.longest) > passOverheadTokens) {
+                higher = null;     // it would pad every row already in; longer ones are worse
+                continue;
+            }
             boolean takeLower = higher == null || (lower != null && anchor - lower <= higher - anchor);
             int key = takeLower ? lower : higher;
             boolean exhausted = drainBucket(key, batch, maxBatchSize, maxBatchTokens);

@@ -43,8 +43,10 @@ final class ModelHost implements AutoCloseable {
             Engine first = engines.get(0);
             // A graph with a fixed batch axis runs one text per pass whatever was asked.
             int maxBatchSize = Math.min(settings.maxBatchSize(), first.maxBatchSize());
+            // Padding costs nothing extra when the graph pads every text to a fixed length anyway.
+            int passOverhead = first.fixedSequenceLength() > 0 ? Integer.MAX_VALUE : first.options().passOverheadTokens();
             BatchingOptions options = new BatchingOptions(maxBatchSize, settings.maxBatchTokens(), maxQueueDelay,
-                    maxQueuedTexts);
+                    maxQueuedTexts, passOverhead);
             List<BatchRunner> runners = new ArrayList<>();
             for (Engine engine : engines) {
                 runners.add(engine::forward);

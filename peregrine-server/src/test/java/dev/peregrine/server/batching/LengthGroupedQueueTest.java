@@ -19,8 +19,12 @@ class LengthGroupedQueueTest {
 
     /** Queues one single-text submission of the given length at time {@code t}. */
     private Submission add(int length, long t) {
+        return add(queue, length, t);
+    }
+
+    private static Submission add(LengthGroupedQueue q, int length, long t) {
         Submission s = new Submission(List.of(text(length)), t);
-        queue.add(new WorkItem(s, 0, t));
+        q.add(new WorkItem(s, 0, t));
         return s;
     }
 
@@ -55,6 +59,30 @@ class LengthGroupedQueueTest {
         // 3 x 40 = 120 > 100: the 40-token text cannot join the two short ones.
         assertThat(lengths(queue.cut(32, 100))).containsExactly(5, 5);
         assertThat(lengths(queue.cut(32, 100))).containsExactly(40);
+    }
+
+    @Test
+    void withAPassOverhead_companionsMustBeWorthTheirPadding() {
+        // A pass costs 32 padded tokens of overhead: mixed lengths split into passes of similar length.
+        LengthGroupedQueue q = new LengthGroupedQueue(dropped::add, 32);
+        add(q, 40, 0);
+        add(q, 5, 1);    // its row would be 35 of padding beside 40: cheaper in a pass of its own
+        add(q, 30, 2);   // 11 of padding beside 41: worth it
+        add(q, 41, 3);   // pads the one row there by 1: worth it
+        add(q, 80, 4);   // would pad two rows by 39: not worth it
+        add(q, 8, 5);    // 33 of padding beside 41: not worth it
+
+        assertThat(lengths(q.cut(32, 100_000))).containsExactly(40, 41, 30);
+        assertThat(lengths(q.cut(32, 100_000))).as("the oldest left, with the near length").containsExactly(5, 8);
+        assertThat(lengths(q.cut(32, 100_000))).containsExactly(80);
+        assertThat(q.isEmpty()).isTrue();
+
+        // The same texts without a pass overhead make one batch padded to 80.
+        LengthGroupedQueue free = new LengthGroupedQueue(dropped::add);
+        for (int length : new int[] {40, 5, 30, 41, 80, 8}) {
+            add(free, length, 0);
+        }
+        assertThat(free.cut(32, 100_000).size()).isEqualTo(6);
     }
 
     @Test
