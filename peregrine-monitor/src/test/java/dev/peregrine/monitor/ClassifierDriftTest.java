@@ -126,6 +126,43 @@ class ClassifierDriftTest {
     }
 
     @Test
+    void ownThread_processesEveryQueuedPrediction_andAccountsForAll() throws Exception {
+        DriftMonitor m = DriftMonitor.builder("tickets", Task.CLASSIFICATION, LABELS)
+                .warmup(1000).windows(500, 2000).queueCapacity(100_000).build();
+        try {
+            for (int i = 0; i < 3000; i++) {
+                m.observe(normal());
+            }
+            long deadline = System.nanoTime() + java.util.concurrent.TimeUnit.SECONDS.toNanos(20);
+            while (m.report().observed() < 3000 && System.nanoTime() < deadline) {
+                Thread.sleep(5);
+            }
+            assertThat(m.report().observed()).as("the owner thread drains the queue without being woken").isEqualTo(3000);
+            assertThat(m.dropped()).isZero();
+            assertThat(m.reference()).isPresent();
+        } finally {
+            m.close();
+        }
+        m.observe(normal());
+        assertThat(m.dropped()).as("after close, predictions are counted as dropped, never queued").isEqualTo(1);
+    }
+
+    @Test
+    void ownThread_fullQueue_dropsAndCounts_neverBlocks() {
+        DriftMonitor m = DriftMonitor.builder("tickets", Task.CLASSIFICATION, LABELS).queueCapacity(1).build();
+        try {
+            for (int i = 0; i < 10_000; i++) {
+                m.observe(normal());
+            }
+        } finally {
+            m.close();
+        }
+        // Whatever the owner thread managed to take, nothing is unaccounted for.
+        assertThat(m.report().observed() + m.dropped()).isEqualTo(10_000);
+        assertThat(m.dropped()).isPositive();
+    }
+
+    @Test
     void fullQueue_dropsAndCounts_neverBlocks() {
         DriftMonitor m = DriftMonitor.builder("tickets", Task.CLASSIFICATION, LABELS)
                 .executor(task -> {
