@@ -85,8 +85,8 @@ public final class ClassifierBenchmark {
                     refRate[r] = rate(ref, texts);
                 }
             }
-            double refMedian = median(refRate);
-            double candMedian = median(candRate);
+            double refMedian = Rounds.median(refRate);
+            double candMedian = Rounds.median(candRate);
             long refBytes = Files.size(fp32.onnxFile());
             long candBytes = Files.size(int8.onnxFile());
 
@@ -139,12 +139,6 @@ public final class ClassifierBenchmark {
         return texts.size() / ((System.nanoTime() - start) / 1e9);
     }
 
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 
     private static double[] round(double[] values) {
         return Arrays.stream(values).map(v -> Math.round(v * 10) / 10.0).toArray();

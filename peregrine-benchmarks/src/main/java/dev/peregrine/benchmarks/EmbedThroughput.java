@@ -21,7 +21,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
 import java.util.function.Consumer;
@@ -134,8 +133,8 @@ public final class EmbedThroughput {
                         oursRate[r] = texts.size() / passSeconds(texts, batch, oursRun);
                     }
                 }
-                Row row = new Row(variant, batch, theirLimit, ownLimit, median(oursRate), median(oursOwnRate),
-                        median(theirsRate), minCosine);
+                Row row = new Row(variant, batch, theirLimit, ownLimit, Rounds.median(oursRate), Rounds.median(oursOwnRate),
+                        Rounds.median(theirsRate), minCosine);
                 System.err.printf(Locale.ROOT, "%s batch %d: peregrine %.1f/s (own limit %.1f/s), langchain4j %.1f/s (%.2fx)%n",
                         variant, batch, row.peregrine(), row.peregrineOwn(), row.langchain4j(), row.ratio());
                 rows.add(row);
@@ -172,12 +171,6 @@ public final class EmbedThroughput {
         return (System.nanoTime() - start) / 1e9;
     }
 
-    private static double median(double[] values) {
-        double[] sorted = values.clone();
-        Arrays.sort(sorted);
-        int n = sorted.length;
-        return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
-    }
 
     private static void writeJson(Path file, List<Row> rows, int texts, int rounds) throws IOException {
         ObjectMapper mapper = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
