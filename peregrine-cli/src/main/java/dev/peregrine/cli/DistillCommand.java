@@ -17,7 +17,6 @@ import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -85,7 +84,7 @@ final class DistillCommand implements Runnable {
         ModelFolder studentFolder = resolver.resolve(studentEncoder);
         Distiller.Result result;
         try (Engine teacherEngine = Engine.open(teacherFolder); Engine student = Engine.open(studentFolder)) {
-            try (ProgressBar bar = Progress.bar(spec.commandLine().getErr(), "distill", 2L * texts.size(), "texts", !noProgress)) {
+            try (Progress bar = Progress.bar(spec.commandLine().getErr(), "distill", 2L * texts.size(), "texts", !noProgress)) {
                 result = Distiller.distill(teacherEngine, student, texts, temperature,
                         HeadOptions.defaults(head).withSeed(seed), heldOut, bar::stepBy);
             }

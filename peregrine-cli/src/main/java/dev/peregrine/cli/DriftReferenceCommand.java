@@ -17,7 +17,6 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -61,17 +60,16 @@ final class DriftReferenceCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = modelOptions.open(ModelResolver.standard(), EmbeddedModels.DEFAULT_MODEL)) {
             ReferenceBuilder builder = new ReferenceBuilder(engine.info().name(), engine.info().task(), engine.info().labels());
-            try (ProgressBar bar = Progress.bar(spec.commandLine().getErr(), "reference", texts.size(), "texts", !noProgress)) {
+            try (Progress bar = Progress.bar(spec.commandLine().getErr(), "reference", texts.size(), "texts", !noProgress)) {
                 for (int start = 0; start < texts.size(); start += CHUNK) {
                     List<EncodedText> encoded = engine.encode(texts.subList(start, Math.min(texts.size(), start + CHUNK)));
-                    float[][] rows = engine.run(encoded);
+                    float[][] rows = engine.run(encoded, bar::stepBy);
                     for (int i = 0; i < rows.length; i++) {
                         EncodedText e = encoded.get(i);
                         builder.add(engine.info().task() == Task.CLASSIFICATION
                                 ? Observation.classified(e.length(), e.truncated(), e.unknownTokens(), rows[i])
                                 : Observation.embedded(e.length(), e.truncated(), e.unknownTokens(), rows[i]));
                     }
-                    bar.stepBy(rows.length);
                 }
             }
             DriftReference reference = builder.build();

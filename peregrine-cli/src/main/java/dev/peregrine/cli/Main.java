@@ -10,7 +10,10 @@ public final class Main {
     }
 
     public static void main(String[] args) {
-        int code = run(new PrintWriter(System.out, true), new PrintWriter(System.err, true), args);
+        PrintWriter err = Progress.TerminalWriter.stderrIsTerminal()
+                ? new Progress.TerminalWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.Charset.defaultCharset()))
+                : new PrintWriter(System.err, true);
+        int code = run(new PrintWriter(System.out, true), err, args);
         System.exit(code);
     }
 

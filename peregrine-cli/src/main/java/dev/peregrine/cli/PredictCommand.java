@@ -26,7 +26,6 @@ import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
 import java.util.stream.Stream;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -134,7 +133,7 @@ final class PredictCommand implements Runnable {
             }
             boolean norm = normalize != null ? normalize : engine.info().normalize();
             ObjectMapper json = new ObjectMapper().disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
-            try (ProgressBar bar = Progress.bar(spec.commandLine().getErr(), "predict", total, "texts",
+            try (Progress bar = Progress.bar(spec.commandLine().getErr(), "predict", total, "texts",
                     file != null && !noProgress)) {
                 long index = 0;
                 Iterator<List<TextRecord>> chunks = chunks(file);
@@ -142,11 +141,10 @@ final class PredictCommand implements Runnable {
                     List<TextRecord> chunk = chunks.next();
                     List<String> chunkTexts = chunk.stream().map(TextRecord::text).toList();
                     List<EncodedText> encoded = engine.encode(chunkTexts);
-                    float[][] rows = engine.run(encoded);
+                    float[][] rows = engine.run(encoded, bar::stepBy);
                     for (int i = 0; i < chunk.size(); i++) {
                         writeLine(json, writer, engine, index++, chunk.get(i), encoded.get(i), rows[i], norm);
                     }
-                    bar.stepBy(chunk.size());
                 }
             }
             writer.flush();

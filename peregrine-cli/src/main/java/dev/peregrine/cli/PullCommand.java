@@ -11,7 +11,6 @@ import java.io.PrintWriter;
 import java.time.Duration;
 import java.util.List;
 import java.util.Locale;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.ITypeConverter;
 import picocli.CommandLine.Model.CommandSpec;
@@ -116,7 +115,7 @@ final class PullCommand implements Runnable {
     private static final class BarListener implements PullListener, AutoCloseable {
         private final PrintWriter err;
         private final boolean enabled;
-        private volatile ProgressBar bar;
+        private volatile Progress bar;
 
         BarListener(PrintWriter err, boolean enabled) {
             this.err = err;
@@ -132,7 +131,7 @@ final class PullCommand implements Runnable {
 
         @Override
         public void bytesReceived(long count) {
-            ProgressBar b = bar;
+            Progress b = bar;
             if (b != null) {
                 b.stepBy(count);
             }
@@ -140,7 +139,7 @@ final class PullCommand implements Runnable {
 
         @Override
         public void restarted(RepoFile file, long discarded) {
-            ProgressBar b = bar;
+            Progress b = bar;
             if (b != null) {
                 b.maxHint(b.getMax() + discarded);
             }
@@ -160,7 +159,7 @@ final class PullCommand implements Runnable {
 
         @Override
         public void close() {
-            ProgressBar b = bar;
+            Progress b = bar;
             if (b != null) {
                 b.close();
             }

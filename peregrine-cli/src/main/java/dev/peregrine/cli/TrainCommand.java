@@ -19,7 +19,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
-import me.tongfei.progressbar.ProgressBar;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -107,7 +106,7 @@ final class TrainCommand implements Runnable {
         out.flush();
         try (Engine engine = Trainer.openEncoder(folder)) {
             Trainer.Features features;
-            try (ProgressBar bar = Progress.bar(spec.commandLine().getErr(), "embed", records.size(), "texts", !noProgress)) {
+            try (Progress bar = Progress.bar(spec.commandLine().getErr(), "embed", records.size(), "texts", !noProgress)) {
                 features = Trainer.features(engine, records, labels, bar::stepBy);
             }
             Trainer.Result result = Trainer.fit(folder, engine.info(), features, options, folds);

@@ -61,6 +61,24 @@ class PredictCommandTest {
     }
 
     @Test
+    void fileOfTheValidationTexts_toANonTerminal_reportsProgressInPeriodicLinesPerBatch() throws IOException {
+        List<String> lines = new ArrayList<>();
+        for (dev.peregrine.datasets.TextRecord r : dev.peregrine.datasets.Datasets.validation()) {
+            lines.add(JSON.writeValueAsString(java.util.Map.of("text", r.text())));
+        }
+        assertThat(lines).hasSize(529);
+        Path in = Files.write(dir.resolve("validation.jsonl"), lines);
+        CliRun run = CliRun.of("predict", "-i", in.toString(), "-o", dir.resolve("out.jsonl").toString(),
+                "--max-length", "32");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        List<String> progress = run.err().lines().filter(l -> l.startsWith("predict: ")).toList();
+        assertThat(progress).as(run.err()).hasSizeGreaterThan(3).doesNotHaveDuplicates();
+        assertThat(progress.get(0)).matches("predict: \\d+/529 texts \\(\\d+%\\), [0-9.]+ texts/s, .* left");
+        assertThat(progress.get(progress.size() - 1)).matches("predict: 529 texts in .*, [0-9.]+ texts/s");
+        assertThat(run.err()).doesNotContain("\r").endsWith(System.lineSeparator());
+    }
+
+    @Test
     void largeTextFile_isStreamedInChunks_keepingOrder() throws IOException {
         List<String> texts = new ArrayList<>();
         for (int i = 0; i < 2500; i++) {

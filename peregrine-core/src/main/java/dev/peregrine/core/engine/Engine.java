@@ -145,10 +145,25 @@ public final class Engine implements AutoCloseable {
      *                            inputs or outputs are not those of a text model, or the tokenizer is broken
      */
     public static Engine open(ModelFolder folder, EngineOptions options) {
+        return open(folder, options, null);
+    }
+
+    /**
+     * Loads a model folder with ONNX Runtime's profiler on: every operator of every pass, the
+     * warm-up pass included, is recorded until {@link #endProfiling()} writes the Chrome-trace JSON
+     * file. Profiling slows passes slightly; use it to see where time goes, not to time.
+     *
+     * @param profilePrefix ONNX Runtime adds a timestamp and {@code .json} to it
+     */
+    public static Engine openProfiled(ModelFolder folder, EngineOptions options, Path profilePrefix) {
+        return open(folder, options, Objects.requireNonNull(profilePrefix, "profilePrefix"));
+    }
+
+    private static Engine open(ModelFolder folder, EngineOptions options, Path profilePrefix) {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
         OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
-        OrtSession session = createSession(environment, folder.onnxFile(), options);
+        OrtSession session = createSession(environment, folder.onnxFile(), options, profilePrefix);
         TextTokenizer tokenizer = null;
         try {
             Map<String, NodeInfo> inputInfo = session.getInputInfo();
@@ -197,8 +212,12 @@ public final class Engine implements AutoCloseable {
         return open(folder, EngineOptions.defaults());
     }
 
-    private static OrtSession createSession(OrtEnvironment environment, Path onnxFile, EngineOptions options) {
+    private static OrtSession createSession(OrtEnvironment environment, Path onnxFile, EngineOptions options,
+                                            Path profilePrefix) {
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
+            if (profilePrefix != null) {
+                so.enableProfiling(profilePrefix.toString());
+            }
             so.setOptimizationLevel(options.graphOptimization().ortLevel());
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
@@ -374,7 +393,16 @@ public final class Engine implements AutoCloseable {
      *         probabilities
      */
     public float[][] run(List<EncodedText> items) {
+        return run(items, done -> { });
+    }
+
+    /**
+     * {@link #run(List)}, telling {@code afterPass} how many texts each forward pass finished, so a
+     * caller can show progress per batch rather than per call.
+     */
+    public float[][] run(List<EncodedText> items, java.util.function.IntConsumer afterPass) {
         Objects.requireNonNull(items, "items");
+        Objects.requireNonNull(afterPass, "afterPass");
         int n = items.size();
         float[][] out = new float[n][];
         if (n == 0) {
@@ -394,6 +422,7 @@ public final class Engine implements AutoCloseable {
             for (int k = 0; k < batch.length; k++) {
                 out[batch[k]] = rows[k];
             }
+            afterPass.accept(batch.length);
         }
         return out;
     }
@@ -421,7 +450,65 @@ public final class Engine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("engine for " + name + " is closed");
             }
-            return forwardLocked(batch, dimension);
+            return forwardLocked(batch, dimension, null);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@link #forward} that also says how long each stage of the pass took, for profiling.
+     *
+     * @return the rows and the stage times of this pass
+     */
+    public TimedPass forwardTimed(List<EncodedText> batch) {
+        Objects.requireNonNull(batch, "batch");
+        if (batch.isEmpty() || batch.size() > maxBatchSize) {
+            throw new IllegalArgumentException("batch of " + batch.size() + " texts; expected 1.." + maxBatchSize);
+        }
+        long[] nanos = new long[3];
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("engine for " + name + " is closed");
+            }
+            float[][] rows = forwardLocked(batch, dimension, nanos);
+            return new TimedPass(rows, nanos[0], nanos[1], nanos[2]);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * One forward pass's rows and where its time went.
+     *
+     * @param inputNanos  writing the token ids, masks and type ids into the input tensors
+     * @param runNanos    ONNX Runtime's {@code run}
+     * @param outputNanos pooling, softmax or sigmoid into Java rows
+     */
+    public record TimedPass(float[][] rows, long inputNanos, long runNanos, long outputNanos) {
+    }
+
+    /**
+     * Stops ONNX Runtime's profiler (see {@link #openProfiled}) and returns the JSON file it wrote.
+     *
+     * @throws IllegalStateException when the engine was not opened with profiling
+     */
+    public Path endProfiling() {
+        ReentrantReadWriteLock.WriteLock lock = lifecycle.writeLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("engine for " + name + " is closed");
+            }
+            String file = session.endProfiling();
+            if (file == null || file.isEmpty()) {
+                throw new IllegalStateException("engine for " + name + " was not opened with profiling");
+            }
+            return Path.of(file);
+        } catch (OrtException e) {
+            throw new IllegalStateException("ONNX Runtime could not write its profile: " + firstLine(e.getMessage()), e);
         } finally {
             lock.unlock();
         }
@@ -496,7 +583,8 @@ public final class Engine implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // The forward pass
 
-    private float[][] forwardLocked(List<EncodedText> batch, int width) {
+    /** @param nanos when not null, receives the input, run and output stage times */
+    private float[][] forwardLocked(List<EncodedText> batch, int width, long[] nanos) {
         int rows = batch.size();
         int seq = 0;
         for (EncodedText item : batch) {
@@ -512,6 +600,7 @@ public final class Engine implements AutoCloseable {
         arena.reserve((long) bindings.size() * cells * Long.BYTES + (pinned ? (long) outCells * Float.BYTES : 0));
         Map<String, OnnxTensor> inputs = new HashMap<>();
         OnnxTensor output = null;
+        long t0 = nanos == null ? 0 : System.nanoTime();
         try {
             for (InputBinding binding : bindings) {
                 inputs.put(binding.name(), inputTensor(arena, binding, batch, seq, inputShape));
@@ -521,14 +610,30 @@ public final class Engine implements AutoCloseable {
                 long[] outShape = outputKind == OutputKind.TOKEN_EMBEDDINGS
                         ? new long[] {rows, seq, width} : new long[] {rows, width};
                 output = OnnxTensor.createTensor(environment, outBuffer, outShape);
+                long t1 = nanos == null ? 0 : System.nanoTime();
                 try (OrtSession.Result ignored = session.run(inputs, Map.of(outputName, output))) {
-                    return postprocess(outBuffer, batch, seq, width);
+                    long t2 = nanos == null ? 0 : System.nanoTime();
+                    float[][] result = postprocess(outBuffer, batch, seq, width);
+                    if (nanos != null) {
+                        nanos[0] = t1 - t0;
+                        nanos[1] = t2 - t1;
+                        nanos[2] = System.nanoTime() - t2;
+                    }
+                    return result;
                 }
             }
+            long t1 = nanos == null ? 0 : System.nanoTime();
             try (OrtSession.Result result = session.run(inputs, Set.of(outputName))) {
+                long t2 = nanos == null ? 0 : System.nanoTime();
                 OnnxTensor tensor = (OnnxTensor) result.get(0);
                 long[] shape = tensor.getInfo().getShape();
-                return postprocess(tensor.getFloatBuffer(), batch, seq, (int) shape[shape.length - 1]);
+                float[][] rowsOut = postprocess(tensor.getFloatBuffer(), batch, seq, (int) shape[shape.length - 1]);
+                if (nanos != null) {
+                    nanos[0] = t1 - t0;
+                    nanos[1] = t2 - t1;
+                    nanos[2] = System.nanoTime() - t2;
+                }
+                return rowsOut;
             }
         } catch (OrtException e) {
             throw new PeregrineException(ErrorKind.INFERENCE_FAILED, "model '" + name
@@ -595,12 +700,12 @@ public final class Engine implements AutoCloseable {
     /** Runs the warm-up pass without a known output width and returns the width ONNX Runtime produced. */
     private int probeDimension() {
         List<EncodedText> probe = tokenizer.encodeAll(List.of("warm-up"));
-        float[][] rows = forwardLocked(probe, 0);
+        float[][] rows = forwardLocked(probe, 0, null);
         return rows[0].length;
     }
 
     private void warmUp() {
-        forwardLocked(tokenizer.encodeAll(List.of("warm-up")), dimension);
+        forwardLocked(tokenizer.encodeAll(List.of("warm-up")), dimension, null);
     }
 
     // ---------------------------------------------------------------------------------------------
