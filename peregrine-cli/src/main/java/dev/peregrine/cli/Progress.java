@@ -109,7 +109,7 @@ final class Progress implements AutoCloseable {
         return done;
     }
 
-    /** Prints the summary line (or finishes the bar's line). Idempotent. */
+    /** Prints the summary line (or finishes the bar's line); nothing when nothing was done. Idempotent. */
     @Override
     public synchronized void close() {
         if (closed) {
@@ -117,6 +117,14 @@ final class Progress implements AutoCloseable {
         }
         closed = true;
         if (!enabled) {
+            return;
+        }
+        if (done == 0) {
+            // Nothing happened (it failed before the first unit): a summary would only be noise.
+            if (terminal) {
+                err.print("\r" + " ".repeat(lineWidth()) + "\r");
+                err.flush();
+            }
             return;
         }
         long now = nanoTime.getAsLong();

@@ -71,6 +71,17 @@ class ProgressTest {
     }
 
     @Test
+    void closedBeforeAnyWork_leavesNoSummary() {
+        progress(false, 10).close();
+        assertThat(text.toString()).isEmpty();
+        progress(true, 10).close();
+        String drawn = text.toString();
+        String lastScreen = drawn.substring(drawn.lastIndexOf('\r', drawn.length() - 2));
+        assertThat(lastScreen).as("the bar's line is erased").isBlank();
+        assertThat(drawn).doesNotContain(" in ");
+    }
+
+    @Test
     void disabled_countsButPrintsNothing() {
         Progress p = new Progress(new PrintWriter(text, true), "x", 10, "texts", 1, false, true, now::get);
         p.stepBy(4);
