@@ -366,14 +366,20 @@ public final class Engine implements AutoCloseable {
     }
 
     /**
-     * Tokenizes texts.
+     * Tokenizes texts. The work is bounded before it is done: each text is first cut to the
+     * tokenizer's {@linkplain TextTokenizer#charBudget() character budget} (when {@code truncate} is
+     * true), or refused for it before any text is tokenized (when false).
      *
      * @param truncate when false, a text longer than the model's limit is an error rather than cut
-     * @throws PeregrineException {@link ErrorKind#INPUT_TOO_LONG} naming the text, its token count and
-     *                            the limit; {@link ErrorKind#INVALID_INPUT} when a text is null
+     * @throws PeregrineException {@link ErrorKind#INPUT_TOO_LONG} naming the text, its token count (or,
+     *                            over the character budget, its characters) and the limit;
+     *                            {@link ErrorKind#INVALID_INPUT} when a text is null
      */
     public List<EncodedText> encode(List<String> texts, boolean truncate) {
         Objects.requireNonNull(texts, "texts");
+        if (!truncate) {
+            checkCharacterBudget(texts);
+        }
         List<EncodedText> encoded = tokenizer.encodeAll(texts);
         if (!truncate) {
             for (int i = 0; i < encoded.size(); i++) {
@@ -383,6 +389,27 @@ public final class Engine implements AutoCloseable {
             }
         }
         return encoded;
+    }
+
+    /**
+     * Refuses, without tokenizing anything, the first text longer than the tokenizer's character
+     * budget: such a text cannot fit the model's limit unless it is contrived, and tokenizing it
+     * whole to say so would cost what the budget exists to prevent.
+     *
+     * @throws InputTooLongException counted in characters, naming the text's position
+     */
+    public void checkCharacterBudget(List<String> texts) {
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            if (text != null && tokenizer.overBudget(text)) {
+                throw InputTooLongException.ofCharacters(i, text.length(), tokenizer.maxLength());
+            }
+        }
+    }
+
+    /** The most characters of a text that are tokenized (see {@link TextTokenizer#charBudget()}). */
+    public int charBudget() {
+        return tokenizer.charBudget();
     }
 
     /**

@@ -19,9 +19,27 @@ import java.util.Objects;
  * maximum length, and no padding (the engine pads each batch to its own longest member). Whatever
  * padding or truncation the file itself declares is overridden.
  *
+ * <h2>Bounded work</h2>
+ * The cost of tokenizing grows with the characters given, not with the tokens kept: a 9 MB text
+ * took over a minute (and gigabytes of native memory) to become 4.5 million tokens of which 256
+ * were used. So every text is first cut to a <em>character budget</em>,
+ * {@link #MAX_CHARS_PER_TOKEN} characters per token of the maximum length, before the native
+ * tokenizer sees it. Natural-language text averages 3-6 characters per token and code or URLs
+ * fewer, so for any ordinary text the characters past the budget lie far beyond the token limit and
+ * the cut changes nothing: the result equals tokenizing the whole text and truncating. Only
+ * contrived texts (tens of characters of whitespace or of one unbroken word per token) can differ;
+ * a text that was cut is always reported as {@link EncodedText#truncated() truncated}.
+ *
  * <p>Thread-safe: the native tokenizer is immutable once built. Close it to free native memory.
  */
 public final class TextTokenizer implements AutoCloseable {
+
+    /**
+     * Characters per token of the maximum length that a text may have before it is cut (or, when
+     * truncation is not allowed, refused) without tokenizing: about ten times what natural language
+     * needs, so the budget never decides the result for an ordinary text.
+     */
+    public static final int MAX_CHARS_PER_TOKEN = 64;
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
@@ -78,10 +96,24 @@ public final class TextTokenizer implements AutoCloseable {
         return maxLength;
     }
 
+    /**
+     * The most characters (UTF-16 units) of a text that are tokenized: {@link #maxLength()} x
+     * {@link #MAX_CHARS_PER_TOKEN}. Longer texts are cut to it first.
+     */
+    public int charBudget() {
+        return (int) Math.min(Integer.MAX_VALUE - 8, (long) maxLength * MAX_CHARS_PER_TOKEN);
+    }
+
+    /** Whether {@code text} is longer than the {@link #charBudget()} (it would be cut before tokenizing). */
+    public boolean overBudget(String text) {
+        return text.length() > charBudget();
+    }
+
     /** Encodes one text, truncated to {@link #maxLength()}. */
     public EncodedText encode(String text) {
         Objects.requireNonNull(text, "text");
-        return toEncoded(truncating.encode(text));
+        String kept = withinBudget(text);
+        return toEncoded(truncating.encode(kept), kept != text);
     }
 
     /**
@@ -98,23 +130,50 @@ public final class TextTokenizer implements AutoCloseable {
                 throw new PeregrineException(ErrorKind.INVALID_INPUT, "text " + i + " is null");
             }
         }
-        Encoding[] encodings = texts.size() == 1
-                ? new Encoding[] {truncating.encode(texts.get(0))}
-                : truncating.batchEncode(texts);
+        List<String> kept = new ArrayList<>(texts.size());
+        boolean[] cut = new boolean[texts.size()];
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            String k = withinBudget(text);
+            cut[i] = k != text;
+            kept.add(k);
+        }
+        Encoding[] encodings = kept.size() == 1
+                ? new Encoding[] {truncating.encode(kept.get(0))}
+                : truncating.batchEncode(kept);
         List<EncodedText> out = new ArrayList<>(encodings.length);
-        for (Encoding e : encodings) {
-            out.add(toEncoded(e));
+        for (int i = 0; i < encodings.length; i++) {
+            out.add(toEncoded(encodings[i], cut[i]));
         }
         return out;
     }
 
-    /** The number of tokens {@code text} has without truncation, special tokens included. */
+    /**
+     * The number of tokens {@code text} has without truncation, special tokens included.
+     *
+     * @throws IllegalArgumentException when the text is over the {@link #charBudget()} (counting it
+     *                                  would cost what the budget exists to prevent)
+     */
     public int countTokens(String text) {
         Objects.requireNonNull(text, "text");
+        if (overBudget(text)) {
+            throw new IllegalArgumentException("a text of " + text.length() + " characters is over the budget of "
+                    + charBudget() + "; its tokens are not counted");
+        }
         return counting.encode(text).getIds().length;
     }
 
-    private EncodedText toEncoded(Encoding e) {
+    /** The text cut to the character budget (the same instance when it fits), never splitting a surrogate pair. */
+    private String withinBudget(String text) {
+        int budget = charBudget();
+        if (text.length() <= budget) {
+            return text;
+        }
+        int end = Character.isHighSurrogate(text.charAt(budget - 1)) ? budget - 1 : budget;
+        return text.substring(0, end);
+    }
+
+    private EncodedText toEncoded(Encoding e, boolean cut) {
         long[] ids = e.getIds();
         int unknown = 0;
         if (unknownId >= 0) {
@@ -124,7 +183,7 @@ public final class TextTokenizer implements AutoCloseable {
                 }
             }
         }
-        return new EncodedText(ids, e.getTypeIds(), e.exceedMaxLength(), unknown);
+        return new EncodedText(ids, e.getTypeIds(), cut || e.exceedMaxLength(), unknown);
     }
 
     /** The id of the unknown token, or -1 when the tokenizer has none (byte-level BPE). */

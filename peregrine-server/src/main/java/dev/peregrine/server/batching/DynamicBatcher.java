@@ -37,7 +37,8 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Guarantees</h2>
  * Every submission gets exactly its own rows, in its own order, however its texts were split across
- * passes. Texts of submissions already done (cancelled, timed out, failed) are skipped, not run.
+ * passes. Texts of submissions already done (cancelled, timed out, failed) or past their deadline
+ * are skipped, not run (a submission past its deadline fails with a {@code TimeoutException}).
  * Memory is bounded by the admission limit. After {@link #shutdown()}, new work is refused and
  * every admitted text still runs; the threads end when the last is answered.
  */
@@ -219,6 +220,16 @@ public final class DynamicBatcher implements AutoCloseable {
          * @return completes with the rows in the order given; cancel it to drop texts not yet run
          */
         public CompletableFuture<BatchResult> submit(List<EncodedText> encoded) {
+            return submit(encoded, Submission.NO_DEADLINE);
+        }
+
+        /**
+         * Queues the texts with a deadline: those not yet run when it passes are dropped, and the
+         * returned future fails with a {@link java.util.concurrent.TimeoutException}.
+         *
+         * @param deadlineNanos on the batcher's ticker's scale; {@code Long.MAX_VALUE} for none
+         */
+        public CompletableFuture<BatchResult> submit(List<EncodedText> encoded, long deadlineNanos) {
             Objects.requireNonNull(encoded, "encoded");
             if (encoded.size() > texts) {
                 throw new IllegalArgumentException(encoded.size() + " texts, but only " + texts + " reserved");
@@ -227,7 +238,7 @@ public final class DynamicBatcher implements AutoCloseable {
                 throw new IllegalStateException("reservation already used");
             }
             admitted.addAndGet(encoded.size() - texts);
-            Submission submission = new Submission(List.copyOf(encoded), ticker.read());
+            Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos);
             if (encoded.isEmpty()) {
                 submission.future.complete(new BatchResult(new float[0][], 0, 0));
                 unsubmitted.decrementAndGet();
@@ -268,6 +279,7 @@ public final class DynamicBatcher implements AutoCloseable {
                     }
                     event = inbox.poll();
                 }
+                queue.advance(ticker.read());
                 waitingForDelay = dispatch(queue);
                 queued = queue.size();
                 submissionsSeen = seen;
@@ -399,8 +411,9 @@ public final class DynamicBatcher implements AutoCloseable {
 
     private void run(PlannedBatch batch, BatchRunner runner) {
         PlannedBatch live = new PlannedBatch(batch.anchorLength);
+        long now = ticker.read();
         for (WorkItem item : batch.items) {
-            if (item.owner.isDone()) {
+            if (item.owner.doneAt(now)) {
                 admitted.decrementAndGet();
             } else {
                 live.add(item);

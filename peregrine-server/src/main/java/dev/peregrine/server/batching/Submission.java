@@ -3,6 +3,7 @@ package dev.peregrine.server.batching;
 import dev.peregrine.core.tokenize.EncodedText;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicLong;
 
@@ -15,15 +16,24 @@ final class Submission {
 
     final List<EncodedText> texts;
     final long submittedNanos;
+    /** When its answer is due, on the ticker's scale; {@link #NO_DEADLINE} for none. */
+    final long deadlineNanos;
     final CompletableFuture<BatchResult> future = new CompletableFuture<>();
     private final float[][] rows;
     private final AtomicInteger remaining;
     private final AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastEnd = new AtomicLong(Long.MIN_VALUE);
 
+    static final long NO_DEADLINE = Long.MAX_VALUE;
+
     Submission(List<EncodedText> texts, long submittedNanos) {
+        this(texts, submittedNanos, NO_DEADLINE);
+    }
+
+    Submission(List<EncodedText> texts, long submittedNanos, long deadlineNanos) {
         this.texts = texts;
         this.submittedNanos = submittedNanos;
+        this.deadlineNanos = deadlineNanos;
         this.rows = new float[texts.size()][];
         this.remaining = new AtomicInteger(texts.size());
     }
@@ -31,6 +41,18 @@ final class Submission {
     /** Answered, failed, cancelled or timed out: its remaining texts need not run. */
     boolean isDone() {
         return future.isDone();
+    }
+
+    /** Fails it with a timeout if its deadline has passed at {@code nowNanos}; true when it is done. */
+    boolean doneAt(long nowNanos) {
+        if (future.isDone()) {
+            return true;
+        }
+        if (deadlineNanos != NO_DEADLINE && nowNanos - deadlineNanos >= 0) {
+            future.completeExceptionally(new TimeoutException("the deadline passed while the texts were queued"));
+            return true;
+        }
+        return false;
     }
 
     void complete(int index, float[] row, long startNanos, long endNanos) {

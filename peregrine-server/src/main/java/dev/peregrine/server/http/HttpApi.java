@@ -24,6 +24,7 @@ import java.util.Set;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 
 /**
@@ -38,8 +39,10 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>When the work completes (on the request pool), render the JSON; then write it on the
  *       request's event loop with the timing headers.</li>
  * </ol>
- * A request not answered within {@code request-timeout} gets 504; a client that goes away cancels
- * its work. Either way its texts not yet run leave the queue. Every failure is turned into a
+ * A request not answered within {@code request-timeout} of its body's arrival gets 504, from a
+ * timer on its event loop (so on time even when the request pool is busy); the same deadline travels
+ * with the work, which is dropped wherever it is when the deadline passes. A client that goes away
+ * cancels its work. Either way its texts not yet run leave the queue. Every failure is turned into a
  * status and error type by {@link ErrorMapping}, and into one JSON shape here.
  */
 public final class HttpApi {
@@ -218,7 +221,16 @@ public final class HttpApi {
         router.post(path).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())).handler(ctx -> {
             label(ctx, label);
             Context context = vertx.getOrCreateContext();
-            RequestScope scope = new RequestScope(ctx, ctx.get("start"), label);
+            // One deadline from the moment the body is in, carried down through tokenization and
+            // the queue; a timer on this event loop answers 504 on time whatever the pool is doing.
+            long timeoutNanos = config.requestTimeout().toNanos();
+            RequestScope scope = new RequestScope(ctx, ctx.get("start"), label, System.nanoTime() + timeoutNanos);
+            long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), id -> {
+                if (!scope.expire()) {
+                    sendError(ctx, ErrorMapping.of(new TimeoutException()));
+                }
+            });
+            ctx.addEndHandler(done -> vertx.cancelTimer(timer));
             ctx.response().closeHandler(closed -> scope.clientGone());
             byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
             try {
@@ -231,6 +243,9 @@ public final class HttpApi {
 
     /** On the request pool: parse, validate, start the work, and arrange its answer. */
     private void start(RoutingContext ctx, Context context, RequestScope scope, InferenceRoute route, byte[] body) {
+        if (scope.expired()) {
+            return;   // answered 504 while waiting for the pool
+        }
         Pending pending;
         try {
             JsonNode json = JsonInput.object(body);
@@ -243,7 +258,6 @@ public final class HttpApi {
             });
             return;
         }
-        pending.work.orTimeout(config.requestTimeout().toMillis(), TimeUnit.MILLISECONDS);
         scope.attach(pending.work);
         pending.work.whenComplete((value, failure) -> {
             Reply reply = null;

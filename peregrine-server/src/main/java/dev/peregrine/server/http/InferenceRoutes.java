@@ -6,7 +6,6 @@ import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.LabelScore;
 import dev.peregrine.server.inference.InferenceService;
-import dev.peregrine.server.inference.RequestOptions;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -42,7 +41,7 @@ final class InferenceRoutes {
         Boolean all = JsonInput.bool(body, "return_all_scores");
         Boolean truncate = JsonInput.bool(body, "truncate");
         int k = Boolean.TRUE.equals(all) ? Integer.MAX_VALUE : topK == null ? 0 : topK;
-        return Pending.of(service.classify(model, texts, new RequestOptions(truncate, null, scope.cacheAllowed())), result -> new Reply(result.model(),
+        return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeArrayFieldStart("predictions");
@@ -75,7 +74,7 @@ final class InferenceRoutes {
         Boolean truncate = JsonInput.bool(body, "truncate");
         // TEI normalizes unless told not to, whatever the model's own default.
         boolean norm = normalize == null || normalize;
-        return Pending.of(service.embed(model, texts, new RequestOptions(truncate, norm, scope.cacheAllowed())), result -> new Reply(result.model(),
+        return Pending.of(service.embed(model, texts, scope.options(truncate, norm)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
                     for (float[] v : result.vectors()) {
@@ -125,7 +124,7 @@ final class InferenceRoutes {
                     + JsonInput.kind(inputs));
         }
         JsonInput.checkTexts(texts, "inputs", maxInputs);
-        return Pending.of(service.classify(model, texts, new RequestOptions(truncate, null, scope.cacheAllowed())), result -> new Reply(result.model(),
+        return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     if (single) {
                         predictions(g, result.predictions().get(0));
@@ -163,7 +162,7 @@ final class InferenceRoutes {
             throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
                     + "-dimensional embeddings; 'dimensions' " + dimensions + " is not supported");
         }
-        return Pending.of(service.embed(model, texts, new RequestOptions(null, true, scope.cacheAllowed())), result -> new Reply(result.model(),
+        return Pending.of(service.embed(model, texts, scope.options(null, true)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("object", "list");

@@ -8,7 +8,6 @@ import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.server.inference.InferenceService;
-import dev.peregrine.server.inference.RequestOptions;
 import dev.peregrine.server.inference.ServedModel;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
@@ -155,7 +154,7 @@ final class KServeRoutes {
         Boolean normalize = parameters != null && parameters.isObject() ? JsonInput.bool(parameters, "normalize") : null;
         int n = texts.size();
         if (task == Task.EMBEDDING) {
-            return Pending.of(service.embed(m.name(), texts, new RequestOptions(truncate, normalize, scope.cacheAllowed())), result -> new Reply(result.model(),
+            return Pending.of(service.embed(m.name(), texts, scope.options(truncate, normalize)), result -> new Reply(result.model(),
                     JsonOutput.write(g -> {
                         start(g, m.name(), id);
                         int dim = result.vectors().get(0).length;
@@ -170,7 +169,7 @@ final class KServeRoutes {
                         g.writeEndObject();
                     }), result.timings(), result.promptTokens()));
         }
-        return Pending.of(service.classify(m.name(), texts, new RequestOptions(truncate, null, scope.cacheAllowed())), result -> new Reply(result.model(),
+        return Pending.of(service.classify(m.name(), texts, scope.options(truncate, null)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     start(g, m.name(), id);
                     if (wanted.contains(PROBABILITIES)) {

@@ -1,7 +1,9 @@
 package dev.peregrine.server.http;
 
+import dev.peregrine.server.inference.RequestOptions;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeoutException;
 
 /** Per-request facts the pipeline needs for metrics and headers. Confined to one request. */
 final class RequestScope {
@@ -9,14 +11,23 @@ final class RequestScope {
     final RoutingContext ctx;
     final long startNanos;
     final String route;
+    /** When the answer is due ({@link System#nanoTime()} scale): the one deadline the layers below honour. */
+    final long deadlineNanos;
     private volatile String model = "";
     private volatile CompletableFuture<?> work;
     private volatile boolean clientGone;
+    private volatile boolean expired;
 
-    RequestScope(RoutingContext ctx, long startNanos, String route) {
+    RequestScope(RoutingContext ctx, long startNanos, String route, long deadlineNanos) {
         this.ctx = ctx;
         this.startNanos = startNanos;
         this.route = route;
+        this.deadlineNanos = deadlineNanos;
+    }
+
+    /** The request's options, with its cache choice and deadline. */
+    RequestOptions options(Boolean truncate, Boolean normalize) {
+        return new RequestOptions(truncate, normalize, cacheAllowed(), deadlineNanos);
     }
 
     /**
@@ -51,6 +62,33 @@ final class RequestScope {
         if (clientGone) {
             future.cancel(false);
         }
+        if (expired) {
+            future.completeExceptionally(timeout());
+        }
+    }
+
+    /**
+     * The deadline has passed: fails the work with a timeout (its answer, a 504, follows from that).
+     *
+     * @return false when no work is attached yet, so the caller must answer the 504 itself
+     */
+    boolean expire() {
+        expired = true;
+        CompletableFuture<?> w = work;
+        if (w != null) {
+            w.completeExceptionally(timeout());
+            return true;
+        }
+        return false;
+    }
+
+    /** Whether the deadline has passed (work not started yet need not start). */
+    boolean expired() {
+        return expired;
+    }
+
+    private static TimeoutException timeout() {
+        return new TimeoutException("the request timeout passed");
     }
 
     /** The connection closed before the answer was sent. */

@@ -1,6 +1,7 @@
 package dev.peregrine.server.inference;
 
 import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
@@ -33,6 +34,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -43,14 +45,20 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads</h2>
  * A request is admitted on the caller's thread (an immediate {@code OverloadedException} when its
- * model's queue is full, before any work is done for it), tokenized on a small request pool, run on
- * its model's workers, and post-processed (normalization, labels) back on the request pool, so the
+ * model's queue is full, before any work is done for it), tokenized on a small request pool in
+ * bounded steps that check the request's deadline (see {@link Tokenization}), run on its model's
+ * workers, and post-processed (normalization, labels) back on the request pool, so the
  * workers only run forward passes and the caller (the HTTP event loop) never blocks. The request
  * pool's queue is bounded by admission: only admitted requests are ever put on it.
  */
 public final class BatchedInferenceService implements InferenceService, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchedInferenceService.class);
+    /**
+     * Characters tokenized in one step of a request before it checks its deadline and lets other
+     * requests' tokenization run: a few milliseconds of work.
+     */
+    static final int CHUNK_CHARS = 64 * 1024;
 
     private final Map<String, ModelHost> hosts;
     private final List<ServedModel> models;
@@ -205,7 +213,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
 
     @Override
     public CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options) {
-        return run(model, Task.EMBEDDING, texts, options.truncate(), (host, batch, encoded, tokenize) -> {
+        return run(model, Task.EMBEDDING, texts, options, (host, batch, encoded, tokenize) -> {
             boolean norm = options.normalize() != null ? options.normalize() : host.served.info().normalize();
             List<float[]> vectors = new ArrayList<>(batch.rows().length);
             for (float[] row : batch.rows()) {
@@ -217,7 +225,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
 
     @Override
     public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options) {
-        return run(model, Task.CLASSIFICATION, texts, options.truncate(), (host, batch, encoded, tokenize) -> {
+        return run(model, Task.CLASSIFICATION, texts, options, (host, batch, encoded, tokenize) -> {
             List<Classification> out = new ArrayList<>(batch.rows().length);
             for (float[] row : batch.rows()) {
                 out.add(host.engine().toClassification(row.clone()));
@@ -242,7 +250,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         T finish(ModelHost host, BatchResult batch, List<EncodedText> encoded, long tokenizeNanos);
     }
 
-    private <T> CompletableFuture<T> run(String model, Task task, List<String> texts, Boolean truncateOption,
+    private <T> CompletableFuture<T> run(String model, Task task, List<String> texts, RequestOptions options,
                                          Finisher<T> finisher) {
         ModelHost host;
         DynamicBatcher.Reservation reservation;
@@ -255,27 +263,17 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }
-        boolean truncate = truncateOption != null ? truncateOption : autoTruncate;
+        boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         CompletableFuture<T> result = new CompletableFuture<>();
+        Tokenization<T> tokenization = new Tokenization<>(host, reservation, texts, truncate, options.deadlineNanos(),
+                result, finisher);
         if (Thread.currentThread() instanceof RequestThread) {
-            // Already off the event loop (the routes parse on this pool): tokenize here, saving a hand-off.
-            try {
-                tokenizeAndSubmit(host, reservation, texts, truncate, result, finisher);
-            } catch (RuntimeException e) {
-                reservation.cancel();
-                result.completeExceptionally(e);
-            }
+            // Already off the event loop (the routes parse on this pool): start here, saving a hand-off.
+            tokenization.run();
             return result;
         }
         try {
-            requestPool.execute(() -> {
-                try {
-                    tokenizeAndSubmit(host, reservation, texts, truncate, result, finisher);
-                } catch (RuntimeException e) {
-                    reservation.cancel();
-                    result.completeExceptionally(e);
-                }
-            });
+            requestPool.execute(tokenization);
         } catch (RejectedExecutionException e) {
             reservation.cancel();
             result.completeExceptionally(new BatcherClosedException("the server is shutting down"));
@@ -283,42 +281,107 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         return result;
     }
 
-    private <T> void tokenizeAndSubmit(ModelHost host, DynamicBatcher.Reservation reservation, List<String> texts,
-                                       boolean truncate, CompletableFuture<T> result, Finisher<T> finisher) {
-        if (result.isDone()) {
-            reservation.cancel();
-            return;
+    /**
+     * One request's tokenization, in steps of at most {@link #CHUNK_CHARS} characters (each text
+     * counted up to the tokenizer's character budget). Between steps it checks its deadline and
+     * whether its caller is still waiting, and goes to the back of the request pool's queue, so a
+     * huge request takes turns with small ones instead of holding a thread until it is done.
+     */
+    private final class Tokenization<T> implements Runnable {
+        private final ModelHost host;
+        private final DynamicBatcher.Reservation reservation;
+        private final List<String> texts;
+        private final boolean truncate;
+        private final long deadlineNanos;
+        private final CompletableFuture<T> result;
+        private final Finisher<T> finisher;
+        private final List<EncodedText> encoded;
+        private int next;
+        private long tokenizeNanos;
+
+        Tokenization(ModelHost host, DynamicBatcher.Reservation reservation, List<String> texts, boolean truncate,
+                     long deadlineNanos, CompletableFuture<T> result, Finisher<T> finisher) {
+            this.host = host;
+            this.reservation = reservation;
+            this.texts = texts;
+            this.truncate = truncate;
+            this.deadlineNanos = deadlineNanos;
+            this.result = result;
+            this.finisher = finisher;
+            this.encoded = new ArrayList<>(texts.size());
         }
-        long t0 = System.nanoTime();
-        List<EncodedText> encoded;
-        try {
-            encoded = host.encode(texts, truncate);
-        } catch (RuntimeException e) {
-            reservation.cancel();
-            result.completeExceptionally(e);
-            return;
-        }
-        long tokenize = System.nanoTime() - t0;
-        metrics.tokenization(host.name(), tokenize);
-        CompletableFuture<BatchResult> inner = reservation.submit(encoded);
-        // A timeout or a client gone completes the result early: drop the texts not yet run.
-        result.whenComplete((v, e) -> {
-            if (e != null) {
-                inner.cancel(false);
-            }
-        });
-        inner.whenComplete((batch, error) -> finishOnPool(() -> {
-            if (error != null) {
-                result.completeExceptionally(unwrap(error));
-                return;
-            }
-            metrics.queue(host.name(), batch.queueNanos());
+
+        @Override
+        public void run() {
             try {
-                result.complete(finisher.finish(host, batch, encoded, tokenize));
+                step();
             } catch (RuntimeException e) {
+                reservation.cancel();
                 result.completeExceptionally(e);
             }
-        }));
+        }
+
+        private void step() {
+            if (result.isDone()) {
+                reservation.cancel();
+                return;
+            }
+            long t0 = System.nanoTime();
+            if (t0 - deadlineNanos >= 0 && deadlineNanos != RequestOptions.NO_DEADLINE) {
+                reservation.cancel();
+                result.completeExceptionally(new TimeoutException("the deadline passed during tokenization"));
+                return;
+            }
+            if (next == 0 && !truncate) {
+                // A text over the character budget is refused before any text is tokenized.
+                host.engine().checkCharacterBudget(texts);
+            }
+            int budget = host.engine().charBudget();
+            int from = next;
+            long chars = 0;
+            while (next < texts.size() && (next == from || chars + Math.min(budget, texts.get(next).length()) <= CHUNK_CHARS)) {
+                chars += Math.min(budget, texts.get(next).length());
+                next++;
+            }
+            try {
+                encoded.addAll(host.encode(texts.subList(from, next), truncate));
+            } catch (InputTooLongException e) {
+                throw e.at(from + e.index());
+            }
+            tokenizeNanos += System.nanoTime() - t0;
+            if (next < texts.size()) {
+                try {
+                    requestPool.execute(this);
+                } catch (RejectedExecutionException e) {
+                    run();     // the pool is shutting down: finish here rather than drop admitted work
+                }
+                return;
+            }
+            submit();
+        }
+
+        private void submit() {
+            metrics.tokenization(host.name(), tokenizeNanos);
+            CompletableFuture<BatchResult> inner = reservation.submit(encoded, deadlineNanos);
+            // A timeout or a client gone completes the result early: drop the texts not yet run.
+            result.whenComplete((v, e) -> {
+                if (e != null) {
+                    inner.cancel(false);
+                }
+            });
+            inner.whenComplete((batch, error) -> finishOnPool(() -> {
+                if (error != null) {
+                    result.completeExceptionally(unwrap(error));
+                    return;
+                }
+                metrics.queue(host.name(), batch.queueNanos());
+                try {
+                    result.complete(finisher.finish(host, batch, encoded, tokenizeNanos));
+                } catch (RuntimeException e) {
+                    result.completeExceptionally(e);
+                }
+            }));
+        }
     }
 
     /** Post-processing goes back to the request pool, so workers only run passes; inline if the pool is gone. */

@@ -114,7 +114,7 @@ public final class CachingInferenceService implements InferenceService {
         boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         boolean normalize = options.normalize() != null ? options.normalize() : served.info().normalize();
         CacheScope scope = scope(served, "embedding", "normalize=" + normalize + ";truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, normalize, false);
+        RequestOptions resolved = new RequestOptions(truncate, normalize, false, options.deadlineNanos());
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
         AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();
         return cancelling(computing, cache.get(scope, texts, false, missing ->
@@ -151,7 +151,7 @@ public final class CachingInferenceService implements InferenceService {
         }
         boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         CacheScope scope = scope(served, "classification", "truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, null, false);
+        RequestOptions resolved = new RequestOptions(truncate, null, false, options.deadlineNanos());
         List<String> labels = served.info().labels();
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
         AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();

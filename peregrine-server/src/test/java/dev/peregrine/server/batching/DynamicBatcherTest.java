@@ -318,4 +318,26 @@ class DynamicBatcherTest {
         }
         assertThat(late.getNow(null).rows()[0][0]).isEqualTo(7f);
     }
+
+    @Test
+    void textsPastTheirDeadline_areDroppedNotRun_andTheirSubmissionTimesOut() throws Exception {
+        AtomicLong now = new AtomicLong();
+        RecordingRunner runner = new RecordingRunner();
+        runner.hold();
+        start(options(4, 100), now::get, runner);
+        CompletableFuture<BatchResult> busy = batcher.submit(List.of(text(1, 3)));
+        runner.entered.acquire();
+        CompletableFuture<BatchResult> late = batcher.reserve(2).submit(List.of(text(2, 3), text(3, 3)), 1_000);
+        CompletableFuture<BatchResult> onTime = batcher.reserve(1).submit(List.of(text(4, 3)), 10_000);
+        await(() -> batcher.submissionsSeen() == 3);
+
+        now.set(5_000);   // past the first deadline, before the second
+        runner.release();
+
+        busy.get(20, TimeUnit.SECONDS);
+        assertThat(onTime.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(4f);
+        assertThatThrownBy(() -> late.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
+        assertThat(runner.batches.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrder(1L, 4L);
+        await(() -> batcher.admittedTexts() == 0);
+    }
 }
