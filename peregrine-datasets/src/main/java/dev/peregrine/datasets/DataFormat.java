@@ -12,11 +12,16 @@ public enum DataFormat {
     /** Comma-separated values with a header row, the text in a named column. */
     CSV,
     /** Tab-separated values with a header row. */
-    TSV;
+    TSV,
+    /** Apache Parquet, read and written through embedded DuckDB. */
+    PARQUET;
 
-    /** The format a file's extension suggests: .jsonl/.ndjson/.json, .csv, .tsv, otherwise text. */
+    /** The format a file's extension suggests: .jsonl/.ndjson/.json, .csv, .tsv, .parquet/.pq, otherwise text. */
     public static DataFormat detect(Path file) {
         String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".parquet") || name.endsWith(".pq")) {
+            return PARQUET;
+        }
         if (name.endsWith(".jsonl") || name.endsWith(".ndjson") || name.endsWith(".json")) {
             return JSONL;
         }
@@ -33,7 +38,7 @@ public enum DataFormat {
         try {
             return valueOf(name.trim().toUpperCase(Locale.ROOT));
         } catch (IllegalArgumentException e) {
-            throw new IllegalArgumentException("unknown data format '" + name + "': expected text, jsonl, csv or tsv");
+            throw new IllegalArgumentException("unknown data format '" + name + "': expected text, jsonl, csv, tsv or parquet");
         }
     }
 }

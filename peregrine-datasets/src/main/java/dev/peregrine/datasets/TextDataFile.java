@@ -26,7 +26,8 @@ import org.apache.commons.csv.CSVParser;
 import org.apache.commons.csv.CSVRecord;
 
 /**
- * A user's text data file: plain text (one text a line), JSONL or CSV/TSV with a header. Records are
+ * A user's text data file: plain text (one text a line), JSONL, CSV/TSV with a header, or Parquet
+ * (read through embedded DuckDB, {@link DuckDbTable}). Records are
  * streamed, so files larger than memory can be processed. Every problem is reported as a
  * {@link PeregrineException} of kind {@link ErrorKind#INVALID_INPUT} that names the file and line:
  * a missing file, an unknown column (with the columns that exist), a line that is not JSON, a
@@ -99,12 +100,16 @@ public final class TextDataFile {
         if (Files.isDirectory(file)) {
             throw new PeregrineException(ErrorKind.INVALID_INPUT, file + " is a folder, not a data file");
         }
+        if (format == DataFormat.PARQUET) {
+            return DuckDbTable.open(file, format, null, textField, idField, labelField).stream();
+        }
         try {
             BufferedReader reader = Files.newBufferedReader(file, StandardCharsets.UTF_8);
             Iterator<TextRecord> it = switch (format) {
                 case TEXT -> textLines(reader);
                 case JSONL -> jsonLines(reader);
                 case CSV, TSV -> csvRecords(reader);
+                case PARQUET -> throw new IllegalStateException("Parquet is read through DuckDB");
             };
             return StreamSupport.stream(Spliterators.spliteratorUnknownSize(it, Spliterator.ORDERED | Spliterator.NONNULL), false)
                     .onClose(() -> {
