@@ -139,7 +139,8 @@ final class PredictCommand implements Runnable {
                 try (Progress progress = Progress.bar(spec.commandLine().getErr(), "predict", remaining, "texts", report)) {
                     stats = predictor.run(records.iterator(), sink, progress::stepBy);
                 }
-                if (report) {
+                // Only worth a line when repeats were reused or a resumed run skipped rows.
+                if (report && (stats.rows() > stats.computed() || stats.skipped() > 0)) {
                     spec.commandLine().getErr().println("predict: " + stats.computed() + " computed, "
                             + (stats.rows() - stats.computed()) + " repeated"
                             + (stats.skipped() > 0 ? ", " + stats.skipped() + " already in the output" : ""));
