@@ -27,10 +27,13 @@ import picocli.CommandLine.Spec;
 /** INT8 (or float16) conversion, then a fidelity check against the source. */
 @Command(name = "quantize", mixinStandardHelpOptions = true,
         description = {
-            "Convert a model to dynamic INT8 (fast on CPU) or float16 (for GPUs) and check it against the original.",
+            "Convert a model to INT8 (fast on CPU) or float16 (for GPUs) and check it against the original.",
             "int8-dynamic: transformer fusions first, then int8 weights (symmetric, per output channel) with uint8 "
                     + "activations quantized at run time, as DynamicQuantizeMatMul and QAttention; LayerNorm, Softmax, "
                     + "GELU and embeddings stay float32; LayerNorm outputs are smoothed with calibration ranges.",
+            "int8-static: the same, but activations are quantized with fixed ranges measured on the calibration texts "
+                    + "(QuantizeLinear + MatMulIntegerToFloat, QAttention), so a text's result does not depend on the "
+                    + "texts it is batched with.",
             "fp16: float16 weights and arithmetic with float32 inputs and outputs. For GPUs: on CPU it is SLOWER than "
                     + "float32 (ONNX Runtime has few float16 CPU kernels).",
             "The tokenizer and config are copied; what was done is recorded in the graph's metadata. Exits 6 when "
@@ -49,7 +52,8 @@ final class QuantizeCommand implements Runnable {
 
     @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:PEREGRINE_QUANTIZE_MODE:-int8-dynamic}",
             converter = ModeConverter.class,
-            description = "int8-dynamic or fp16. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_QUANTIZE_MODE.")
+            description = "int8-dynamic, int8-static (batch-invariant) or fp16. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_QUANTIZE_MODE.")
     QuantMode mode;
 
     @Option(names = "--per-channel", negatable = true, defaultValue = "true", fallbackValue = "true",
@@ -70,7 +74,8 @@ final class QuantizeCommand implements Runnable {
     String smoothing;
 
     @Option(names = "--calibration", paramLabel = "FILE",
-            description = "Texts for the smoothing ranges (one per line, JSONL or CSV). Default: 80 built-in texts.")
+            description = "Texts for the smoothing ranges and int8-static's activation ranges (one per line, JSONL or "
+                    + "CSV). Default: 80 built-in texts.")
     Path calibration;
 
     @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI/AMX whose u8s8 "
@@ -133,7 +138,7 @@ final class QuantizeCommand implements Runnable {
         }
     }
 
-    /** Accepts int8-dynamic, int8 and fp16. */
+    /** Accepts int8-dynamic, int8, int8-static and fp16. */
     static final class ModeConverter implements picocli.CommandLine.ITypeConverter<QuantMode> {
         @Override
         public QuantMode convert(String value) {

@@ -94,6 +94,32 @@ class OptimizationCommandsTest {
     }
 
     @Test
+    void quantizeStatic_calibratesOnTheGivenTexts_andPassesItsOwnCheck() throws Exception {
+        Path calibration = dir.resolve("calibration.txt");
+        Files.write(calibration, List.of("My invoice shows the wrong address.", "How do I reset my password?",
+                "Das Paket kam beschädigt an.", "The river flooded the lower town twice last spring.",
+                "app keeps crashing on startup!!!", "Thanks, that fixed it 🙂"));
+        Path out = dir.resolve("int8-static");
+        Run r = run("quantize", "--model", reference.toString(), "--out", out.toString(), "--data", texts.toString(),
+                "--mode", "int8-static", "--calibration", calibration.toString());
+
+        assertThat(r.code()).as(r.err()).isZero();
+        assertThat(r.out()).contains("mode int8-static").contains("MatMulIntegerToFloat").contains("QAttention")
+                .contains("PASSED");
+        assertThat(OnnxModel.metadata(OnnxModel.read(out.resolve("model.onnx"))))
+                .containsEntry("peregrine.quantization", "int8-static");
+    }
+
+    @Test
+    void quantize_unknownMode_isABadFlag_namingTheModes() {
+        Run r = run("quantize", "--model", reference.toString(), "--out", dir.resolve("int4").toString(),
+                "--mode", "int4");
+
+        assertThat(r.code()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(r.err()).contains("int8-static");
+    }
+
+    @Test
     void quantize_underAnImpossibleBar_stillWritesButExitsWithCheckFailed() {
         Path out = dir.resolve("strict");
         Run r = run("quantize", "--model", reference.toString(), "--out", out.toString(), "--data", texts.toString(),

@@ -18,6 +18,7 @@ import dev.peregrine.optimize.quantize.Int8Quantizer;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
 import dev.peregrine.optimize.quantize.QuantizeReport;
+import dev.peregrine.optimize.quantize.StaticInt8Quantizer;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +46,7 @@ public final class ModelConversion {
      * @param fusions     transformer fusions to apply first; null for none
      * @param mode        INT8 or float16 conversion; null to stay float32
      * @param quantize    INT8 settings
-     * @param calibration texts for activation ranges (used when smoothing is on)
+     * @param calibration texts for activation ranges (used when smoothing is on, and by int8-static)
      * @param keepFloat   op types the float16 conversion leaves in float32
      */
     public record Settings(FusionOptions fusions, QuantMode mode, QuantizeOptions quantize, List<String> calibration,
@@ -101,21 +102,29 @@ public final class ModelConversion {
                 fusionReport = fused.report();
                 meta.put("peregrine.fusions", fusionSummary(fusionReport));
             }
-            if (settings.mode() == QuantMode.INT8_DYNAMIC) {
+            if (settings.mode() != null && settings.mode().isInt8()) {
+                boolean fixed = settings.mode() == QuantMode.INT8_STATIC;
                 ActivationStats stats = null;
                 QuantizeOptions q = settings.quantize();
-                if (q.smoothing().enabled() && !settings.calibration().isEmpty()) {
+                if (fixed && settings.calibration().isEmpty()) {
+                    throw new PeregrineException(ErrorKind.INVALID_INPUT,
+                            "int8-static needs calibration texts for its activation ranges; none were given");
+                }
+                if ((fixed || q.smoothing().enabled()) && !settings.calibration().isEmpty()) {
                     stats = calibrate(source, model, q, settings.calibration());
                 }
-                Int8Quantizer.Result r = Int8Quantizer.quantize(model, q, stats);
+                Int8Quantizer.Result r = fixed ? StaticInt8Quantizer.quantize(model, q, stats)
+                        : Int8Quantizer.quantize(model, q, stats);
                 model = r.model();
                 quantReport = r.report();
-                meta.put("peregrine.quantization", "int8-dynamic");
+                meta.put("peregrine.quantization", settings.mode().id());
                 meta.put("peregrine.quantization.weights", "int8 symmetric, "
                         + (q.perChannel() ? "per output channel" : "per tensor") + (q.reduceRange() ? ", 7-bit range" : ""));
-                meta.put("peregrine.quantization.activations", "uint8 asymmetric, dynamic per tensor");
+                meta.put("peregrine.quantization.activations", fixed
+                        ? "uint8 asymmetric, static per tensor (min-max over " + stats.texts() + " calibration texts)"
+                        : "uint8 asymmetric, dynamic per tensor");
                 meta.put("peregrine.quantization.attention", q.attention() ? "QAttention" : "float");
-                meta.put("peregrine.quantization.smoothing", stats == null ? "off"
+                meta.put("peregrine.quantization.smoothing", stats == null || !q.smoothing().enabled() ? "off"
                         : q.smoothing() + " on " + quantReport.smoothed().size() + " activations, "
                         + stats.texts() + " calibration texts");
                 meta.put("peregrine.quantization.converted", quantReport.converted().toString());

@@ -58,6 +58,8 @@ public final class Calibrator {
         }
         ModelProto probe = model.toBuilder().setGraph(g).build();
         Map<String, float[]> max = new HashMap<>();
+        Map<String, float[]> low = new HashMap<>();
+        Map<String, float[]> high = new HashMap<>();
         Map<String, Reservoir> samples = new HashMap<>();
         OrtEnvironment env = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
         try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
@@ -69,7 +71,7 @@ public final class Calibrator {
                         .sorted(java.util.Comparator.comparingInt(EncodedText::length)).toList();
                 for (int start = 0; start < sorted.size(); start += BATCH) {
                     List<EncodedText> batch = sorted.subList(start, Math.min(sorted.size(), start + BATCH));
-                    run(env, session, model, batch, wanted, max, samples);
+                    run(env, session, model, batch, wanted, max, low, high, samples);
                 }
             }
         } catch (OrtException e) {
@@ -78,7 +80,13 @@ public final class Calibrator {
         }
         Map<String, float[][]> rows = new HashMap<>();
         samples.forEach((k, r) -> rows.put(k, r.rows()));
-        return new ActivationStats(max, rows, texts.size());
+        return new ActivationStats(max, low, high, rows, texts.size());
+    }
+
+    private static float[] filled(int n, float value) {
+        float[] a = new float[n];
+        java.util.Arrays.fill(a, value);
+        return a;
     }
 
     /** Seeded reservoir sampling of rows, so every token has the same chance to be kept. */
@@ -105,7 +113,8 @@ public final class Calibrator {
     }
 
     private static void run(OrtEnvironment env, OrtSession session, ModelProto model, List<EncodedText> batch,
-                            Set<String> wanted, Map<String, float[]> max, Map<String, Reservoir> samples)
+                            Set<String> wanted, Map<String, float[]> max, Map<String, float[]> low,
+                            Map<String, float[]> high, Map<String, Reservoir> samples)
             throws OrtException {
         int rows = batch.size();
         int seq = batch.stream().mapToInt(EncodedText::length).max().orElse(1);
@@ -152,6 +161,8 @@ public final class Calibrator {
                     int channels = (int) shape[shape.length - 1];
                     FloatBuffer buf = t.getFloatBuffer();
                     float[] m = max.computeIfAbsent(e.getKey(), k -> new float[channels]);
+                    float[] lo = low.computeIfAbsent(e.getKey(), k -> filled(channels, Float.POSITIVE_INFINITY));
+                    float[] hi = high.computeIfAbsent(e.getKey(), k -> filled(channels, Float.NEGATIVE_INFINITY));
                     Reservoir sample = samples.computeIfAbsent(e.getKey(), k -> new Reservoir(SAMPLE_ROWS, channels));
                     int positions = buf.remaining() / channels;
                     for (int p = 0; p < positions; p++) {
@@ -163,10 +174,13 @@ public final class Calibrator {
                             }
                         }
                         for (int c = 0; c < channels; c++) {
-                            float v = Math.abs(buf.get(p * channels + c));
+                            float x = buf.get(p * channels + c);
+                            float v = Math.abs(x);
                             if (v > m[c]) {
                                 m[c] = v;
                             }
+                            lo[c] = Math.min(lo[c], x);
+                            hi[c] = Math.max(hi[c], x);
                         }
                         sample.offer(buf, p * channels);
                     }

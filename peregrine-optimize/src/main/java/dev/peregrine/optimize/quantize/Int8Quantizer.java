@@ -35,6 +35,10 @@ import java.util.TreeMap;
  * activations and {@link Smoothing} on, LayerNorm outputs are divided by per-channel factors (one
  * Mul) that the weights absorb, before they are quantized.
  *
+ * <p>With fixed (calibrated) ranges instead, see {@link StaticInt8Quantizer}: each activation gets one
+ * {@code QuantizeLinear} with constant scale and zero point, the MatMuls become
+ * {@code MatMulIntegerToFloat} and {@code QAttention} reads the same constants.
+ *
  * <p>Stateless and thread-safe.
  */
 public final class Int8Quantizer {
@@ -67,13 +71,24 @@ public final class Int8Quantizer {
      *              or null
      */
     public static Result quantize(ModelProto model, QuantizeOptions options, ActivationStats stats) {
+        return quantize(model, options, stats, QuantMode.INT8_DYNAMIC);
+    }
+
+    /**
+     * Quantizes with activations quantized at run time ({@link QuantMode#INT8_DYNAMIC}) or with the fixed
+     * ranges {@code stats} calibrated ({@link QuantMode#INT8_STATIC}, see {@link StaticInt8Quantizer}).
+     */
+    static Result quantize(ModelProto model, QuantizeOptions options, ActivationStats stats, QuantMode mode) {
         Objects.requireNonNull(model, "model");
         Objects.requireNonNull(options, "options");
-        Rewrite r = new Rewrite(OnnxGraph.of(model), options, stats);
+        if (mode != QuantMode.INT8_DYNAMIC && mode != QuantMode.INT8_STATIC) {
+            throw new IllegalArgumentException("not an int8 mode: " + mode);
+        }
+        Rewrite r = new Rewrite(OnnxGraph.of(model), options, stats, mode == QuantMode.INT8_STATIC);
         r.run();
         ModelProto out = r.g.toModel();
         OrtCheck.load(out);
-        QuantizeReport report = new QuantizeReport(QuantMode.INT8_DYNAMIC, r.converted, r.emitted, r.skipped,
+        QuantizeReport report = new QuantizeReport(mode, r.converted, r.emitted, r.skipped,
                 r.excluded, bytes(model), bytes(out), r.smoothedStrength);
         return new Result(out, report);
     }
@@ -134,6 +149,12 @@ public final class Int8Quantizer {
         final Map<String, String[]> activations = new HashMap<>();
 
         final ActivationStats stats;
+        /** Activations quantized with calibrated fixed ranges (QuantizeLinear) instead of per run. */
+        final boolean fixedRanges;
+        /** Per smoothed value x / s: the factors s it was divided by. */
+        final Map<String, float[]> smoothedBy = new HashMap<>();
+        /** Per product: its input's name in the source graph, which calibration observed (rewriting renames). */
+        final Map<Node, String> observedInput = new java.util.IdentityHashMap<>();
         /** Per product: the smoothing factors s of its input (x is divided, weight rows multiplied). */
         final Map<Node, float[]> smoothing = new java.util.IdentityHashMap<>();
         final Map<String, Double> smoothedStrength = new TreeMap<>();
@@ -142,10 +163,11 @@ public final class Int8Quantizer {
         /** Per input activation: the smoothed value x / s fed to the quantized products. */
         final Map<String, String> smoothed = new HashMap<>();
 
-        Rewrite(OnnxGraph g, QuantizeOptions options, ActivationStats stats) {
+        Rewrite(OnnxGraph g, QuantizeOptions options, ActivationStats stats, boolean fixedRanges) {
             this.g = g;
             this.options = options;
             this.stats = stats;
+            this.fixedRanges = fixedRanges;
         }
 
         void run() {
@@ -170,6 +192,7 @@ public final class Int8Quantizer {
             }
             // Decide per node now: rewriting renames the values later products read.
             readers.forEach((x, products) -> {
+                products.forEach(p -> observedInput.put(p, x));
                 if (products.size() > 1) {
                     sharing.addAll(products);
                 }
@@ -307,6 +330,7 @@ public final class Int8Quantizer {
                 Node mul = g.addNode("Mul", List.of(v, factor), List.of(out));
                 mul.setName(g.uniqueName(v + "_Smooth"));
                 emitted.merge("Mul (smoothing)", 1, Integer::sum);
+                smoothedBy.put(out, s);
                 return out;
             });
         }
@@ -327,6 +351,15 @@ public final class Int8Quantizer {
             }
             if (n.is("Gemm") && (n.intAttr("transA", 0) != 0 || n.floatAttr("alpha", 1f) != 1f)) {
                 skip("Gemm with transA or alpha");
+                return false;
+            }
+            return calibrated(n);
+        }
+
+        /** With fixed ranges, only products whose input calibration observed can be quantized. */
+        private boolean calibrated(Node n) {
+            if (fixedRanges && (stats == null || stats.range(n.input(0)).isEmpty())) {
+                skip(n.opType() + " whose input has no calibrated range");
                 return false;
             }
             return true;
@@ -360,8 +393,8 @@ public final class Int8Quantizer {
                 }
             }
             String y = g.uniqueName(output + "_quant");
-            if (shareActivation) {
-                String[] a = activation(x);
+            if (shareActivation || fixedRanges) {
+                String[] a = activation(x, observedInput.get(n));
                 add("MatMulIntegerToFloat", List.of(a[0], w[0], a[1], w[1], a[2], "", bias), y, n.name());
             } else {
                 List<String> in = new ArrayList<>(List.of(x, w[0], w[1], "", bias));
@@ -405,7 +438,7 @@ public final class Int8Quantizer {
                 skip("Attention with past state or extra inputs");
                 return false;
             }
-            return true;
+            return calibrated(n);
         }
 
         private void attention(Node n) {
@@ -416,7 +449,7 @@ public final class Int8Quantizer {
                 bias = g.addInitializer(n.name() + "_bias", Tensors.floats("b", new float[(int) cols], cols));
             }
             String[] q = weight(n.input(1), false, smoothing.get(n));
-            String[] a = activation(input(n));
+            String[] a = activation(input(n), observedInput.get(n));
             List<String> in = new ArrayList<>(List.of(a[0], q[0], bias, a[1], q[1], n.input(3), a[2]));
             List<AttributeProto> attrs = new ArrayList<>();
             for (String keep : List.of("num_heads", "unidirectional", "mask_filter_value", "scale")) {
@@ -466,8 +499,14 @@ public final class Int8Quantizer {
             });
         }
 
-        /** {uint8 value, scale, zero point} of an activation, one DynamicQuantizeLinear each. */
-        private String[] activation(String value) {
+        /**
+         * {uint8 value, scale, zero point} of an activation: one DynamicQuantizeLinear each, or with fixed
+         * ranges one QuantizeLinear with the calibrated scale and zero point as constants.
+         */
+        private String[] activation(String value, String observed) {
+            if (fixedRanges) {
+                return activations.computeIfAbsent(value, v -> quantizeLinear(v, observed));
+            }
             return activations.computeIfAbsent(value, v -> {
                 String[] outs = {g.uniqueName(v + "_quantized"), g.uniqueName(v + "_scale"),
                         g.uniqueName(v + "_zero_point")};
@@ -476,6 +515,24 @@ public final class Int8Quantizer {
                 emitted.merge("DynamicQuantizeLinear", 1, Integer::sum);
                 return outs;
             });
+        }
+
+        /**
+         * QuantizeLinear of v with the range calibration saw of x (the source graph's name for v, or for
+         * the value v divides by s when v is smoothed).
+         */
+        private String[] quantizeLinear(String v, String x) {
+            float[] s = smoothedBy.get(v);
+            ActivationRange range = ActivationRange.of(stats, x, s).orElseThrow(
+                    () -> new IllegalStateException("no calibrated range for " + x));
+            String scale = g.addInitializer(v + "_scale", Tensors.scalar("s", range.scale()));
+            String zeroPoint = g.addInitializer(v + "_zero_point",
+                    Tensors.bytes("z", new byte[] {(byte) range.zeroPoint()}, false));
+            String q = g.uniqueName(v + "_quantized");
+            Node ql = g.addNode("QuantizeLinear", List.of(v, scale, zeroPoint), List.of(q));
+            ql.setName(g.uniqueName(v + "_QuantizeLinear"));
+            emitted.merge("QuantizeLinear", 1, Integer::sum);
+            return new String[] {q, scale, zeroPoint};
         }
 
         private void add(String op, List<String> inputs, String output, String sourceName) {

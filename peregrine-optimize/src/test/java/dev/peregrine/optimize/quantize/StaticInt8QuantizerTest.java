@@ -1,0 +1,158 @@
+package dev.peregrine.optimize.quantize;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.onnx.proto.OnnxMl.ModelProto;
+import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.peregrine.onnx.GraphBuilder;
+import dev.peregrine.onnx.Tensors;
+import dev.peregrine.onnx.check.Feed;
+import dev.peregrine.onnx.check.OrtCheck;
+import dev.peregrine.onnx.graph.Node;
+import dev.peregrine.onnx.graph.OnnxGraph;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+
+/** The static INT8 rewrite on a small graph, with calibration ranges measured from the very input it runs on. */
+class StaticInt8QuantizerTest {
+
+    private static final int ROWS = 3;
+    private static final int SEQ = 5;
+    private static final int IN = 16;
+    private static final int OUT = 8;
+
+    private static float[] random(int n, long seed) {
+        Random r = new Random(seed);
+        float[] v = new float[n];
+        for (int i = 0; i < n; i++) {
+            v[i] = (float) r.nextGaussian();
+        }
+        return v;
+    }
+
+    private static final float[] X = random(ROWS * SEQ * IN, 99);
+
+    /** x -> MatMul(w) -> Add(b) -> y. */
+    private static ModelProto matMulPlusBias() {
+        GraphBuilder g = new GraphBuilder("q");
+        g.input("x", DataType.FLOAT, "batch", "sequence", IN);
+        g.initializer(Tensors.floats("w", random(IN * OUT, 2), IN, OUT));
+        g.initializer(Tensors.floats("b", random(OUT, 3), OUT));
+        String mm = g.op("MatMul", List.of("x", "w"));
+        g.node("Add", List.of(mm, "b"), List.of("y"));
+        g.output("y", DataType.FLOAT, "batch", "sequence", OUT);
+        return g.build();
+    }
+
+    /** Per-channel signed ranges of {@code value} over X, as the calibrator measures them. */
+    private static ActivationStats rangesOfX(String value) {
+        float[] low = new float[IN];
+        float[] high = new float[IN];
+        float[] abs = new float[IN];
+        Arrays.fill(low, Float.POSITIVE_INFINITY);
+        Arrays.fill(high, Float.NEGATIVE_INFINITY);
+        for (int i = 0; i < X.length; i++) {
+            int c = i % IN;
+            low[c] = Math.min(low[c], X[i]);
+            high[c] = Math.max(high[c], X[i]);
+            abs[c] = Math.max(abs[c], Math.abs(X[i]));
+        }
+        return new ActivationStats(Map.of(value, abs), Map.of(value, low), Map.of(value, high), Map.of(), ROWS);
+    }
+
+    @Test
+    void matMulPlusBias_becomesQuantizeLinearAndMatMulIntegerToFloat_withCalibratedConstants() {
+        ModelProto original = matMulPlusBias();
+
+        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(original, QuantizeOptions.recommended(), rangesOfX("x"));
+
+        OnnxGraph out = OnnxGraph.of(r.model());
+        assertThat(out.opCounts()).containsOnly(Map.entry("QuantizeLinear", 1),
+                Map.entry("com.microsoft:MatMulIntegerToFloat", 1));
+        assertThat(r.report().mode()).isEqualTo(QuantMode.INT8_STATIC);
+        assertThat(r.report().converted()).containsEntry("MatMul+Add", 1);
+        Node quantize = out.nodes().stream().filter(n -> n.is("QuantizeLinear")).findFirst().orElseThrow();
+        float lo = (float) Arrays.stream(toDoubles(X)).min().orElseThrow();
+        float hi = (float) Arrays.stream(toDoubles(X)).max().orElseThrow();
+        assertThat(out.scalar(quantize.input(1)).orElseThrow()).isCloseTo((hi - lo) / 255.0, within(1e-6));
+        Node product = out.nodes().stream().filter(n -> n.is("MatMulIntegerToFloat")).findFirst().orElseThrow();
+        assertThat(product.input(6)).isEqualTo("b");
+        OrtCheck.Comparison c = OrtCheck.compare(original, r.model(), Map.of("x", Feed.floats(X, ROWS, SEQ, IN)));
+        double magnitude = c.maxAbsValue().values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
+        assertThat(c.worst()).isGreaterThan(0).isLessThan(0.03 * magnitude);
+    }
+
+    @Test
+    void aRowsResult_doesNotDependOnTheOtherRowsOfItsBatch() {
+        ModelProto quantized = StaticInt8Quantizer.quantize(matMulPlusBias(), QuantizeOptions.recommended(),
+                rangesOfX("x")).model();
+        float[] firstRow = Arrays.copyOf(X, SEQ * IN);
+
+        float[] together = OrtCheck.run(quantized, Map.of("x", Feed.floats(X, ROWS, SEQ, IN)), OptLevel.ALL_OPT).get("y");
+        float[] alone = OrtCheck.run(quantized, Map.of("x", Feed.floats(firstRow, 1, SEQ, IN)), OptLevel.ALL_OPT).get("y");
+
+        for (int i = 0; i < alone.length; i++) {
+            assertThat(together[i]).as("value %d", i).isCloseTo(alone[i], within(1e-6f));
+        }
+    }
+
+    @Test
+    void productWhoseInputWasNotCalibrated_staysFloat() {
+        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(matMulPlusBias(), QuantizeOptions.recommended(),
+                rangesOfX("some_other_value"));
+
+        assertThat(OnnxGraph.of(r.model()).opCounts()).containsOnly(Map.entry("MatMul", 1), Map.entry("Add", 1));
+        assertThat(r.report().skipped()).containsEntry("MatMul whose input has no calibrated range", 1);
+    }
+
+    @Test
+    void statsWithoutSignedRanges_areRefused() {
+        ActivationStats magnitudesOnly = new ActivationStats(Map.of("x", new float[IN]), Map.of(), 1);
+
+        assertThatThrownBy(() -> StaticInt8Quantizer.quantize(matMulPlusBias(), QuantizeOptions.recommended(),
+                magnitudesOnly)).isInstanceOf(IllegalArgumentException.class).hasMessageContaining("calibrated");
+    }
+
+    @Test
+    void activationRange_alwaysCoversZero_andRepresentsItExactly() {
+        ActivationRange positive = ActivationRange.of(0.5f, 2f);
+        assertThat(positive.low()).isZero();
+        assertThat(positive.zeroPoint()).isZero();
+        assertThat(positive.scale()).isCloseTo(2f / 255, within(1e-7f));
+
+        ActivationRange mixed = ActivationRange.of(-1f, 3f);
+        assertThat(mixed.zeroPoint()).isEqualTo(64);  // round(1 / (4 / 255))
+
+        ActivationRange negative = ActivationRange.of(-4f, -1f);
+        assertThat(negative.high()).isZero();
+        assertThat(negative.zeroPoint()).isEqualTo(255);
+
+        assertThatThrownBy(() -> ActivationRange.of(Float.NaN, 1f)).isInstanceOf(IllegalArgumentException.class);
+    }
+
+    @Test
+    void smoothedRange_isTheRangeOfXDividedPerChannel() {
+        ActivationStats stats = new ActivationStats(Map.of(), Map.of("x", new float[] {-1f, -8f}),
+                Map.of("x", new float[] {2f, 4f}), Map.of(), 1);
+
+        ActivationRange r = ActivationRange.of(stats, "x", new float[] {1f, 4f}).orElseThrow();
+
+        assertThat(r.low()).isEqualTo(-2f);   // -8 / 4
+        assertThat(r.high()).isEqualTo(2f);   // max(2 / 1, 4 / 4)
+        assertThat(ActivationRange.of(stats, "y", null)).isEmpty();
+    }
+
+    private static double[] toDoubles(float[] v) {
+        double[] d = new double[v.length];
+        for (int i = 0; i < v.length; i++) {
+            d[i] = v[i];
+        }
+        return d;
+    }
+}
