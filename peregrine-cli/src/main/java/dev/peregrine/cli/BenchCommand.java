@@ -1,12 +1,12 @@
 package dev.peregrine.cli;
 
-import dev.peregrine.core.ErrorKind;
-import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.optimize.bench.BenchReport;
 import dev.peregrine.optimize.bench.Benchmark;
+import dev.peregrine.optimize.bench.CoreScaling;
+import dev.peregrine.optimize.bench.CostTable;
 import dev.peregrine.optimize.bench.ReportFormat;
 import java.io.IOException;
 import java.io.PrintWriter;
@@ -14,9 +14,7 @@ import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.List;
-import java.util.stream.Stream;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -45,9 +43,8 @@ final class BenchCommand implements Runnable {
     @Mixin
     DataOptions data;
 
-    @Option(names = "--format", paramLabel = "FORMAT", defaultValue = "table", converter = FormatConverter.class,
-            description = "table, json or markdown. Default: ${DEFAULT-VALUE}.")
-    ReportFormat format;
+    @Mixin
+    ReportOptions report;
 
     @Option(names = "--compare", paramLabel = "DIR|NAME", split = ",",
             description = "Other models to measure with the final settings, side by side.")
@@ -61,6 +58,23 @@ final class BenchCommand implements Runnable {
     @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Run the serving sweep after the table. Default: on.")
     boolean sweep;
+
+    @Option(names = "--core-scaling", description = "Also measure the INT8 model on 1..N cores of this machine "
+            + "(threads in one session, then single-threaded sessions), to project to larger machines.")
+    boolean coreScaling;
+
+    @Option(names = "--price-per-hour", paramLabel = "USD",
+            description = "Price of this machine per hour: adds the cost of 1,000 inferences to every row.")
+    Double pricePerHour;
+
+    @Option(names = "--prices", paramLabel = "FILE",
+            description = "Machine types and prices: CSV with columns machine,usd_per_hour[,cores], or lines "
+                    + "'MACHINE USD_PER_HOUR [CORES]'. Other core counts are projected from --core-scaling.")
+    Path prices;
+
+    @Option(names = "--slo-p99", paramLabel = "MS",
+            description = "Latency objective: name the cheapest setting whose p99 batch latency is within MS.")
+    Double sloP99;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:PEREGRINE_THREADS:-0}",
             description = "ONNX Runtime intra-op threads for the table's rows; 0 = one per core. "
@@ -78,55 +92,70 @@ final class BenchCommand implements Runnable {
                     + "Env: PEREGRINE_MAX_BATCH_TOKENS.")
     int maxBatchTokens;
 
-    @Option(names = "--output", paramLabel = "FILE", description = "Also write the report to this file.")
-    Path output;
-
-    @Option(names = "--quiet", description = "Do not print progress to stderr.")
-    boolean quiet;
-
     @Override
     public void run() {
         if (passes < 1) {
             throw new IllegalArgumentException("--passes must be at least 1");
         }
+        if (pricePerHour != null && prices != null) {
+            throw new IllegalArgumentException("give --price-per-hour or --prices, not both");
+        }
+        if (sloP99 != null && pricePerHour == null && prices == null) {
+            throw new IllegalArgumentException("--slo-p99 needs --price-per-hour or --prices");
+        }
+        List<CostTable.Machine> machines = prices != null ? CostTable.readPrices(prices)
+                : pricePerHour != null ? List.of(new CostTable.Machine("this machine", pricePerHour, 0)) : List.of();
         ModelFolder folder = source.folder();
         ModelResolver resolver = ModelResolver.standard();
         List<ModelFolder> others = compare.stream().map(resolver::resolve).toList();
         Benchmark.Options options = Benchmark.Options.defaults().withPasses(passes).withSweep(sweep)
-                .withCompare(others).withLimits(maxBatchSize, maxBatchTokens, threads);
+                .withCompare(others).withLimits(maxBatchSize, maxBatchTokens, threads).withCoreScaling(coreScaling);
         PrintWriter err = spec.commandLine().getErr();
+        long start = System.nanoTime();
         Path work = null;
         try {
             work = Files.createTempDirectory("peregrine-bench");
-            BenchReport report = Benchmark.run(folder, data.texts(), options, work, line -> {
-                if (!quiet) {
-                    err.println("bench: " + line);
+            BenchReport result = Benchmark.run(folder, data.texts(), options, work, line -> {
+                if (!report.noProgress) {
+                    err.printf(java.util.Locale.ROOT, "bench [%s]: %s%n",
+                            Progress.duration((System.nanoTime() - start) / 1e9), line);
                     err.flush();
                 }
             });
-            String text = format.render(report);
-            PrintWriter out = spec.commandLine().getOut();
-            out.print(text);
-            out.flush();
-            if (output != null) {
-                Files.writeString(output, text);
-            }
+            CostTable cost = machines.isEmpty() ? null
+                    : CostTable.of(result, machines, sloP99, Runtime.getRuntime().availableProcessors());
+            report.print(spec, render(result, cost));
+            report.writeHtml(err, () -> HtmlReport.bench(result, cost));
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write benchmark files: " + e.getMessage(), e);
         } finally {
-            delete(work);
+            Files2.deleteTree(work);
         }
     }
 
-    private static void delete(Path dir) {
-        if (dir == null) {
-            return;
+    private String render(BenchReport result, CostTable cost) {
+        if (report.format == ReportFormat.JSON) {
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper()
+                    .enable(com.fasterxml.jackson.databind.SerializationFeature.INDENT_OUTPUT);
+            com.fasterxml.jackson.databind.node.ObjectNode tree = json.valueToTree(result);
+            if (cost != null) {
+                tree.set("cost", json.valueToTree(cost));
+            }
+            try {
+                return json.writeValueAsString(tree) + "\n";
+            } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
+                throw new UncheckedIOException(e);
+            }
         }
-        try (Stream<Path> walk = Files.walk(dir)) {
-            walk.sorted(Comparator.reverseOrder()).forEach(p -> p.toFile().delete());
-        } catch (IOException e) {
-            throw new PeregrineException(ErrorKind.IO, "cannot remove " + dir, e);
+        boolean md = report.format == ReportFormat.MARKDOWN;
+        StringBuilder text = new StringBuilder(report.format.render(result));
+        if (!result.scaling().isEmpty()) {
+            text.append(CoreScaling.render(result.scaling(), Runtime.getRuntime().availableProcessors(), md));
         }
+        if (cost != null) {
+            text.append(cost.render(md));
+        }
+        return text.toString();
     }
 
     static final class FormatConverter implements picocli.CommandLine.ITypeConverter<ReportFormat> {

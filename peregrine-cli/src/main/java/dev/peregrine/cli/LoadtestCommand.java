@@ -5,6 +5,7 @@ import dev.peregrine.datasets.TextRecord;
 import dev.peregrine.loadtest.LoadGenerator;
 import dev.peregrine.loadtest.LoadTestConfig;
 import dev.peregrine.loadtest.LoadTestReport;
+import dev.peregrine.loadtest.MetricsSnapshot;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -14,6 +15,8 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
+import java.util.Optional;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -78,6 +81,15 @@ final class LoadtestCommand implements java.util.concurrent.Callable<Integer> {
     @Option(names = "--json", description = "Print the report as JSON instead of a table.")
     boolean json;
 
+    @Option(names = "--server-cache", negatable = true, defaultValue = "false", fallbackValue = "true",
+            description = "Let the server's prediction cache answer repeated texts. Default: off: every request "
+                    + "sends Cache-Control: no-cache, so the model itself is measured.")
+    boolean serverCache;
+
+    @Option(names = "--report", paramLabel = "FILE.html",
+            description = "Also write a self-contained HTML report with charts (works offline).")
+    Path report;
+
     @Option(names = {"-o", "--output"}, paramLabel = "FILE", description = "Also write the JSON report to FILE.")
     Path output;
 
@@ -89,11 +101,21 @@ final class LoadtestCommand implements java.util.concurrent.Callable<Integer> {
         List<String> texts = input == null ? LoadTestConfig.defaultTexts()
                 : TextDataFile.at(input).build().readAll().stream().map(TextRecord::text).toList();
         LoadTestConfig config = new LoadTestConfig(url, concurrency == null ? 0 : concurrency, rate == null ? 0 : rate,
-                duration, warmup, texts, textsPerRequest, model, apiKey, maxInFlight, timeout);
+                duration, warmup, texts, textsPerRequest, model, apiKey, maxInFlight, timeout, !serverCache);
+        Optional<MetricsSnapshot> before = MetricsSnapshot.scrape(url, apiKey);
         LoadTestReport report = new LoadGenerator(config).run();
+        Map<String, Double> server = before.flatMap(b -> MetricsSnapshot.scrape(url, apiKey)
+                .map(a -> MetricsSnapshot.difference(b, a))).orElse(Map.of());
         PrintWriter out = spec.commandLine().getOut();
         out.print(json ? report.toJson() + System.lineSeparator() : report.toTable());
+        if (!json) {
+            out.println(serverLine(server, report));
+        }
         out.flush();
+        if (this.report != null) {
+            ReportOptions.write(this.report, HtmlReport.loadtest(report, server));
+            spec.commandLine().getErr().println("report: " + this.report.toAbsolutePath());
+        }
         if (output != null) {
             try {
                 Path parent = output.toAbsolutePath().getParent();
@@ -106,5 +128,15 @@ final class LoadtestCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         return report.succeeded() > 0 ? ExitCode.OK.code() : ExitCode.CHECK_FAILED.code();
+    }
+
+    /** What the server did during the test, so a cache-served result is not mistaken for model speed. */
+    private String serverLine(Map<String, Double> server, LoadTestReport report) {
+        if (server.isEmpty()) {
+            return "server: no Peregrine /metrics at " + url.resolve("/metrics") + " (cache and forward passes unknown)";
+        }
+        return String.format(java.util.Locale.ROOT, "server: %.0f forward passes, %.0f cache lookups, cache hit ratio "
+                        + "%.3f%s", server.get("forward passes"), server.get("cache lookups"), server.get("cache hit ratio"),
+                serverCache ? "" : " (requests sent Cache-Control: no-cache)");
     }
 }

@@ -25,6 +25,7 @@ import picocli.CommandLine.Spec;
             QuantizeCommand.class,
             ValidateCommand.class,
             BenchCommand.class,
+            ProfileCommand.class,
             OptimizeCommand.class,
         })
 public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {

@@ -113,6 +113,9 @@ public final class LoadGenerator {
             if (config.apiKey() != null) {
                 options.putHeader("Authorization", "Bearer " + config.apiKey());
             }
+            if (config.bypassCache()) {
+                options.putHeader("Cache-Control", "no-cache");
+            }
             Buffer body = bodies.get((int) (i % bodies.size()));
             return client.request(options)
                     .compose(request -> request.send(body))

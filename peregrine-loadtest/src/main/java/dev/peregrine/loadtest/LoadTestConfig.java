@@ -24,10 +24,20 @@ import java.util.Objects;
  * @param maxInFlight     open loop: most requests outstanding; beyond it the schedule waits (and
  *                        the waiting shows in the latencies, measured from the intended send time)
  * @param timeout         per request
+ * @param bypassCache     send {@code Cache-Control: no-cache}, so the server runs the model for every
+ *                        text instead of answering repeated texts from its prediction cache
  */
 public record LoadTestConfig(URI url, int concurrency, double rate, Duration duration, Duration warmup,
                              List<String> texts, int textsPerRequest, String model, String apiKey, int maxInFlight,
-                             Duration timeout) {
+                             Duration timeout, boolean bypassCache) {
+
+    /** A test that lets the server's cache answer (as before the bypass existed). */
+    public LoadTestConfig(URI url, int concurrency, double rate, Duration duration, Duration warmup,
+                          List<String> texts, int textsPerRequest, String model, String apiKey, int maxInFlight,
+                          Duration timeout) {
+        this(url, concurrency, rate, duration, warmup, texts, textsPerRequest, model, apiKey, maxInFlight, timeout,
+                false);
+    }
 
     public LoadTestConfig {
         Objects.requireNonNull(url, "url");

@@ -16,10 +16,11 @@ import java.util.Map;
  * @param comparisons other models with the final row's settings
  * @param sweep       serving configurations of the final model (empty when not run)
  * @param notes       what fused and what was quantized, and anything else to know
+ * @param scaling     the INT8 model on 1..N cores of this machine (empty when not run)
  */
 public record BenchReport(String model, int texts, long tokens, int passes, Map<String, String> environment,
                           List<BenchRow> steps, List<BenchRow> comparisons, List<SweepRow> sweep,
-                          List<String> notes) {
+                          List<String> notes, List<SweepRow> scaling) {
 
     public BenchReport {
         environment = java.util.Collections.unmodifiableMap(new java.util.LinkedHashMap<>(environment));
@@ -27,5 +28,6 @@ public record BenchReport(String model, int texts, long tokens, int passes, Map<
         comparisons = List.copyOf(comparisons);
         sweep = List.copyOf(sweep);
         notes = List.copyOf(notes);
+        scaling = List.copyOf(scaling);
     }
 }

@@ -58,10 +58,11 @@ public final class Benchmark {
      * @param calibration    calibration texts for smoothing
      * @param compare        other models measured with the final settings
      * @param clock          for the report's date
+     * @param coreScaling    whether to measure the INT8 model on 1..N cores (threads, and instances)
      */
     public record Options(int passes, int maxBatchSize, int maxBatchTokens, int threads, boolean sweep,
                           List<Integer> sweepTokens, FusionOptions fusions, QuantizeOptions quantize,
-                          List<String> calibration, List<ModelFolder> compare, Clock clock) {
+                          List<String> calibration, List<ModelFolder> compare, Clock clock, boolean coreScaling) {
         public Options {
             if (passes < 1) {
                 throw new IllegalArgumentException("passes must be at least 1, was " + passes);
@@ -78,27 +79,32 @@ public final class Benchmark {
             return new Options(3, EngineOptions.DEFAULT_MAX_BATCH_SIZE, EngineOptions.DEFAULT_MAX_BATCH_TOKENS, 0,
                     true, List.of(64, 128, 256, 512, 1024, 2048, 8192), FusionOptions.defaults(),
                     QuantizeOptions.recommended(),
-                    DefaultTexts.calibration(), List.of(), Clock.systemUTC());
+                    DefaultTexts.calibration(), List.of(), Clock.systemUTC(), false);
+        }
+
+        public Options withCoreScaling(boolean on) {
+            return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
+                    calibration, compare, clock, on);
         }
 
         public Options withPasses(int n) {
             return new Options(n, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock);
+                    calibration, compare, clock, coreScaling);
         }
 
         public Options withSweep(boolean on) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, on, sweepTokens, fusions, quantize,
-                    calibration, compare, clock);
+                    calibration, compare, clock, coreScaling);
         }
 
         public Options withCompare(List<ModelFolder> models) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, models, clock);
+                    calibration, models, clock, coreScaling);
         }
 
         public Options withLimits(int batchSize, int batchTokens, int threadCount) {
             return new Options(passes, batchSize, batchTokens, threadCount, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock);
+                    calibration, compare, clock, coreScaling);
         }
     }
 
@@ -148,6 +154,7 @@ public final class Benchmark {
                         int8Folder, optimized, false),
                 new Setup("+ length-sorted batching", "int8, texts grouped by length", int8Folder, sorted, false)));
         List<SweepRow> sweep = List.of();
+        List<SweepRow> scaling = o.coreScaling() ? coreScaling(int8Folder, texts, o, log) : List.of();
         EngineOptions last = sorted;
         int lastInstances = 1;
         if (o.sweep()) {
@@ -231,7 +238,8 @@ public final class Benchmark {
                 e.close();
             }
             engines.clear();
-            return new BenchReport(model.name(), texts.size(), tokens, o.passes(), env, steps, comparisons, sweep, notes);
+            return new BenchReport(model.name(), texts.size(), tokens, o.passes(), env, steps, comparisons, sweep, notes,
+                    scaling);
         } finally {
             runners.forEach(PassRunner::close);
             engines.forEach(Engine::close);
@@ -292,10 +300,27 @@ public final class Benchmark {
         return rows;
     }
 
+    /**
+     * How throughput grows with cores on this machine: the INT8 model with 1..N intra-op threads in
+     * one session, then 2..N single-threaded sessions sharing the batches (spinning on, the default
+     * token budget). What a user extrapolates from to a larger machine.
+     */
+    public static List<SweepRow> coreScaling(ModelFolder folder, List<String> texts, Options o, Consumer<String> log) {
+        int cores = Runtime.getRuntime().availableProcessors();
+        List<SweepRow> rows = new ArrayList<>();
+        for (int t = 1; t <= cores; t++) {
+            rows.add(measure(folder, texts, 1, t, true, o.maxBatchTokens(), o.maxBatchSize(), o.passes(), log));
+        }
+        for (int i = 2; i <= cores; i++) {
+            rows.add(measure(folder, texts, i, 1, true, o.maxBatchTokens(), o.maxBatchSize(), o.passes(), log));
+        }
+        return rows;
+    }
+
     /** Throughput of {@code instances} sessions of {@code threads} threads each, sharing the batches. */
     public static SweepRow measure(ModelFolder folder, List<String> texts, int instances, int threads, boolean spin,
                                    int maxBatchTokens, int maxBatchSize, int passes, Consumer<String> log) {
-        log.accept("sweep: " + instances + " x " + threads + (spin ? " spinning" : " not spinning")
+        log.accept("measuring " + instances + " x " + threads + (spin ? " spinning" : " not spinning")
                 + ", " + maxBatchTokens + " tokens per batch");
         EngineOptions options = EngineOptions.builder().graphOptimization(GraphOptimization.ALL)
                 .intraOpThreads(threads).allowSpinning(spin).maxBatchSize(maxBatchSize).maxBatchTokens(maxBatchTokens)
