@@ -228,6 +228,12 @@ public final class Engine implements AutoCloseable {
             if (options.allowSpinning() != null) {
                 so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
             }
+            if (options.graphOptimization().compareTo(GraphOptimization.EXTENDED) >= 0) {
+                List<String> disabled = OrtWorkarounds.optimizersToDisable(onnxFile);
+                if (!disabled.isEmpty()) {
+                    so.addConfigEntry("optimization.disable_specified_optimizers", String.join(";", disabled));
+                }
+            }
             if (options.optimizedModelPath() != null) {
                 so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
             }

@@ -109,10 +109,20 @@ public final class OrtCheck {
             options.setOptimizationLevel(level);
             options.setIntraOpNumThreads(1);
             options.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
+            if (level != OptLevel.NO_OPT && level != OptLevel.BASIC_OPT && hasBiasFreeLayerNorm(model)) {
+                // ONNX Runtime 1.28's SkipLayerNormFusion faults (kills the JVM) on such a node;
+                // the engine in peregrine-core disables it the same way.
+                options.addConfigEntry("optimization.disable_specified_optimizers", "SkipLayerNormFusion");
+            }
             return new Session(env, LoadedSession.open(env, model, options));
         } catch (OrtException e) {
             throw new OnnxFormatException("ONNX Runtime refuses the graph: " + e.getMessage(), e);
         }
+    }
+
+    private static boolean hasBiasFreeLayerNorm(ModelProto model) {
+        return model.getGraph().getNodeList().stream().anyMatch(n -> n.getOpType().equals("LayerNormalization")
+                && (n.getInputCount() < 3 || n.getInput(2).isEmpty()));
     }
 
     /** A loaded session and the environment its tensors are made in. */
