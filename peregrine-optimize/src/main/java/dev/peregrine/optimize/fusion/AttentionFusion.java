@@ -26,6 +26,12 @@ import java.util.Optional;
  * negative number (-10000, or the float minimum newer exporters use, which ONNX Runtime's own
  * attention fusion does not recognize). Q, K and V must be projections of the same input with
  * constant weights. Fusing attention is also what lets the quantizer run it as {@code QAttention}.
+ *
+ * <p>Family variants (each pinned by an architecture fixture): DistilBERT fills masked scores instead
+ * of adding to them, {@code Where(mask == 0, -large, scores)}; MPNet adds a relative position bias
+ * [B,N,S,S] beside the mask, which becomes the op's {@code attention_bias} input; a softmax followed by
+ * a float-to-float Cast is accepted. Rotary embeddings on Q and K (ModernBERT) are reported and left
+ * alone: the CPU {@code Attention} kernel has no rotary input.
  */
 final class AttentionFusion {
 
@@ -63,8 +69,18 @@ final class AttentionFusion {
         if (axis != -1 && axis != 3) {
             throw new Miss("Softmax is not over the last axis");
         }
-        Node contextMatMul = consumer(g, softmax.output(), "MatMul", 0);
-        if (contextMatMul == null || g.consumers(softmax.output()).size() != 1) {
+        String probs = softmax.output();
+        for (int hops = 0; hops < 2; hops++) {
+            // softmax(..., dtype=float32).to(float32): Casts that change nothing on float graphs
+            Node cast = g.soleConsumer(probs);
+            if (cast == null || !cast.is("Cast") || cast.intAttr("to", 0) != TensorProto.DataType.FLOAT_VALUE
+                    || g.isGraphOutput(probs)) {
+                break;
+            }
+            probs = cast.output();
+        }
+        Node contextMatMul = consumer(g, probs, "MatMul", 0);
+        if (contextMatMul == null || g.consumers(probs).size() != 1) {
             throw new Miss("attention probabilities are not only multiplied by V");
         }
         Node outTranspose = consumer(g, contextMatMul.output(), "Transpose", 0);
@@ -75,28 +91,13 @@ final class AttentionFusion {
         if (outReshape == null) {
             throw new Miss("context is not reshaped to [B,S,N*H]");
         }
-        Projection v = projection(ctx, contextMatMul.input(1), false);
 
-        // Softmax input: scores (+ mask)
-        String maskInput = null;
-        String scoresValue = softmax.input(0);
-        Node maskAdd = g.producer(scoresValue);
-        ScaledProduct scores = null;
-        if (maskAdd != null && maskAdd.is("Add")) {
-            for (int i = 0; i < 2 && scores == null; i++) {
-                ScaledProduct candidate = scaledProduct(g, maskAdd.input(i));
-                if (candidate != null) {
-                    scores = candidate;
-                    maskInput = maskSource(ctx, maskAdd.input(1 - i));
-                }
-            }
-        }
-        if (scores == null) {
-            scores = scaledProduct(g, scoresValue);
-        }
-        if (scores == null) {
-            throw new Miss("Softmax input is not a (scaled) Q·K product plus a mask");
-        }
+        // Softmax input: scores, plus an additive mask (BERT) and an attention bias (MPNet's relative
+        // position bias) in any order, or scores with masked positions filled (DistilBERT's masked_fill).
+        ScoreTerms terms = scoreTerms(ctx, softmax.input(0));
+        ScaledProduct scores = terms.scores;
+        String maskInput = terms.mask;
+        String attentionBias = terms.bias;
         double scale = scores.scale;
         String qValue = scores.matMul.input(0);
         Node qScale = g.producer(qValue);
@@ -109,6 +110,10 @@ final class AttentionFusion {
         }
         Projection q = projection(ctx, qValue, false);
         Projection k = projection(ctx, scores.matMul.input(1), true);
+        Projection v = projection(ctx, contextMatMul.input(1), false);
+        if (terms.unexplained != null) {
+            throw terms.unexplained;
+        }
         if (!q.input.equals(k.input) || !q.input.equals(v.input)) {
             throw new Miss("Q, K and V are not projections of the same input");
         }
@@ -121,6 +126,12 @@ final class AttentionFusion {
         long[] wv = g.constantDims(v.weight);
         if (wq[1] != hidden || wk[1] != hidden || wv[1] != hidden || wq[0] != wk[0] || wq[0] != wv[0]) {
             throw new Miss("projection weights do not match the head shapes");
+        }
+        if (attentionBias != null) {
+            long[] b = ctx.shape(attentionBias);
+            if (b == null || b[1] != q.heads || b[2] != b[3]) {
+                throw new Miss("attention bias is not [batch or 1, heads, S, S]");
+            }
         }
         long[] xShape = ctx.shape(q.input);
         if (xShape != null && xShape.length != 3) {
@@ -144,6 +155,14 @@ final class AttentionFusion {
         if (maskInput != null) {
             inputs.add(ctx.int32(maskInput));
         }
+        if (attentionBias != null) {
+            // inputs 3..5: mask_index, past, attention_bias
+            if (maskInput == null) {
+                inputs.add("");
+            }
+            inputs.add("");
+            inputs.add(attentionBias);
+        }
         List<ai.onnx.proto.OnnxMl.AttributeProto> attrs = new ArrayList<>();
         attrs.add(GraphBuilder.attr("num_heads", q.heads));
         double defaultScale = 1 / Math.sqrt(q.headSize);
@@ -163,6 +182,119 @@ final class AttentionFusion {
         int last = nodeName.lastIndexOf('/');
         int before = last > 0 ? nodeName.lastIndexOf('/', last - 1) : -1;
         return before >= 0 ? nodeName.substring(0, before + 1) : "";
+    }
+
+    /**
+     * What the Softmax reads: the scaled Q·K product, the graph's 2-D mask input (or null), a bias (or
+     * null), and why a term added to the scores is neither (reported once Q and K are known to be
+     * plain projections, so that a rotary embedding is named as the reason rather than its mask).
+     */
+    private record ScoreTerms(ScaledProduct scores, String mask, String bias, Miss unexplained) {
+    }
+
+    private static ScoreTerms scoreTerms(FusionContext ctx, String value) {
+        OnnxGraph g = ctx.graph;
+        Node where = g.producer(value);
+        if (where != null && where.is("Where")) {
+            // masked_fill(mask == 0, large negative): Where(condition, fill, scores)
+            Optional<Double> fill = g.scalar(where.input(1));
+            if (fill.isEmpty() || fill.get() > -1000) {
+                throw new Miss("masked scores are not filled with a large negative constant");
+            }
+            ScaledProduct scores = scaledProduct(g, where.input(2));
+            if (scores == null) {
+                throw new Miss("masked value is not a (scaled) Q·K product");
+            }
+            return new ScoreTerms(scores, maskFromCondition(ctx, where.input(0)), null, null);
+        }
+        List<String> leaves = new ArrayList<>();
+        addLeaves(g, value, leaves, 0);
+        ScaledProduct scores = null;
+        String mask = null;
+        String bias = null;
+        Miss maskMiss = null;
+        Miss unexplained = null;
+        for (String leaf : leaves) {
+            ScaledProduct p = scaledProduct(g, leaf);
+            if (p != null && scores == null) {
+                scores = p;
+                continue;
+            }
+            try {
+                String m = maskSource(ctx, leaf);
+                if (mask != null) {
+                    throw new Miss("two masks are added to the scores");
+                }
+                mask = m;
+                continue;
+            } catch (Miss miss) {
+                maskMiss = miss;
+            }
+            long[] shape = ctx.shape(leaf);
+            // A bias has a row per head and per query; a mask that is not ours is broadcast over them.
+            if (bias == null && !g.isConstant(leaf) && shape != null && shape.length == 4 && shape[1] > 1
+                    && shape[2] == shape[3]) {
+                bias = leaf;
+                continue;
+            }
+            unexplained = maskMiss;
+        }
+        if (scores == null) {
+            throw new Miss("Softmax input is not a (scaled) Q·K product plus a mask");
+        }
+        return new ScoreTerms(scores, mask, bias, unexplained);
+    }
+
+    /** The operands of a tree of Adds (at most two levels: scores + bias + mask). */
+    private static void addLeaves(OnnxGraph g, String value, List<String> into, int depth) {
+        Node n = g.producer(value);
+        if (depth < 2 && n != null && n.is("Add") && scaledProduct(g, value) == null
+                && !g.isConstant(n.input(0)) && !g.isConstant(n.input(1))) {
+            addLeaves(g, n.input(0), into, depth + 1);
+            addLeaves(g, n.input(1), into, depth + 1);
+        } else {
+            into.add(value);
+        }
+    }
+
+    /**
+     * The graph input behind a boolean "masked" condition {@code (mask == 0)} viewed as [B,1,1,S] and
+     * expanded to the scores' shape, or a Miss.
+     */
+    private static String maskFromCondition(FusionContext ctx, String condition) {
+        OnnxGraph g = ctx.graph;
+        String current = condition;
+        String broadcast = null;
+        int hops = 0;
+        Node n = g.producer(current);
+        while (n != null && (n.is("Expand") || n.is("Reshape") || n.is("Unsqueeze") || n.is("Cast")) && ++hops <= 6) {
+            if (n.is("Expand")) {
+                broadcast = n.input(0);  // the mask as viewed before expansion to the scores' shape
+            }
+            current = n.input(0);
+            n = g.producer(current);
+        }
+        if (n == null || !n.is("Equal") || !LayerNormFusion.isValue(g, n.input(1), 0.0)) {
+            throw new Miss("masked_fill condition is not (mask == 0)");
+        }
+        current = n.input(0);
+        hops = 0;
+        while (!g.isGraphInput(current)) {
+            Node c = g.producer(current);
+            if (c == null || !c.is("Cast") || ++hops > 2) {
+                throw new Miss("mask does not come from a graph input");
+            }
+            current = c.input(0);
+        }
+        long[] raw = ctx.shape(current);
+        long[] viewed = ctx.shape(broadcast == null ? condition : broadcast);
+        if (raw == null || viewed == null) {
+            throw new Miss("mask shape unknown (shape probe failed)");
+        }
+        if (raw.length != 2 || viewed.length != 4 || viewed[1] != 1 || viewed[2] != 1 || viewed[3] != raw[1]) {
+            throw new Miss("mask is not a [batch, sequence] input broadcast as [B,1,1,S]");
+        }
+        return current;
     }
 
     /** A Q·K MatMul and the constant factor applied to its result (1 when none). */
@@ -238,6 +370,11 @@ final class AttentionFusion {
     private static Projection projection(FusionContext ctx, String value, boolean key) {
         OnnxGraph g = ctx.graph;
         Node t = g.producer(value);
+        if (t != null && t.is("Add") && isProduct(g, t.input(0)) && isProduct(g, t.input(1))) {
+            // q * cos + rotate_half(q) * sin
+            throw new Miss("rotary position embedding (RoPE) is applied to Q and K; "
+                    + "com.microsoft.Attention has no rotary input on CPU");
+        }
         if (t == null || !t.is("Transpose")) {
             throw new Miss("Q/K/V operand is not a Transpose");
         }
@@ -287,6 +424,11 @@ final class AttentionFusion {
             throw new Miss("projection bias length differs from the weight's columns");
         }
         return new Projection(mm.input(0), mm.input(1), bias, heads[0], heads[1], mm);
+    }
+
+    private static boolean isProduct(OnnxGraph g, String value) {
+        Node n = g.producer(value);
+        return n != null && n.is("Mul");
     }
 
     /** {heads, head size} from a Reshape to [B, S, N, H] (a constant shape or a Concat of parts). */
