@@ -56,11 +56,10 @@ class ArchitectureFixturesTest {
     private static final Map<String, int[]> FUSED = Map.of(
             "bert", new int[] {2, 4, 2, 1},
             "distilbert", new int[] {2, 4, 2, 1},
-            // Position ids are computed from input_ids (cumsum past the padding index), so the
-            // embedding sum is not word + position lookups of rows 0..S-1; its LayerNorm fuses as a
-            // skip layer norm instead.
-            "xlm-roberta", new int[] {2, 5, 2, 0},
-            "mpnet", new int[] {2, 5, 2, 0},
+            // Position ids computed from input_ids (cumsum past the padding index) become the
+            // op's position_ids; XLM-R's constant token type row is folded into the position table.
+            "xlm-roberta", new int[] {2, 4, 2, 1},
+            "mpnet", new int[] {2, 4, 2, 1},
             // RoPE on Q and K: not expressible as com.microsoft.Attention; pre-norm residuals fuse;
             // the embedding LayerNorm has no position lookup at all.
             "modernbert", new int[] {0, 4, 2, 0},
