@@ -46,10 +46,12 @@ final class DistillCommand implements Runnable {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Folder for the student classifier.")
     Path out;
 
-    @Option(names = "--text-column", paramLabel = "NAME", description = "JSONL field or CSV column. Default: text.")
+    @Option(names = {"-c", "--column", "--text-column"}, paramLabel = "NAME",
+            description = "JSONL field or CSV column holding the text. Default: text.")
     String textColumn;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "text, jsonl, csv or tsv. Default: from the extension.")
+    @Option(names = "--data-format", paramLabel = "FORMAT",
+            description = "Format of --data: text, jsonl, csv or tsv. Default: from the file extension.")
     String format;
 
     @Option(names = "--temperature", paramLabel = "T", defaultValue = "2",
@@ -71,7 +73,7 @@ final class DistillCommand implements Runnable {
             description = "Timed rounds per model for the speed comparison. Default: ${DEFAULT-VALUE}.")
     int rounds;
 
-    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    @Option(names = "--no-progress", description = "Do not print progress to stderr.")
     boolean noProgress;
 
     @Override

@@ -44,13 +44,15 @@ final class DriftReferenceCommand implements Runnable {
     @Option(names = {"-o", "--out"}, paramLabel = "FILE", required = true, description = "Where to write the reference (JSON).")
     Path out;
 
-    @Option(names = {"-c", "--column"}, paramLabel = "NAME", description = "JSONL field or CSV column. Default: text.")
+    @Option(names = {"-c", "--column", "--text-column"}, paramLabel = "NAME",
+            description = "JSONL field or CSV column holding the text. Default: text.")
     String column;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "text, jsonl, csv or tsv. Default: from the extension.")
+    @Option(names = "--data-format", paramLabel = "FORMAT",
+            description = "Format of --data: text, jsonl, csv or tsv. Default: from the file extension.")
     String format;
 
-    @Option(names = "--no-progress", description = "Do not draw a progress bar.")
+    @Option(names = "--no-progress", description = "Do not print progress to stderr.")
     boolean noProgress;
 
     @Override

@@ -62,11 +62,12 @@ final class LoadtestCommand implements java.util.concurrent.Callable<Integer> {
             description = "Texts in each request. Default: ${DEFAULT-VALUE}.")
     int textsPerRequest;
 
-    @Option(names = "--model", paramLabel = "NAME", description = "The model field to send (needed by /v1/embeddings clients).")
+    @Option(names = {"-m", "--model"}, paramLabel = "NAME",
+            description = "The model field to send (needed by /v1/embeddings clients). Default: none (the server's default).")
     String model;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PEREGRINE_API_KEY}",
-            description = "Bearer token to send. Env: PEREGRINE_API_KEY.")
+            description = "Bearer token to send. Default: none. Env: PEREGRINE_API_KEY.")
     String apiKey;
 
     @Option(names = "--max-in-flight", paramLabel = "N", defaultValue = "10000",

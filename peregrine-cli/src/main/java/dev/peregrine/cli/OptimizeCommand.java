@@ -45,8 +45,8 @@ final class OptimizeCommand implements Runnable {
             description = "Sweep serving settings (otherwise one instance on all cores). Default: on.")
     boolean sweep;
 
-    @Option(names = "--quiet", description = "Do not print progress to stderr.")
-    boolean quiet;
+    @Option(names = "--no-progress", description = "Do not print progress to stderr.")
+    boolean noProgress;
 
     @Override
     public void run() {
@@ -58,7 +58,7 @@ final class OptimizeCommand implements Runnable {
         Autotuner.Result result = Autotuner.run(folder, out,
                 new Autotuner.Options(fidelity.options(), data.texts(), DefaultTexts.calibration(), passes, sweep),
                 line -> {
-                    if (!quiet) {
+                    if (!noProgress) {
                         err.println("optimize: " + line);
                         err.flush();
                     }

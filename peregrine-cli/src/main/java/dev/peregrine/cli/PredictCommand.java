@@ -62,8 +62,8 @@ final class PredictCommand implements Runnable {
                     + "or Parquet (.parquet).")
     Path input;
 
-    @Option(names = "--format", paramLabel = "FORMAT",
-            description = "Input format: text, jsonl, csv, tsv or parquet. Default: from the file extension.")
+    @Option(names = "--input-format", paramLabel = "FORMAT",
+            description = "Format of --input: text, jsonl, csv, tsv or parquet. Default: from the file extension.")
     String format;
 
     @Option(names = {"-c", "--column", "--text-column"}, paramLabel = "NAME",
@@ -158,7 +158,7 @@ final class PredictCommand implements Runnable {
             throw new ParameterException(spec.commandLine(), "give texts or --input FILE, not both");
         }
         if (input == null && (column != null || idColumn != null || format != null || query != null)) {
-            throw new ParameterException(spec.commandLine(), "--column, --id-column, --format and --query apply to --input files");
+            throw new ParameterException(spec.commandLine(), "--column, --id-column, --input-format and --query apply to --input files");
         }
         if (topK != null && topK < 1) {
             throw new ParameterException(spec.commandLine(), "--top-k must be at least 1");

@@ -42,7 +42,7 @@ final class PullCommand implements Runnable {
 
     @Option(names = "--variant", paramLabel = "NAME",
             description = "ONNX variant to fetch, e.g. quantized for onnx/model_quantized.onnx. "
-                    + "Default: model.onnx or onnx/model.onnx.")
+                    + "Default: model.onnx (or onnx/model.onnx).")
     String variant;
 
     @Option(names = "--all-variants", description = "Fetch every ONNX graph of the repository.")

@@ -49,13 +49,16 @@ final class TrainCommand implements Runnable {
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Folder to write the classifier to.")
     Path out;
 
-    @Option(names = "--format", paramLabel = "FORMAT", description = "jsonl, csv or tsv. Default: from the extension.")
+    @Option(names = "--data-format", paramLabel = "FORMAT",
+            description = "Format of --data: jsonl, csv or tsv. Default: from the file extension.")
     String format;
 
-    @Option(names = "--text-column", paramLabel = "NAME", defaultValue = "text", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = {"-c", "--column", "--text-column"}, paramLabel = "NAME", defaultValue = "text",
+            description = "JSONL field or CSV column holding the text. Default: text.")
     String textColumn;
 
-    @Option(names = "--label-column", paramLabel = "NAME", defaultValue = "label", description = "Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--label-column", paramLabel = "NAME", defaultValue = "label",
+            description = "JSONL field or CSV column holding the label. Default: ${DEFAULT-VALUE}.")
     String labelColumn;
 
     @Option(names = "--test", paramLabel = "FILE", description = "Held-out labelled texts to score the final classifier on.")
@@ -82,7 +85,7 @@ final class TrainCommand implements Runnable {
     @Option(names = "--seed", paramLabel = "N", defaultValue = "42", description = "Default: ${DEFAULT-VALUE}.")
     long seed;
 
-    @Option(names = "--no-progress", description = "Do not draw progress bars.")
+    @Option(names = "--no-progress", description = "Do not print progress to stderr.")
     boolean noProgress;
 
     @Override
