@@ -4,6 +4,7 @@ import dev.peregrine.core.tokenize.EncodedText;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -12,6 +13,7 @@ import java.util.concurrent.LinkedBlockingQueue;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -21,11 +23,18 @@ import org.slf4j.LoggerFactory;
  *
  * <h2>Threads and ownership</h2>
  * <ul>
- *   <li>Callers never touch the queue. {@link #reserve} admits texts against a counter (rejecting
- *       at once with {@link OverloadedException} when the limit is reached: no caller ever waits
- *       for room) and {@link Reservation#submit} posts the texts to an inbox.</li>
+ *   <li>Callers never touch the queue. {@link #reserve} admits texts against two bounds, rejecting
+ *       at once with {@link OverloadedException} (no caller ever waits for room): the count of texts
+ *       ({@code maxQueuedTexts}, which bounds memory), and the estimated work, which bounds waiting:
+ *       the tokens admitted and not yet run, times the cost per token measured on real passes
+ *       ({@link WorkEstimate}), must finish before the new request's deadline. A request that would
+ *       only time out in the queue is told at once to retry later (429) instead of taking room
+ *       and answering 504 much later. A request arriving at an empty queue is always admitted.
+ *       {@link Reservation#submit} posts the texts to an inbox.</li>
  *   <li>One owner thread drains the inbox into a {@link LengthGroupedQueue} that only it touches,
- *       and cuts batches into the workers' slots.</li>
+ *       and cuts batches into the workers' slots. Batches are cut from a lookahead window of the
+ *       {@value #LOOKAHEAD_BATCHES} x batch size x workers most urgent texts (earliest deadline
+ *       first), so requests complete in about arrival order (see the queue's comment).</li>
  *   <li>Each worker has a slot of capacity one: while it runs a batch, the owner prepares the next
  *       one in its slot, so a worker never waits for batch formation. Until the worker takes it,
  *       the owner may take the prepared batch back to add texts that arrived meanwhile, so batches
@@ -47,6 +56,8 @@ public final class DynamicBatcher implements AutoCloseable {
     private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
     private static final Object WAKE = new Object();
     private static final PlannedBatch POISON = new PlannedBatch(0);
+    /** The lookahead window, in full batches per worker: wide enough to group lengths, narrow enough to keep order. */
+    static final int LOOKAHEAD_BATCHES = 4;
 
     private final String name;
     private final BatchingOptions options;
@@ -60,6 +71,9 @@ public final class DynamicBatcher implements AutoCloseable {
     private final Thread owner;
     private final LinkedBlockingQueue<Object> inbox = new LinkedBlockingQueue<>();
     private final AtomicInteger admitted = new AtomicInteger();
+    /** Tokens of the admitted texts (estimated until their request is tokenized and submitted). */
+    private final AtomicLong admittedTokens = new AtomicLong();
+    private final WorkEstimate estimate = new WorkEstimate();
     private final AtomicInteger unsubmitted = new AtomicInteger();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile int queued;
@@ -99,22 +113,42 @@ public final class DynamicBatcher implements AutoCloseable {
         workers.forEach(Thread::start);
     }
 
+    /** Admits {@code texts} texts with no deadline (only the count bound applies), or refuses at once. */
+    public Reservation reserve(int texts) {
+        return reserve(texts, Submission.NO_DEADLINE);
+    }
+
     /**
      * Admits {@code texts} texts, or refuses at once.
      *
-     * @throws OverloadedException    when admitting them would pass {@code maxQueuedTexts}
+     * @param deadlineNanos when the request's answer is due, on the ticker's scale ({@code Long.MAX_VALUE}: none)
+     * @throws OverloadedException    when admitting them would pass {@code maxQueuedTexts}, or when the
+     *                                work already admitted, with theirs, is estimated not to finish
+     *                                before {@code deadlineNanos}
      * @throws BatcherClosedException after {@link #shutdown()}
      */
-    public Reservation reserve(int texts) {
+    public Reservation reserve(int texts, long deadlineNanos) {
         if (texts < 1) {
             throw new IllegalArgumentException("texts must be >= 1, was " + texts);
         }
         // Counted before the closing check, so the owner thread cannot finish while this caller
         // still holds room it was given.
         unsubmitted.incrementAndGet();
+        long tokens;
         try {
             if (closing.get()) {
                 throw new BatcherClosedException("model '" + name + "' is shutting down");
+            }
+            tokens = estimate.tokensFor(texts);
+            long queuedTokens = admittedTokens.get();
+            if (deadlineNanos != Submission.NO_DEADLINE && queuedTokens > 0) {
+                long drain = estimate.drainNanos(queuedTokens + tokens, workers.size());
+                long left = deadlineNanos - ticker.read();
+                if (drain > left) {
+                    throw new OverloadedException(String.format(Locale.ROOT, "model '%s' is overloaded: the queued work"
+                                    + " (about %.1f s) would not finish within this request's %.1f s; retry later",
+                            name, drain / 1e9, Math.max(0, left) / 1e9));
+                }
             }
             int limit = options.maxQueuedTexts();
             while (true) {
@@ -132,7 +166,8 @@ public final class DynamicBatcher implements AutoCloseable {
             inbox.add(WAKE);
             throw e;
         }
-        return new Reservation(texts);
+        admittedTokens.addAndGet(tokens);
+        return new Reservation(texts, tokens);
     }
 
     /** {@link #reserve} then {@link Reservation#submit}. */
@@ -143,6 +178,16 @@ public final class DynamicBatcher implements AutoCloseable {
     /** Texts admitted and not yet answered (queued, prepared or running). */
     public int admittedTexts() {
         return admitted.get();
+    }
+
+    /** Tokens admitted and not yet answered (estimated for requests not yet tokenized). */
+    public long admittedTokens() {
+        return admittedTokens.get();
+    }
+
+    /** How long the admitted work would take by the current cost estimate. */
+    public long estimatedWorkNanos() {
+        return estimate.drainNanos(admittedTokens.get(), workers.size());
     }
 
     /** Texts waiting in the queue for a batch (as of the owner thread's last look). */
@@ -208,10 +253,12 @@ public final class DynamicBatcher implements AutoCloseable {
      */
     public final class Reservation {
         private final int texts;
+        private final long estimatedTokens;
         private final AtomicBoolean used = new AtomicBoolean();
 
-        private Reservation(int texts) {
+        private Reservation(int texts, long estimatedTokens) {
             this.texts = texts;
+            this.estimatedTokens = estimatedTokens;
         }
 
         /**
@@ -238,6 +285,12 @@ public final class DynamicBatcher implements AutoCloseable {
                 throw new IllegalStateException("reservation already used");
             }
             admitted.addAndGet(encoded.size() - texts);
+            long tokens = 0;
+            for (EncodedText e : encoded) {
+                tokens += WorkItem.lengthOf(e);
+            }
+            admittedTokens.addAndGet(tokens - estimatedTokens);
+            estimate.submitted(encoded.size(), tokens);
             Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos);
             if (encoded.isEmpty()) {
                 submission.future.complete(new BatchResult(new float[0][], 0, 0));
@@ -254,6 +307,7 @@ public final class DynamicBatcher implements AutoCloseable {
         public void cancel() {
             if (used.compareAndSet(false, true)) {
                 admitted.addAndGet(-texts);
+                admittedTokens.addAndGet(-estimatedTokens);
                 unsubmitted.decrementAndGet();
                 inbox.add(WAKE);
             }
@@ -264,7 +318,8 @@ public final class DynamicBatcher implements AutoCloseable {
     // The owner thread
 
     private void own() {
-        LengthGroupedQueue queue = new LengthGroupedQueue(item -> admitted.decrementAndGet(), options.passOverheadTokens());
+        int lookahead = (int) Math.min(Integer.MAX_VALUE, (long) LOOKAHEAD_BATCHES * options.maxBatchSize() * workers.size());
+        LengthGroupedQueue queue = new LengthGroupedQueue(this::release, options.passOverheadTokens(), lookahead);
         long seen = 0;
         try {
             boolean waitingForDelay = false;
@@ -296,7 +351,7 @@ public final class DynamicBatcher implements AutoCloseable {
             while ((rest = queue.cut(Integer.MAX_VALUE, Integer.MAX_VALUE)) != null) {
                 for (WorkItem item : rest.items) {
                     item.owner.fail(e);
-                    admitted.decrementAndGet();
+                    release(item);
                 }
             }
         } finally {
@@ -414,7 +469,7 @@ public final class DynamicBatcher implements AutoCloseable {
         long now = ticker.read();
         for (WorkItem item : batch.items) {
             if (item.owner.doneAt(now)) {
-                admitted.decrementAndGet();
+                release(item);
             } else {
                 live.add(item);
             }
@@ -437,6 +492,7 @@ public final class DynamicBatcher implements AutoCloseable {
                 return;
             }
             long end = ticker.read();
+            estimate.pass(live.tokens, end - start);
             listener.onBatch(live.size(), live.paddedTokens(), end - start);
             for (int k = 0; k < rows.length; k++) {
                 WorkItem item = live.items.get(k);
@@ -444,8 +500,15 @@ public final class DynamicBatcher implements AutoCloseable {
             }
         } finally {
             admitted.addAndGet(-live.size());
+            admittedTokens.addAndGet(-live.tokens);
             // The worker wakes the owner once it is marked idle (see work).
         }
+    }
+
+    /** One text leaves without running (dropped, or failed with the owner thread). */
+    private void release(WorkItem item) {
+        admitted.decrementAndGet();
+        admittedTokens.addAndGet(-item.length);
     }
 
     private static void putUninterruptibly(BlockingQueue<PlannedBatch> slot, PlannedBatch batch) {

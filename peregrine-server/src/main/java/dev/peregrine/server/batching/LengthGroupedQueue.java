@@ -1,8 +1,10 @@
 package dev.peregrine.server.batching;
 
 import java.util.ArrayDeque;
+import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
+import java.util.PriorityQueue;
 import java.util.TreeMap;
 import java.util.function.Consumer;
 
@@ -26,6 +28,17 @@ import java.util.function.Consumer;
  * a busy server with texts of mixed length pads every text to the longest of everything queued
  * (measured: 3-4x fewer texts per second than the engine's length-sorted batches).
  *
+ * <h2>Fairness: a lookahead window</h2>
+ * Batches are cut only from the {@code lookahead} most urgent texts (earliest deadline first, then
+ * arrival); the rest wait behind them in deadline order and move up as texts leave. Without the
+ * window, a busy queue of requests with several texts each formed convoys: each batch took the
+ * oldest text and its nearest lengths from the <em>whole</em> queue, so every request's texts were
+ * spread over the whole queue's passes and every request finished late together (measured: 10% of
+ * 200 requests of 16 texts answered by 14.5 s, median 18.8 s, where arrival order gives about 14 s).
+ * With the window, a text can be passed only by texts at most {@code lookahead} places younger, so
+ * requests complete in about arrival order, while the window is wide enough (several batches) for
+ * length grouping to keep padding low. Everything above holds inside the window.
+ *
  * <p>Texts whose submission is already done (its caller went away, timed out, or another of its
  * texts failed), or whose deadline has passed by the time last given to {@link #advance} (the
  * submission then fails with a timeout), are dropped when met, and reported to the {@code dropped}
@@ -33,27 +46,46 @@ import java.util.function.Consumer;
  */
 final class LengthGroupedQueue {
 
+    /** Earliest deadline first; texts of one submission (same deadline) and no deadline: by arrival. */
+    private static final Comparator<WorkItem> URGENCY = Comparator.<WorkItem>comparingLong(i -> i.owner.deadlineNanos)
+            .thenComparingLong(i -> i.sequence);
+
     private final TreeMap<Integer, ArrayDeque<WorkItem>> byLength = new TreeMap<>();
     private final ArrayDeque<WorkItem> byAge = new ArrayDeque<>();
+    /** Texts beyond the window, most urgent first. */
+    private final PriorityQueue<WorkItem> waiting = new PriorityQueue<>(URGENCY);
     private final Consumer<WorkItem> dropped;
     private final int passOverheadTokens;
+    private final int lookahead;
+    private long sequence;
+    private int inWindow;
     private int size;
     private long tokens;
     /** The present, for deadlines: set by the owner before it cuts; before any, nothing has expired. */
     private long now = Long.MIN_VALUE;
 
-    /** A queue that pads freely within the batch limits (no cost check on companions). */
+    /** A queue that pads freely within the batch limits (no cost check on companions), with no window. */
     LengthGroupedQueue(Consumer<WorkItem> dropped) {
         this(dropped, Integer.MAX_VALUE);
+    }
+
+    /** No window: every waiting text may be a companion. */
+    LengthGroupedQueue(Consumer<WorkItem> dropped, int passOverheadTokens) {
+        this(dropped, passOverheadTokens, Integer.MAX_VALUE);
     }
 
     /**
      * @param passOverheadTokens the fixed cost of a pass in padded tokens; companions that would add
      *                           more padding than this are left for another pass
+     * @param lookahead          how many of the most urgent texts batches are cut from
      */
-    LengthGroupedQueue(Consumer<WorkItem> dropped, int passOverheadTokens) {
+    LengthGroupedQueue(Consumer<WorkItem> dropped, int passOverheadTokens, int lookahead) {
+        if (lookahead < 1) {
+            throw new IllegalArgumentException("lookahead must be >= 1, was " + lookahead);
+        }
         this.dropped = dropped;
         this.passOverheadTokens = passOverheadTokens;
+        this.lookahead = lookahead;
     }
 
     /** Moves the queue's present to {@code nowNanos}: texts past their deadline then are dropped when met. */
@@ -66,10 +98,37 @@ final class LengthGroupedQueue {
     }
 
     void add(WorkItem item) {
-        byAge.addLast(item);
-        byLength.computeIfAbsent(item.length, k -> new ArrayDeque<>()).addLast(item);
+        item.sequence = sequence++;
         size++;
         tokens += item.length;
+        if (waiting.isEmpty() && inWindow < lookahead) {
+            enter(item);
+        } else {
+            waiting.add(item);
+            refill();
+        }
+    }
+
+    private void enter(WorkItem item) {
+        inWindow++;
+        item.inWindow = true;
+        byAge.addLast(item);
+        byLength.computeIfAbsent(item.length, k -> new ArrayDeque<>()).addLast(item);
+    }
+
+    /** Moves the most urgent waiting texts into the window while it has room; true when any moved. */
+    private boolean refill() {
+        boolean moved = false;
+        while (inWindow < lookahead && !waiting.isEmpty()) {
+            WorkItem next = waiting.poll();
+            if (dead(next)) {
+                drop(next);
+            } else {
+                enter(next);
+                moved = true;
+            }
+        }
+        return moved;
     }
 
     /** Texts waiting (an upper bound: dead ones not yet met are counted). */
@@ -104,6 +163,7 @@ final class LengthGroupedQueue {
 
     /** Cuts the next batch (see the class comment), or returns null when nothing waits. */
     PlannedBatch cut(int maxBatchSize, int maxBatchTokens) {
+        refill();
         WorkItem oldest = oldest();
         if (oldest == null) {
             return null;
@@ -116,7 +176,8 @@ final class LengthGroupedQueue {
         }
         PlannedBatch batch = new PlannedBatch(oldest.length);
         batch.add(oldest);
-        extend(batch, maxBatchSize, maxBatchTokens);
+        grow(batch, maxBatchSize, maxBatchTokens);
+        refill();
         return batch;
     }
 
@@ -125,6 +186,13 @@ final class LengthGroupedQueue {
      * to the batch's anchor first, while the limits allow.
      */
     void extend(PlannedBatch batch, int maxBatchSize, int maxBatchTokens) {
+        refill();
+        grow(batch, maxBatchSize, maxBatchTokens);
+        refill();
+    }
+
+    /** Companions for a batch from the window as it stands (it is refilled between batches, not during one). */
+    private void grow(PlannedBatch batch, int maxBatchSize, int maxBatchTokens) {
         int anchor = batch.anchorLength;
         Integer lower = byLength.floorKey(anchor);
         Integer higher = byLength.higherKey(anchor);
@@ -197,23 +265,33 @@ final class LengthGroupedQueue {
                 it.remove();
             }
         }
+        waiting.removeIf(item -> {
+            if (dead(item)) {
+                drop(item);
+                return true;
+            }
+            return false;
+        });
+        refill();
         oldest();
         return before - size;
     }
 
     /** The oldest live text, dropping dead ones met on the way; null when none. */
     private WorkItem oldest() {
-        while (!byAge.isEmpty()) {
-            WorkItem head = byAge.peekFirst();
-            if (head.removed) {
-                byAge.pollFirst();
-            } else if (dead(head)) {
-                byAge.pollFirst();
-                drop(head);
-            } else {
-                return head;
+        do {
+            while (!byAge.isEmpty()) {
+                WorkItem head = byAge.peekFirst();
+                if (head.removed) {
+                    byAge.pollFirst();
+                } else if (dead(head)) {
+                    byAge.pollFirst();
+                    drop(head);
+                } else {
+                    return head;
+                }
             }
-        }
+        } while (refill());
         return null;
     }
 
@@ -221,6 +299,9 @@ final class LengthGroupedQueue {
         item.removed = true;
         size--;
         tokens -= item.length;
+        if (item.inWindow) {
+            inWindow--;
+        }
     }
 
     private void drop(WorkItem item) {

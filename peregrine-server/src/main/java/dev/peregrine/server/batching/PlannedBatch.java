@@ -15,6 +15,8 @@ final class PlannedBatch {
     /** The length companions are chosen around: that of the oldest text, which started the batch. */
     final int anchorLength;
     int longest;
+    /** Real tokens of its texts (padding excluded). */
+    long tokens;
 
     PlannedBatch(int anchorLength) {
         this.anchorLength = anchorLength;
@@ -23,6 +25,7 @@ final class PlannedBatch {
     void add(WorkItem item) {
         items.add(item);
         longest = Math.max(longest, item.length);
+        tokens += item.length;
     }
 
     int size() {

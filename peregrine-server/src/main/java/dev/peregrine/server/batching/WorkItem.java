@@ -11,12 +11,21 @@ final class WorkItem {
     final long enqueuedNanos;
     /** Set by the queue's owner thread when the item leaves the queue (taken into a batch or skipped). */
     boolean removed;
+    /** The queue's arrival number (ties between equal deadlines go to the earlier). */
+    long sequence;
+    /** Whether it is in the queue's lookahead window (else it waits behind it). */
+    boolean inWindow;
 
     WorkItem(Submission owner, int index, long enqueuedNanos) {
         this.owner = owner;
         this.index = index;
-        this.length = Math.max(1, owner.texts.get(index).length());
+        this.length = lengthOf(owner.texts.get(index));
         this.enqueuedNanos = enqueuedNanos;
+    }
+
+    /** A text's length for batching and admission: its tokens, at least one. */
+    static int lengthOf(EncodedText text) {
+        return Math.max(1, text.length());
     }
 
     EncodedText text() {

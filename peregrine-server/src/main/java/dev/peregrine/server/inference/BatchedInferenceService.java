@@ -259,7 +259,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                 throw new PeregrineException(ErrorKind.INVALID_INPUT, "no texts given");
             }
             host = host(model, task);
-            reservation = host.batcher.reserve(texts.size());
+            reservation = host.batcher.reserve(texts.size(), options.deadlineNanos());
         } catch (RuntimeException e) {
             return CompletableFuture.failedFuture(e);
         }

@@ -340,4 +340,50 @@ class DynamicBatcherTest {
         assertThat(runner.batches.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrder(1L, 4L);
         await(() -> batcher.admittedTexts() == 0);
     }
+
+    @Test
+    void admissionByEstimatedWork_refusesAtOnce_whenTheQueueCannotFinishBeforeTheDeadline() throws Exception {
+        AtomicLong now = new AtomicLong();
+        RecordingRunner recording = new RecordingRunner();
+        // A pass costs 1 microsecond per token on the injected clock.
+        BatchRunner timed = batch -> {
+            float[][] rows = recording.run(batch);
+            now.addAndGet(1_000L * batch.stream().mapToInt(EncodedText::length).sum());
+            return rows;
+        };
+        start(options(8, 1000), now::get, timed);
+        List<EncodedText> first = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            first.add(text(i, 100));
+        }
+        batcher.submit(first).get(20, TimeUnit.SECONDS);
+        await(() -> batcher.admittedTexts() == 0);
+
+        recording.hold();
+        CompletableFuture<BatchResult> busy = batcher.submit(List.of(text(100, 100)));
+        recording.entered.acquire();
+        List<EncodedText> queued = new ArrayList<>();
+        for (int i = 0; i < 8; i++) {
+            queued.add(text(200 + i, 100));
+        }
+        CompletableFuture<BatchResult> waiting = batcher.reserve(8, Long.MAX_VALUE).submit(queued, Long.MAX_VALUE);
+        assertThat(batcher.admittedTokens()).isEqualTo(900);
+        assertThat(batcher.estimatedWorkNanos()).isEqualTo(900_000);
+
+        // 900 tokens queued + 2 texts of about 100 = about 1.1 ms of work: a deadline 0.5 ms away cannot be met.
+        long t = now.get();
+        assertThatThrownBy(() -> batcher.reserve(2, t + 500_000)).isInstanceOf(OverloadedException.class)
+                .hasMessageContaining("would not finish");
+        assertThat(batcher.admittedTexts()).as("nothing taken by the refusal").isEqualTo(9);
+        DynamicBatcher.Reservation fits = batcher.reserve(2, t + 5_000_000);
+        fits.cancel();
+
+        recording.release();
+        busy.get(20, TimeUnit.SECONDS);
+        waiting.get(20, TimeUnit.SECONDS);
+        await(() -> batcher.admittedTexts() == 0);
+        assertThat(batcher.admittedTokens()).isZero();
+        // An empty queue admits whatever the deadline: only the estimate could be wrong.
+        batcher.reserve(2, now.get() + 1).cancel();
+    }
 }

@@ -158,4 +158,37 @@ class LengthGroupedQueueTest {
         assertThat(queue.size()).isEqualTo(1);
         assertThat(dropped).hasSize(2);
     }
+
+    @Test
+    void withALookaheadWindow_batchesAreCutOnlyFromTheMostUrgentTexts_andWaitingOnesEnterByDeadline() {
+        LengthGroupedQueue q = new LengthGroupedQueue(dropped::add, Integer.MAX_VALUE, 2);
+        Submission first = new Submission(List.of(text(10)), 0, 100);
+        Submission second = new Submission(List.of(text(50)), 1, 200);
+        Submission late = new Submission(List.of(text(10)), 2, 400);
+        Submission urgent = new Submission(List.of(text(10)), 3, 300);
+        for (Submission s : List.of(first, second, late, urgent)) {
+            q.add(new WorkItem(s, 0, s.submittedNanos));
+        }
+        assertThat(q.size()).isEqualTo(4);
+
+        // The 10-token texts beyond the window do not join the first batch, though nearer in length.
+        assertThat(q.cut(4, 10_000).items).extracting(i -> i.owner).containsExactly(first, second);
+        // Of the two that waited, the earlier deadline entered first, though it arrived later.
+        assertThat(q.cut(1, 10_000).items).extracting(i -> i.owner).containsExactly(urgent);
+        assertThat(q.cut(1, 10_000).items).extracting(i -> i.owner).containsExactly(late);
+        assertThat(q.isEmpty()).isTrue();
+    }
+
+    @Test
+    void textsPastTheirDeadline_areDroppedWhenMet_andTheirSubmissionTimesOut() {
+        Submission expired = new Submission(List.of(text(10)), 0, 50);
+        Submission alive = new Submission(List.of(text(10)), 1, 500);
+        queue.add(new WorkItem(expired, 0, 0));
+        queue.add(new WorkItem(alive, 0, 1));
+        queue.advance(100);
+
+        assertThat(queue.cut(4, 1000).items).extracting(i -> i.owner).containsExactly(alive);
+        assertThat(dropped).extracting(i -> i.owner).containsExactly(expired);
+        assertThat(expired.future).isCompletedExceptionally();
+    }
 }

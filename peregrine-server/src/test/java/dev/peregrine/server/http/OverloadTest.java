@@ -101,8 +101,11 @@ class OverloadTest {
 
     @Test
     void aRequestWhoseClientHasGone_isDroppedFromTheQueue_notRun() throws Exception {
+        // A long timeout: on a loaded machine the first request's work may approach the default 30 s,
+        // and admission by estimated work would then rightly refuse the second instead of queuing it.
         try (PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(4).build(), TestServers.resolver())) {
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(4).requestTimeout(Duration.ofMinutes(5))
+                .build(), TestServers.resolver())) {
             TestClient client = new TestClient(server.port(), null);
             // Keep the only worker busy for a long while (16 passes of 4 texts of the full 256 tokens).
             List<String> busy = new ArrayList<>();
