@@ -10,6 +10,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.model.ModelFolder;
+import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.datasets.TextRecord;
 import dev.peregrine.onnx.OnnxModel;
 import dev.peregrine.onnx.check.Feed;
@@ -41,8 +42,8 @@ import org.junit.jupiter.params.provider.MethodSource;
  * The optimizer on every architecture fixture (peregrine-core's src/test/resources/architectures,
  * made by scripts/fixtures/export_architectures.py with real torch.onnx.export): what each fusion
  * matched is pinned per family (docs/architectures.md explains the misses), the fused graph still
- * gives torch's outputs token by token (1e-4), and quantize + validate either pass or say which
- * threshold failed.
+ * gives torch's outputs token by token (1e-4), and quantize (dynamic and static INT8) + validate
+ * either pass or say which threshold failed; static INT8 answers the same alone and in a batch.
  */
 class ArchitectureFixturesTest {
 
@@ -103,22 +104,43 @@ class ArchitectureFixturesTest {
         assertMatchesTorch(OrtCheck.run(original, feeds, OptLevel.NO_OPT), expected, "original");
         assertMatchesTorch(OrtCheck.run(fused.model(), feeds, OptLevel.ALL_OPT), expected, "fused");
 
-        // quantize as the command does, then validate against the float model
+        // quantize as the command does (dynamic and static INT8), then validate against the float model
         ModelFolder source = ModelFolder.open(folder);
-        ModelConversion.Outcome q = ModelConversion.convert(source, out, "model", new ModelConversion.Settings(
-                FusionOptions.defaults(), QuantMode.INT8_DYNAMIC, QuantizeOptions.recommended(),
-                DefaultTexts.calibration(), Set.of()));
-        assertThat(q.quantization().emitted()).as("INT8 operators").containsKey("DynamicQuantizeMatMul");
         List<TextRecord> texts = validationTexts(expected);
         EngineOptions options = EngineOptions.builder().intraOpThreads(1).build();
-        try (Engine reference = Engine.open(source, options);
-             Engine candidate = Engine.open(ModelFolder.open(out), options)) {
-            ValidationReport v = Validator.compare(reference, candidate, texts, ValidationOptions.defaults());
-            System.out.println("== " + folder.getFileName() + " quantize: " + q.quantization().emitted());
-            v.lines().forEach(l -> System.out.println("   " + l));
-            assertThat(v.failures().isEmpty()).isEqualTo(v.passed());
-            if (!v.passed()) {
-                assertThat(v.failures()).allSatisfy(f -> assertThat(f).containsAnyOf("cosine", "agreement", "accuracy"));
+        try (Engine reference = Engine.open(source, options)) {
+            for (QuantMode mode : List.of(QuantMode.INT8_DYNAMIC, QuantMode.INT8_STATIC)) {
+                Path dir = out.resolve(mode.id());
+                ModelConversion.Outcome q = ModelConversion.convert(source, dir, "model", new ModelConversion.Settings(
+                        FusionOptions.defaults(), mode, QuantizeOptions.recommended(), DefaultTexts.calibration(),
+                        Set.of()));
+                assertThat(q.quantization().convertedCount()).as("%s: matrix products converted", mode).isPositive();
+                try (Engine candidate = Engine.open(ModelFolder.open(dir), options)) {
+                    ValidationReport v = Validator.compare(reference, candidate, texts, ValidationOptions.defaults());
+                    System.out.println("== " + folder.getFileName() + " " + mode + ": " + q.quantization().emitted());
+                    v.lines().forEach(l -> System.out.println("   " + l));
+                    assertThat(v.failures().isEmpty()).isEqualTo(v.passed());
+                    if (!v.passed()) {
+                        assertThat(v.failures()).allSatisfy(f -> assertThat(f)
+                                .containsAnyOf("cosine", "agreement", "accuracy"));
+                    }
+                    if (mode == QuantMode.INT8_STATIC) {
+                        assertBatchInvariant(candidate, texts);
+                    }
+                }
+            }
+        }
+    }
+
+    /** Static INT8's promise: a text's result is the same alone and inside a padded batch (1e-5). */
+    private static void assertBatchInvariant(Engine engine, List<TextRecord> records) {
+        List<EncodedText> encoded = engine.encode(records.subList(0, 8).stream().map(TextRecord::text).toList());
+        float[][] batched = engine.forward(encoded);
+        for (int i = 0; i < encoded.size(); i++) {
+            float[] alone = engine.forward(List.of(encoded.get(i)))[0];
+            for (int j = 0; j < alone.length; j++) {
+                assertThat((double) alone[j]).as("static INT8, text %d value %d alone vs in a batch", i, j)
+                        .isCloseTo(batched[i][j], within(1e-5));
             }
         }
     }
