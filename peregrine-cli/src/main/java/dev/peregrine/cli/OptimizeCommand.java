@@ -18,7 +18,7 @@ import picocli.CommandLine.Spec;
                     + "validate each against the original, time the ones that pass, sweep serving settings "
                     + "(instances x threads, spinning, max batch tokens) for the fastest, and write it with ONNX "
                     + "Runtime's pre-optimized graph (fast start-up) and a peregrine.json serving config that 'serve' "
-                    + "reads. Prints what it chose and why."
+                    + "reads. Prints what it chose and why, and on stderr each step as 'step k of n' with the time left."
         })
 final class OptimizeCommand implements Runnable {
 
@@ -45,6 +45,11 @@ final class OptimizeCommand implements Runnable {
             description = "Sweep serving settings (otherwise one instance on all cores). Default: on.")
     boolean sweep;
 
+    @Option(names = "--time-budget", paramLabel = "TIME", converter = DurationConverter.class,
+            description = "Most time to spend (30s, 10m, ...): once it is spent the serving sweep stops with the best "
+                    + "setting so far; building, validating and timing the variants always finish. Default: none.")
+    java.time.Duration timeBudget;
+
     @Option(names = "--no-progress", description = "Do not print progress to stderr.")
     boolean noProgress;
 
@@ -56,7 +61,8 @@ final class OptimizeCommand implements Runnable {
         ModelFolder folder = source.folder();
         PrintWriter err = spec.commandLine().getErr();
         Autotuner.Result result = Autotuner.run(folder, out,
-                new Autotuner.Options(fidelity.options(), data.texts(), DefaultTexts.calibration(), passes, sweep),
+                new Autotuner.Options(fidelity.options(), data.texts(), DefaultTexts.calibration(), passes, sweep,
+                        timeBudget),
                 line -> {
                     if (!noProgress) {
                         err.println("optimize: " + line);

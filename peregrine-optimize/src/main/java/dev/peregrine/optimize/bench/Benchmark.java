@@ -33,9 +33,11 @@ import java.util.function.Consumer;
  * (instances x threads, spinning, batch token budget) on the INT8 model runs first.
  *
  * <h2>Fairness on a shared machine</h2>
- * Every row's engine is loaded and warmed up first; then the measured passes go round-robin over
- * the rows (pass 1 of every row, then pass 2, ...), so a burst of load from elsewhere hits all rows
- * alike, and each row reports its median pass. Tokenization is done once before timing (it is the
+ * Every row's engine is loaded and warmed up first (its longest few batches, enough for ONNX
+ * Runtime's first-run allocations; a whole unmeasured pass per row was most of a one-pass run's
+ * time); then the measured passes go round-robin over the rows (pass 1 of every row, then pass 2,
+ * ...), so a burst of load from elsewhere hits all rows alike, and each row reports its median
+ * pass. The first measured pass's outputs judge fidelity. Tokenization is done once before timing (it is the
  * same for every row); the timings are of the forward passes with their batching.
  */
 public final class Benchmark {
@@ -189,7 +191,7 @@ public final class Benchmark {
                 PassRunner r = new PassRunner(instances, encoded, s.options().maxBatchSize(),
                         s.options().maxBatchTokens(), s.options().sortByLength());
                 runners.add(r);
-                outputs.add(r.run().outputs());  // warm-up pass; its outputs judge fidelity
+                r.warmUp();
             }
             Task task = engines.get(0).info().task();
             long tokens = engines.get(0).encode(texts).stream().mapToLong(EncodedText::length).sum();
@@ -205,6 +207,9 @@ public final class Benchmark {
                     PassRunner.Pass pass = runners.get(i).run();
                     seconds.get(i).add(pass.seconds());
                     batches.get(i).addAll(pass.batchMillis());
+                    if (p == 0) {
+                        outputs.add(pass.outputs());  // the first measured pass's outputs judge fidelity
+                    }
                 }
             }
             List<BenchRow> steps = new ArrayList<>();
@@ -275,7 +280,15 @@ public final class Benchmark {
      * (instances x threads), ONNX Runtime's thread spinning on; then spinning off for the best.
      */
     public static List<SweepRow> sweep(ModelFolder folder, List<String> texts, Options o, Consumer<String> log) {
-        int cores = Runtime.getRuntime().availableProcessors();
+        return sweep(folder, texts, o, log, () -> false);
+    }
+
+    /** How many settings {@link #sweep} measures on this machine. */
+    public static int sweepSize(Options o) {
+        return o.sweepTokens().size() * shapes(Runtime.getRuntime().availableProcessors()).size() + 1;
+    }
+
+    private static List<int[]> shapes(int cores) {
         List<int[]> shapes = new ArrayList<>();
         shapes.add(new int[] {1, cores});
         if (cores > 1) {
@@ -284,16 +297,32 @@ public final class Benchmark {
         if (cores >= 4) {
             shapes.add(new int[] {2, cores / 2});
         }
+        return shapes;
+    }
+
+    /**
+     * {@link #sweep} that stops before the next setting once {@code stop} says so, returning the
+     * settings measured (at least one).
+     */
+    public static List<SweepRow> sweep(ModelFolder folder, List<String> texts, Options o, Consumer<String> log,
+                                       java.util.function.BooleanSupplier stop) {
+        List<int[]> shapes = shapes(Runtime.getRuntime().availableProcessors());
         List<SweepRow> rows = new ArrayList<>();
         SweepRow best = null;
         for (int tokens : o.sweepTokens()) {
             for (int[] shape : shapes) {
+                if (best != null && stop.getAsBoolean()) {
+                    return rows;
+                }
                 SweepRow r = measure(folder, texts, shape[0], shape[1], true, tokens, SWEEP_BATCH_SIZE, o.passes(), log);
                 rows.add(r);
                 if (best == null || r.itemsPerSecond() > best.itemsPerSecond()) {
                     best = r;
                 }
             }
+        }
+        if (stop.getAsBoolean()) {
+            return rows;
         }
         rows.add(measure(folder, texts, best.instances(), best.threads(), false, best.maxBatchTokens(),
                 SWEEP_BATCH_SIZE, o.passes(), log));
@@ -332,7 +361,7 @@ public final class Benchmark {
             }
             List<EncodedText> encoded = engines.get(0).encode(texts);
             try (PassRunner r = new PassRunner(engines, encoded, maxBatchSize, maxBatchTokens, true)) {
-                r.run();
+                r.warmUp();
                 List<Double> seconds = new ArrayList<>();
                 List<Double> batches = new ArrayList<>();
                 for (int p = 0; p < passes; p++) {

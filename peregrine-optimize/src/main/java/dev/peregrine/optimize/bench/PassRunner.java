@@ -39,6 +39,28 @@ final class PassRunner implements AutoCloseable {
         }) : null;
     }
 
+    /** Batches a warm-up runs: enough for ONNX Runtime to allocate and tune, far fewer than a pass. */
+    static final int WARM_UP_BATCHES = 4;
+
+    /**
+     * Runs the first few batches once, unmeasured, so the measured passes do not pay for ONNX
+     * Runtime's first-run allocations; a full pass is not needed for that.
+     */
+    void warmUp() {
+        int n = Math.min(WARM_UP_BATCHES, batches.size());
+        // the longest batches last: with length sorting those are the ones that size the arenas
+        for (int b = batches.size() - n; b < batches.size(); b++) {
+            int[] batch = batches.get(b);
+            List<EncodedText> members = new ArrayList<>(batch.length);
+            for (int i : batch) {
+                members.add(texts.get(i));
+            }
+            for (Engine e : instances) {
+                e.forward(members);
+            }
+        }
+    }
+
     /** The result of one pass. */
     record Pass(double seconds, List<Double> batchMillis, float[][] outputs) {
     }

@@ -54,13 +54,25 @@ public final class Autotuner {
      * @param calibration texts for INT8 smoothing
      * @param passes      measured passes per timing
      * @param sweep       whether to sweep serving settings (otherwise 1 instance, all cores)
+     * @param timeBudget  how long the whole run may take, or null: once it is spent, the sweep stops
+     *                    with the best setting so far (or is skipped); building, validating and
+     *                    timing the variants always finish, since the choice needs them
      */
     public record Options(ValidationOptions fidelity, List<String> texts, List<String> calibration, int passes,
-                          boolean sweep) {
+                          boolean sweep, java.time.Duration timeBudget) {
         public Options {
             Objects.requireNonNull(fidelity, "fidelity");
             texts = List.copyOf(texts);
             calibration = List.copyOf(calibration);
+            if (timeBudget != null && (timeBudget.isNegative() || timeBudget.isZero())) {
+                throw new IllegalArgumentException("time budget must be positive, was " + timeBudget);
+            }
+        }
+
+        /** No time budget. */
+        public Options(ValidationOptions fidelity, List<String> texts, List<String> calibration, int passes,
+                       boolean sweep) {
+            this(fidelity, texts, calibration, passes, sweep, null);
         }
     }
 
@@ -122,6 +134,10 @@ public final class Autotuner {
                                         dev.peregrine.optimize.quantize.Smoothing.off()),
                                 List.of(), Set.of())));
         List<TextRecord> records = o.texts().stream().map(TextRecord::of).toList();
+        int sweepSteps = o.sweep() ? Benchmark.sweepSize(Benchmark.Options.defaults()) : 0;
+        // build each variant, time each that passes (the original too), sweep, write
+        Steps steps = new Steps(variants.size() + variants.size() + 1 + sweepSteps + 1, o.timeBudget(), log,
+                System::nanoTime);
         EngineOptions timing = EngineOptions.defaults();
         List<Candidate> candidates = new ArrayList<>();
         Map<String, ModelFolder> folders = new LinkedHashMap<>();
@@ -129,7 +145,7 @@ public final class Autotuner {
             candidates.add(new Candidate("original", "the model as given (float32)", null, Double.NaN));
             folders.put("original", source);
             for (Variant v : variants) {
-                log.accept("building " + v.name() + " (" + v.description() + ")");
+                steps.begin("building and validating " + v.name() + " (" + v.description() + ")");
                 ModelConversion.convert(source, work, v.name(), v.settings());
                 ModelFolder f = ModelFolder.open(work, v.name(), source.name() + "-" + v.name());
                 try (Engine candidate = Engine.open(f, timing)) {
@@ -140,15 +156,16 @@ public final class Autotuner {
             }
         }
         // Time the variants that pass, side by side (round-robin passes inside one measurement each).
+        steps.total(variants.size() + (int) candidates.stream().filter(Candidate::passed).count() + sweepSteps + 1);
         List<Candidate> timed = new ArrayList<>();
         for (Candidate c : candidates) {
             if (!c.passed()) {
                 timed.add(c);
                 continue;
             }
-            log.accept("timing " + c.name());
+            steps.begin("timing " + c.name());
             SweepRow r = Benchmark.measure(folders.get(c.name()), o.texts(), 1, 0, true,
-                    EngineOptions.DEFAULT_MAX_BATCH_TOKENS, EngineOptions.DEFAULT_MAX_BATCH_SIZE, o.passes(), log);
+                    EngineOptions.DEFAULT_MAX_BATCH_TOKENS, EngineOptions.DEFAULT_MAX_BATCH_SIZE, o.passes(), line -> { });
             timed.add(new Candidate(c.name(), c.description(), c.validation(), r.itemsPerSecond()));
         }
         Candidate chosen = timed.stream().filter(Candidate::passed)
@@ -157,12 +174,21 @@ public final class Autotuner {
 
         List<SweepRow> sweep = List.of();
         SweepRow settings = null;
-        if (o.sweep()) {
+        if (o.sweep() && steps.overBudget()) {
+            steps.note("time budget spent: serving sweep skipped (1 instance on all cores)");
+            steps.total(steps.done() + 1);
+        } else if (o.sweep()) {
             Benchmark.Options bo = Benchmark.Options.defaults().withPasses(o.passes());
-            sweep = Benchmark.sweep(chosenFolder, o.texts(), bo, log);
+            sweep = Benchmark.sweep(chosenFolder, o.texts(), bo, steps::begin, steps::overBudget);
+            if (sweep.size() < sweepSteps) {
+                steps.note("time budget spent: serving sweep stopped after " + sweep.size() + " of " + sweepSteps
+                        + " settings; keeping the best so far");
+                steps.total(steps.done() + 1);
+            }
             settings = sweep.stream().max(Comparator.comparingDouble(SweepRow::itemsPerSecond)).orElse(null);
         }
-        ServingHints hints = write(source, chosenFolder, chosen, settings, out, log);
+        steps.begin("writing " + out);
+        ServingHints hints = write(source, chosenFolder, chosen, settings, out, line -> { });
         deleteRecursively(work);
         ModelFolder written = ModelFolder.open(out, null, source.name() + "-optimized");
         return new Result(timed, chosen, sweep, settings, hints, written.root());

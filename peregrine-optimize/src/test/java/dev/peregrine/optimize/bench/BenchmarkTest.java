@@ -52,6 +52,16 @@ class BenchmarkTest {
     }
 
     @Test
+    void sweep_stopsWhenTold_keepingWhatItMeasured() {
+        List<String> log = new ArrayList<>();
+        List<SweepRow> rows = Benchmark.sweep(Models.minilm(), Models.fewTexts(), Benchmark.Options.defaults().withPasses(1),
+                log::add, () -> true);
+        assertThat(rows).hasSize(1);
+        assertThat(log).hasSize(1);
+        assertThat(Benchmark.sweepSize(Benchmark.Options.defaults())).isGreaterThan(1);
+    }
+
+    @Test
     void percentiles_useNearestRank() {
         double[] v = {5, 1, 4, 2, 3};
         assertThat(Throughput.percentile(v, 0.5)).isEqualTo(3);

@@ -22,7 +22,23 @@ class AutotunerTest {
         Autotuner.Options o = new Autotuner.Options(ValidationOptions.defaults(), Models.fewTexts(),
                 DefaultTexts.calibration(), 1, false);
 
-        Autotuner.Result r = Autotuner.run(Models.minilm(), out.resolve("tuned"), o, line -> { });
+        java.util.List<String> log = new java.util.ArrayList<>();
+        Autotuner.Result r = Autotuner.run(Models.minilm(), out.resolve("tuned"), o, log::add);
+
+        // 3 variants built and validated, each one that passed timed (the original too), written:
+        // "step k of n", n corrected once validation says how many are timed; the time left from step 2
+        int n = 3 + (int) r.candidates().stream().filter(Autotuner.Candidate::passed).count() + 1;
+        assertThat(log).hasSize(n);
+        for (int k = 1; k <= 3; k++) {
+            assertThat(log.get(k - 1)).startsWith("step " + k + " of 8: building and validating ");
+        }
+        for (int k = 4; k <= n; k++) {
+            assertThat(log.get(k - 1)).startsWith("step " + k + " of " + n + ": ");
+        }
+        assertThat(log.get(n - 1)).contains("writing");
+        assertThat(log.get(0)).doesNotContain("left");
+        assertThat(log.subList(1, n)).allSatisfy(l -> assertThat(l).contains("left)"));
+        assertThat(log).noneMatch(l -> l.contains("sweep") || l.contains("measuring"));
 
         assertThat(r.candidates()).extracting(Autotuner.Candidate::name)
                 .containsExactly("original", "fp32-fused", "int8", "int8-unsmoothed");
