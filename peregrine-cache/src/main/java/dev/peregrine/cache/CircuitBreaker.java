@@ -13,6 +13,10 @@ import com.github.benmanes.caffeine.cache.Ticker;
  * </ul>
  *
  * Thread-safe: transitions hold this object's lock; the closed-circuit fast path is one volatile read.
+ *
+ * <p>{@link #onFailure()} and {@link #onSuccess()} say when an outage begins (closed to open) and
+ * when it ends (back to closed), exactly once each way however many probes fail in between, so
+ * the caller can log one line each way.
  */
 final class CircuitBreaker {
 
@@ -55,17 +59,21 @@ final class CircuitBreaker {
         return state;
     }
 
-    void onSuccess() {
+    /** @return true when this success ended an outage (the circuit was open or probing) */
+    boolean onSuccess() {
         if (state == State.CLOSED && failures == 0) {
-            return;
+            return false;
         }
         synchronized (this) {
+            boolean recovered = state != State.CLOSED;
             failures = 0;
             state = State.CLOSED;
+            return recovered;
         }
     }
 
-    void onFailure() {
+    /** @return true when this failure began an outage (the circuit was closed and is now open) */
+    boolean onFailure() {
         synchronized (this) {
             switch (state) {
                 case HALF_OPEN -> open();
@@ -73,12 +81,14 @@ final class CircuitBreaker {
                     failures++;
                     if (failures >= threshold) {
                         open();
+                        return true;
                     }
                 }
                 case OPEN -> {
                     // A call made before the circuit opened: it changes nothing.
                 }
             }
+            return false;
         }
     }
 

@@ -191,7 +191,7 @@ final class RedisLevel implements AutoCloseable {
                         + (values == null ? "nothing" : values.size() + " values")));
                 return null;
             }
-            circuit.onSuccess();
+            recovered();
             byte[][] raw = new byte[redisKeys.length][];
             for (int i = 0; i < raw.length; i++) {
                 KeyValue<byte[], byte[]> kv = values.get(i);
@@ -221,7 +221,7 @@ final class RedisLevel implements AutoCloseable {
                     new Command<>(CommandType.SET, new StatusOutput<>(ByteArrayCodec.INSTANCE), args));
             set.whenComplete((ok, error) -> {
                 if (error == null) {
-                    circuit.onSuccess();
+                    recovered();
                 } else if (reported.compareAndSet(false, true)) {
                     // One failed batch is one error, however many entries it held.
                     failed(conn, error);
@@ -241,11 +241,21 @@ final class RedisLevel implements AutoCloseable {
     private void failed(StatefulRedisConnection<byte[], byte[]> conn, Throwable error) {
         CacheError kind = CacheError.classify(error);
         metrics.error(kind);
-        circuit.onFailure();
+        if (circuit.onFailure()) {
+            LOG.warn("Redis at {} is failing ({}); serving without the shared cache level, probing every {} ms",
+                    where, message(error), TimeUnit.NANOSECONDS.toMillis(backoffNanos));
+        }
         if (kind == CacheError.PROTOCOL) {
             replace(conn, error);
         } else if (LOG.isDebugEnabled()) {
             LOG.debug("Redis at {}: {}", where, message(error));
+        }
+    }
+
+    /** A command succeeded: if that ends an outage, says so (once; the failure said so once too). */
+    private void recovered() {
+        if (circuit.onSuccess()) {
+            LOG.info("Redis at {} answers again: the shared cache level is back on", where);
         }
     }
 

@@ -73,4 +73,23 @@ class CircuitBreakerTest {
         }
         assertThat(circuit.state()).isEqualTo(CircuitBreaker.State.OPEN);
     }
+
+    @Test
+    void anOutage_isReportedOnceWhenItBegins_andOnceWhenItEnds_howeverManyProbesFail() {
+        assertThat(circuit.onFailure()).isFalse();
+        assertThat(circuit.onFailure()).isFalse();
+        assertThat(circuit.onFailure()).as("the third failure in a row opens: the outage begins").isTrue();
+        assertThat(circuit.onFailure()).as("a late failure while open").isFalse();
+        for (int probe = 0; probe < 3; probe++) {
+            ticker.advance(Duration.ofSeconds(1));
+            assertThat(circuit.tryAcquire()).isTrue();
+            assertThat(circuit.onFailure()).as("failed probe %d: still the same outage", probe).isFalse();
+        }
+        ticker.advance(Duration.ofSeconds(1));
+        assertThat(circuit.tryAcquire()).isTrue();
+        assertThat(circuit.onSuccess()).as("the probe succeeds: the outage ends").isTrue();
+        assertThat(circuit.onSuccess()).isFalse();
+        circuit.onFailure();
+        assertThat(circuit.onSuccess()).as("a failure below the threshold is no outage").isFalse();
+    }
 }

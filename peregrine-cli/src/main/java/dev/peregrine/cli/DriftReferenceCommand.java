@@ -1,5 +1,7 @@
 package dev.peregrine.cli;
 
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.model.EmbeddedModels;
@@ -59,6 +61,11 @@ final class DriftReferenceCommand implements Runnable {
     public void run() {
         List<String> texts = TextDataFile.at(data).format(format == null ? null : DataFormat.parse(format))
                 .textField(column).build().readAll().stream().map(TextRecord::text).toList();
+        if (texts.size() < DriftReference.MIN_SAMPLES) {
+            // Said before the model is loaded: a reference from a handful of texts would judge every window by noise.
+            throw new PeregrineException(ErrorKind.INVALID_INPUT, data + " has " + texts.size()
+                    + " texts; a drift reference needs at least " + DriftReference.MIN_SAMPLES + " texts of normal traffic");
+        }
         PrintWriter out = spec.commandLine().getOut();
         try (Engine engine = modelOptions.open(ModelResolver.standard(), EmbeddedModels.DEFAULT_MODEL)) {
             ReferenceBuilder builder = new ReferenceBuilder(engine.info().name(), engine.info().task(), engine.info().labels());

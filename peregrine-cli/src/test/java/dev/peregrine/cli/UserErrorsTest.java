@@ -52,6 +52,13 @@ class UserErrorsTest {
     }
 
     @Test
+    void driftReferenceFromTooFewTexts_exit4_beforeTheModelIsLoaded() throws IOException {
+        Path few = Files.writeString(dir.resolve("few.txt"), "one\ntwo\nthree\n");
+        expect(4, "has 3 texts; a drift reference needs at least 100", "drift-reference", "-d", few.toString(),
+                "-o", dir.resolve("ref.json").toString(), "-m", dir.resolve("never-loaded").toString());
+    }
+
+    @Test
     void missingInputFile_exit4() {
         expect(4, "no such input file", "predict", "-i", dir.resolve("nope.jsonl").toString());
     }

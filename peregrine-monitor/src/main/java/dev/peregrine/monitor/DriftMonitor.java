@@ -530,10 +530,14 @@ public final class DriftMonitor implements AutoCloseable {
             return this;
         }
 
-        /** Without a reference, the first {@code predictions} served become it (default 1,000). */
+        /**
+         * Without a reference, the first {@code predictions} served become it (default 1,000; at
+         * least {@link DriftReference#MIN_SAMPLES}).
+         */
         public Builder warmup(int predictions) {
-            if (predictions < 1) {
-                throw new IllegalArgumentException("warmup must be at least 1 prediction");
+            if (predictions < DriftReference.MIN_SAMPLES) {
+                throw new IllegalArgumentException("drift warmup must be at least " + DriftReference.MIN_SAMPLES
+                        + " predictions (the smallest meaningful reference), was " + predictions);
             }
             this.warmup = predictions;
             return this;

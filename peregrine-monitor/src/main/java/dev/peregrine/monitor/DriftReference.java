@@ -54,6 +54,13 @@ public record DriftReference(
         @JsonProperty("mean_similarity") double meanSimilarity,
         @JsonProperty("std_similarity") double stdSimilarity) {
 
+    /**
+     * The fewest texts a reference may be built from. Below it the shares it holds (ten length bins,
+     * the classes, truncation and unknown-token rates) are mostly noise, and every window would be
+     * judged against that noise; 100 texts puts each decile bin at about ten.
+     */
+    public static final int MIN_SAMPLES = 100;
+
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
 
     public DriftReference {
@@ -62,8 +69,9 @@ public record DriftReference(
         Objects.requireNonNull(lengthEdges, "length_edges");
         Objects.requireNonNull(lengthProportions, "length_proportions");
         labels = labels == null ? List.of() : List.copyOf(labels);
-        if (samples < 1) {
-            throw new IllegalArgumentException("a reference needs at least one sample");
+        if (samples < MIN_SAMPLES) {
+            throw new IllegalArgumentException("a drift reference needs at least " + MIN_SAMPLES
+                    + " texts to mean anything; this one has " + samples);
         }
         if (lengthProportions.length != lengthEdges.length + 1) {
             throw new IllegalArgumentException("length_proportions must have one more entry than length_edges");

@@ -1,5 +1,7 @@
 package dev.peregrine.monitor;
 
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Vectors;
 import java.util.ArrayList;
@@ -61,11 +63,15 @@ public final class ReferenceBuilder {
         }
     }
 
-    /** @throws IllegalStateException when nothing was added */
+    /**
+     * @throws PeregrineException {@link ErrorKind#INVALID_INPUT} when fewer than
+     *                            {@link DriftReference#MIN_SAMPLES} predictions were added
+     */
     public DriftReference build() {
         int n = lengths.size();
-        if (n == 0) {
-            throw new IllegalStateException("no predictions to build a reference from");
+        if (n < DriftReference.MIN_SAMPLES) {
+            throw new PeregrineException(ErrorKind.INVALID_INPUT, "a drift reference needs at least "
+                    + DriftReference.MIN_SAMPLES + " texts of normal traffic; got " + n);
         }
         int[] sorted = lengths.stream().mapToInt(Integer::intValue).sorted().toArray();
         TreeSet<Integer> edgeSet = new TreeSet<>();

@@ -24,7 +24,7 @@ class PredictionLogTest {
     Path dir;
 
     private DriftMonitor monitor(PredictionLog log) {
-        return DriftMonitor.builder("m", Task.CLASSIFICATION, LABELS).warmup(10).windows(10, 10)
+        return DriftMonitor.builder("m", Task.CLASSIFICATION, LABELS).warmup(DriftReference.MIN_SAMPLES).windows(10, 10)
                 .executor(Runnable::run).predictionLog(log).build();
     }
 

@@ -1,5 +1,6 @@
 package dev.peregrine.server;
 
+import dev.peregrine.monitor.DriftReference;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -31,8 +32,9 @@ public record DriftConfig(boolean enabled, Map<String, Path> references, int war
 
     public DriftConfig {
         references = Map.copyOf(references);
-        if (warmup < 1) {
-            throw new IllegalArgumentException("drift warmup must be at least 1 prediction, was " + warmup);
+        if (warmup < DriftReference.MIN_SAMPLES) {
+            throw new IllegalArgumentException("drift warmup must be at least " + DriftReference.MIN_SAMPLES
+                    + " predictions (the smallest meaningful reference), was " + warmup);
         }
         if (window < 10 || longWindow < window) {
             throw new IllegalArgumentException("need 10 <= drift window <= drift long window, got " + window + " and " + longWindow);

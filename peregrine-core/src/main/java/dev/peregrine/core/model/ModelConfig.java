@@ -10,6 +10,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
+import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.TreeMap;
@@ -99,10 +100,32 @@ public record ModelConfig(
         return new ModelConfig(modelType, labels, multiLabel, newMaxLength, pooling, normalize, hiddenSize);
     }
 
+    /**
+     * Class names from {@code id2label}: the usual object of index strings to names, or a JSON list
+     * (index = position), as some hand-written configs have it. Anything else there is an error
+     * rather than silently generic LABEL_n names.
+     */
     private static List<String> labels(JsonNode config) {
         JsonNode id2label = config.path("id2label");
-        if (!id2label.isObject() || id2label.isEmpty()) {
+        if (id2label.isMissingNode() || id2label.isNull() || id2label.isContainerNode() && id2label.isEmpty()) {
             return List.of();
+        }
+        if (id2label.isArray()) {
+            List<String> labels = new ArrayList<>(id2label.size());
+            for (int i = 0; i < id2label.size(); i++) {
+                JsonNode name = id2label.get(i);
+                if (!name.isTextual()) {
+                    throw new PeregrineException(ErrorKind.MODEL_INVALID,
+                            "config.json: id2label[" + i + "] is " + name.getNodeType().name().toLowerCase(Locale.ROOT)
+                                    + ", not a class name");
+                }
+                labels.add(name.asText());
+            }
+            return labels;
+        }
+        if (!id2label.isObject()) {
+            throw new PeregrineException(ErrorKind.MODEL_INVALID, "config.json: id2label must be an object of class "
+                    + "indices to names (or a list of names), not " + id2label.getNodeType().name().toLowerCase(Locale.ROOT));
         }
         Map<Integer, String> byIndex = new TreeMap<>();
         for (Iterator<Map.Entry<String, JsonNode>> it = id2label.fields(); it.hasNext(); ) {

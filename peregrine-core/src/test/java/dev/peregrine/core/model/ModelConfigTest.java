@@ -38,6 +38,24 @@ class ModelConfigTest {
     }
 
     @Test
+    void id2labelWrittenAsAList_isTakenInIndexOrder() throws IOException {
+        write("config.json", "{\"id2label\":[\"billing\",\"technical\",\"general\"]}");
+        assertThat(ModelConfig.read(dir).labels()).containsExactly("billing", "technical", "general");
+    }
+
+    @Test
+    void id2labelOfAnotherShape_isAnError_notIgnored() throws IOException {
+        write("config.json", "{\"id2label\":[\"billing\",7]}");
+        assertThatThrownBy(() -> ModelConfig.read(dir)).isInstanceOf(PeregrineException.class)
+                .hasMessageContaining("id2label[1] is number");
+        write("config.json", "{\"id2label\":\"billing,technical\"}");
+        assertThatThrownBy(() -> ModelConfig.read(dir)).isInstanceOf(PeregrineException.class)
+                .hasMessageContaining("id2label must be an object");
+        write("config.json", "{\"id2label\":null}");
+        assertThat(ModelConfig.read(dir).labels()).isEmpty();
+    }
+
+    @Test
     void id2labelWithAGap_isRejected() throws IOException {
         write("config.json", "{\"id2label\":{\"0\":\"a\",\"2\":\"c\"}}");
         assertThatThrownBy(() -> ModelConfig.read(dir)).isInstanceOf(PeregrineException.class)
