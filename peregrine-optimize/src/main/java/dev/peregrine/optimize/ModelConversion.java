@@ -89,6 +89,10 @@ public final class ModelConversion {
             throw new PeregrineException(ErrorKind.INVALID_INPUT,
                     "--out must be a new folder, not the source model folder " + source.root());
         }
+        if (settings.mode() == QuantMode.INT8_STATIC && settings.calibration().isEmpty()) {
+            throw new PeregrineException(ErrorKind.INVALID_INPUT,
+                    "int8-static needs calibration texts for its activation ranges; none were given");
+        }
         ModelProto model = read(source.onnxFile());
         Map<String, String> meta = new LinkedHashMap<>();
         meta.put("peregrine.optimized_by", "peregrine " + ModelFiles.peregrineVersion());
@@ -106,10 +110,6 @@ public final class ModelConversion {
                 boolean fixed = settings.mode() == QuantMode.INT8_STATIC;
                 ActivationStats stats = null;
                 QuantizeOptions q = settings.quantize();
-                if (fixed && settings.calibration().isEmpty()) {
-                    throw new PeregrineException(ErrorKind.INVALID_INPUT,
-                            "int8-static needs calibration texts for its activation ranges; none were given");
-                }
                 if ((fixed || q.smoothing().enabled()) && !settings.calibration().isEmpty()) {
                     stats = calibrate(source, model, q, settings.calibration());
                 }

@@ -7,16 +7,26 @@ import static org.assertj.core.api.Assertions.within;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
+import dev.peregrine.core.ErrorKind;
+import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.onnx.GraphBuilder;
 import dev.peregrine.onnx.Tensors;
 import dev.peregrine.onnx.check.Feed;
 import dev.peregrine.onnx.check.OrtCheck;
 import dev.peregrine.onnx.graph.Node;
 import dev.peregrine.onnx.graph.OnnxGraph;
+import dev.peregrine.optimize.ModelConversion;
+import dev.peregrine.optimize.fusion.FusionOptions;
+import dev.peregrine.optimize.fusion.TransformerOptimizer;
+import dev.peregrine.optimize.testing.Models;
+import dev.peregrine.optimize.testing.TinyBert;
+import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
 import org.junit.jupiter.api.Test;
 
 /** The static INT8 rewrite on a small graph, with calibration ranges measured from the very input it runs on. */
@@ -100,6 +110,56 @@ class StaticInt8QuantizerTest {
         for (int i = 0; i < alone.length; i++) {
             assertThat(together[i]).as("value %d", i).isCloseTo(alone[i], within(1e-6f));
         }
+    }
+
+    @Test
+    void fusedTinyBert_calibratesIntoStaticQAttentionAndIntegerProducts_andStaysClose() {
+        ModelProto original = TinyBert.build();
+        ModelProto fused = TransformerOptimizer.optimize(original, FusionOptions.defaults()).model();
+
+        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(fused, QuantizeOptions.recommended(),
+                calibrate(fused));
+
+        assertThat(OnnxGraph.of(r.model()).opCounts()).containsEntry("com.microsoft:QAttention", 1)
+                .containsEntry("com.microsoft:MatMulIntegerToFloat", 3)
+                .doesNotContainKeys("MatMul", "com.microsoft:Attention", "DynamicQuantizeLinear",
+                        "com.microsoft:DynamicQuantizeMatMul");
+        // Outputs are layer-normalized (order 1): int8 error of a few hundredths at most.
+        assertThat(OrtCheck.compare(original, r.model(), TinyBert.feeds()).worst()).isLessThan(0.1);
+    }
+
+    @Test
+    void unfusedTinyBert_sharesOneQuantizeLinearForQKV_andLeavesTheScoreProductsFloat() {
+        ModelProto original = TinyBert.build();
+
+        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(original, QuantizeOptions.recommended(),
+                calibrate(original));
+
+        Map<String, Integer> ops = OnnxGraph.of(r.model()).opCounts();
+        assertThat(ops).containsEntry("com.microsoft:MatMulIntegerToFloat", 6)  // Q, K, V, output, two FFN
+                .containsEntry("MatMul", 2)                                     // scores and context: no constant
+                .containsEntry("QuantizeLinear", 4);                            // QKV share their input's
+        assertThat(r.report().skipped()).containsEntry("MatMul/Gemm whose weight is not a constant", 2);
+        assertThat(OrtCheck.compare(original, r.model(), TinyBert.feeds()).worst()).isLessThan(0.1);
+    }
+
+    @Test
+    void conversionWithoutCalibrationTexts_isRefusedBeforeAnyWork() {
+        ModelConversion.Settings settings = new ModelConversion.Settings(FusionOptions.defaults(),
+                QuantMode.INT8_STATIC, QuantizeOptions.recommended(), List.of(), Set.of());
+
+        assertThatThrownBy(() -> ModelConversion.convert(Models.minilm(), Path.of("target", "never-written"), "model",
+                settings)).isInstanceOf(PeregrineException.class).hasMessageContaining("calibration texts")
+                .extracting(e -> ((PeregrineException) e).kind()).isEqualTo(ErrorKind.INVALID_INPUT);
+        assertThat(Path.of("target", "never-written")).doesNotExist();
+    }
+
+    /** Calibration on TinyBert's own two feed texts. */
+    private static ActivationStats calibrate(ModelProto model) {
+        List<EncodedText> texts = List.of(new EncodedText(new long[] {1, 7, 9, 30, 2}, new long[] {0, 0, 0, 1, 1}, false, 0),
+                new EncodedText(new long[] {1, 12, 2}, new long[] {0, 0, 0}, false, 0));
+        return Calibrator.collect(model, StaticInt8Quantizer.inputsToCalibrate(model, QuantizeOptions.recommended()),
+                texts);
     }
 
     @Test
