@@ -6,13 +6,17 @@ import static org.assertj.core.api.Assertions.within;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.onnx.GraphBuilder;
+import dev.peregrine.onnx.OnnxModel;
 import dev.peregrine.onnx.Tensors;
 import dev.peregrine.onnx.check.Feed;
+import dev.peregrine.onnx.check.LoadedSession;
 import dev.peregrine.onnx.check.OrtCheck;
 import dev.peregrine.onnx.graph.Node;
 import dev.peregrine.onnx.graph.OnnxGraph;
@@ -21,6 +25,7 @@ import dev.peregrine.optimize.fusion.FusionOptions;
 import dev.peregrine.optimize.fusion.TransformerOptimizer;
 import dev.peregrine.optimize.testing.Models;
 import dev.peregrine.optimize.testing.TinyBert;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.List;
@@ -96,6 +101,56 @@ class StaticInt8QuantizerTest {
         OrtCheck.Comparison c = OrtCheck.compare(original, r.model(), Map.of("x", Feed.floats(X, ROWS, SEQ, IN)));
         double magnitude = c.maxAbsValue().values().stream().mapToDouble(Double::doubleValue).max().orElseThrow();
         assertThat(c.worst()).isGreaterThan(0).isLessThan(0.03 * magnitude);
+    }
+
+    /**
+     * Why the rewrite writes MatMulIntegerToFloat directly: it is what ONNX Runtime's own QDQ
+     * transformer makes of the standard QDQ form (u8 activation, s8 per-column weight, no Q after the
+     * MatMul) on CPU, but only at the extended level or above; written out, it runs at every level.
+     */
+    @Test
+    void onnxRuntimeTurnsTheQdqFormIntoTheSameIntegerOp() throws Exception {
+        ModelProto ours = StaticInt8Quantizer.quantize(matMulPlusBias(), QuantizeOptions.recommended(),
+                rangesOfX("x")).model();
+        OnnxGraph g = OnnxGraph.of(ours);
+        Node quantize = g.nodes().stream().filter(n -> n.is("QuantizeLinear")).findFirst().orElseThrow();
+        Node product = g.nodes().stream().filter(n -> n.is("MatMulIntegerToFloat")).findFirst().orElseThrow();
+        GraphBuilder qdq = new GraphBuilder("qdq");
+        qdq.input("x", DataType.FLOAT, "batch", "sequence", IN);
+        for (String c : List.of(quantize.input(1), quantize.input(2), product.input(1), product.input(3), "b")) {
+            qdq.initializer(g.initializer(c));
+        }
+        String xq = qdq.op("QuantizeLinear", List.of("x", quantize.input(1), quantize.input(2)));
+        String xd = qdq.op("DequantizeLinear", List.of(xq, quantize.input(1), quantize.input(2)));
+        String wd = qdq.op("DequantizeLinear", List.of(product.input(1), product.input(3)), GraphBuilder.attr("axis", 1L));
+        String mm = qdq.op("MatMul", List.of(xd, wd));
+        qdq.node("Add", List.of(mm, "b"), List.of("y"));
+        qdq.output("y", DataType.FLOAT, "batch", "sequence", OUT);
+
+        Map<String, Integer> extended = OnnxGraph.of(ortOptimized(qdq.build(), OptLevel.EXTENDED_OPT)).opCounts();
+        Map<String, Integer> basic = OnnxGraph.of(ortOptimized(qdq.build(), OptLevel.BASIC_OPT)).opCounts();
+
+        assertThat(extended).containsEntry("com.microsoft:MatMulIntegerToFloat", 1)
+                .doesNotContainKeys("MatMul", "DequantizeLinear");
+        assertThat(basic).containsEntry("MatMul", 1).containsKey("DequantizeLinear");
+        assertThat(OnnxGraph.of(ortOptimized(ours, OptLevel.BASIC_OPT)).opCounts())
+                .containsEntry("com.microsoft:MatMulIntegerToFloat", 1);
+    }
+
+    /** The graph ONNX Runtime runs after its optimizations at {@code level}. */
+    private static ModelProto ortOptimized(ModelProto model, OptLevel level) throws Exception {
+        Path file = Files.createTempFile("static-int8-ort", ".onnx");
+        try {
+            OrtEnvironment env = OrtEnvironment.getEnvironment();
+            try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+                options.setOptimizationLevel(level);
+                options.setOptimizedModelFilePath(file.toString());
+                LoadedSession.open(env, model, options).close();
+            }
+            return OnnxModel.read(file);
+        } finally {
+            Files.deleteIfExists(file);
+        }
     }
 
     @Test
