@@ -44,6 +44,11 @@ public final class TestClient {
                 .POST(HttpRequest.BodyPublishers.ofString(body)).build(), HttpResponse.BodyHandlers.ofString());
     }
 
+    public CompletableFuture<HttpResponse<String>> getAsync(String path) {
+        return http.sendAsync(request(path).timeout(Duration.ofSeconds(120)).GET().build(),
+                HttpResponse.BodyHandlers.ofString());
+    }
+
     public HttpResponse<String> get(String path) {
         return send(request(path).GET().build());
     }

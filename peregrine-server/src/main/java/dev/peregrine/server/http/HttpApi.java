@@ -61,6 +61,7 @@ public final class HttpApi {
     private final InferenceRoutes inference;
     private final KServeRoutes kserve;
     private final MonitoringInferenceService monitoring;
+    private final DebugRoutes debug;
 
     /**
      * @param monitoring the drift monitor behind {@code GET /drift}, or null when monitoring is off
@@ -77,6 +78,7 @@ public final class HttpApi {
         this.inference = new InferenceRoutes(service, config.maxInputs());
         this.kserve = new KServeRoutes(service, config.maxInputs(), version);
         this.monitoring = monitoring;
+        this.debug = new DebugRoutes(vertx, metrics.registry());
         metrics.inFlight(inFlight::get);
     }
 
@@ -116,6 +118,19 @@ public final class HttpApi {
             label(ctx, "/metrics");
             ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ServerMetrics.contentType());
             ctx.response().end(metrics.scrape());
+        });
+        router.get("/debug/profile").handler(ctx -> {
+            label(ctx, "/debug/profile");
+            if (apiKey == null) {
+                sendError(ctx, new ApiException(ApiError.NOT_FOUND,
+                        "/debug/profile is only on servers started with --api-key (it reports on their traffic)"));
+                return;
+            }
+            try {
+                debug.profile(ctx);
+            } catch (ApiException e) {
+                sendError(ctx, e);
+            }
         });
         router.get("/drift").handler(ctx -> {
             label(ctx, "/drift");
