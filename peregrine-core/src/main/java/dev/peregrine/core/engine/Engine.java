@@ -12,6 +12,7 @@ import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
+import dev.peregrine.core.cpu.CpuFeatures;
 import dev.peregrine.core.model.ModelConfig;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.Pooling;
@@ -130,9 +131,12 @@ public final class Engine implements AutoCloseable {
             this.labels = List.of();
         }
         Task task = outputKind == OutputKind.LOGITS ? Task.CLASSIFICATION : Task.EMBEDDING;
+        List<String> warnings = LoadWarnings.of(folder.name(), metadata, CpuFeatures.detect());
+        LoadWarnings.logOnce(folder.onnxFile().toAbsolutePath().toString(), warnings);
         this.info = new ModelInfo(folder.name(), task, folder.root(), folder.onnxFile(), folder.variant(),
                 onnxSize(folder.onnxFile()), inputSpecs, outputSpecs, outputName, labels, maxLength, width,
-                pooling, task == Task.EMBEDDING && config.normalize(), multiLabel, environment.getVersion(), metadata);
+                pooling, task == Task.EMBEDDING && config.normalize(), multiLabel, environment.getVersion(), metadata,
+                warnings);
         if (declaredDimension > 0) {
             warmUp();
         }

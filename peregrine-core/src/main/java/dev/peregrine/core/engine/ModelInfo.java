@@ -28,6 +28,7 @@ import java.util.Objects;
  * @param multiLabel     classifier probabilities are per-class sigmoids rather than a softmax
  * @param onnxRuntime    ONNX Runtime version
  * @param graphMetadata  the graph's custom metadata (for example what a quantizer recorded)
+ * @param warnings       what the user should know before serving it (see {@link LoadWarnings}); usually empty
  */
 public record ModelInfo(
         String name,
@@ -46,7 +47,8 @@ public record ModelInfo(
         boolean normalize,
         boolean multiLabel,
         String onnxRuntime,
-        Map<String, String> graphMetadata) {
+        Map<String, String> graphMetadata,
+        List<String> warnings) {
 
     public ModelInfo {
         Objects.requireNonNull(name, "name");
@@ -55,5 +57,6 @@ public record ModelInfo(
         outputs = List.copyOf(outputs);
         labels = List.copyOf(labels);
         graphMetadata = Map.copyOf(graphMetadata);
+        warnings = List.copyOf(warnings);
     }
 }
