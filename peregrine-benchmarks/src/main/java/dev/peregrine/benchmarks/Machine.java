@@ -1,8 +1,6 @@
 package dev.peregrine.benchmarks;
 
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+import dev.peregrine.core.cpu.CpuFeatures;
 
 /** Facts about the machine a benchmark ran on, for its report. */
 final class Machine {
@@ -10,18 +8,11 @@ final class Machine {
     private Machine() {
     }
 
-    /** The CPU model from /proc/cpuinfo, or the OS architecture when that is unavailable. */
+    /** The CPU model and its INT8 instruction sets, for example {@code AMD EPYC (AVX2, AVX-512F/BW, AVX-512 VNNI)}. */
     static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
+        CpuFeatures cpu = CpuFeatures.detect();
+        return cpu.modelName() + " (" + (cpu.known() ? String.join(", ", cpu.int8InstructionSets()) : "instruction sets unknown")
+                + ")";
     }
 
     /**

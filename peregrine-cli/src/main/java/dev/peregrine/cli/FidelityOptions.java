@@ -18,13 +18,20 @@ final class FidelityOptions {
                     + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MIN_COSINE.")
     double minCosine;
 
-    @Option(names = "--max-accuracy-drop", paramLabel = "POINTS",
+    @Option(names = "--min-p1-cosine", paramLabel = "COSINE",
+            defaultValue = "${env:PEREGRINE_MIN_P1_COSINE:-" + ValidationOptions.DEFAULT_MIN_P1_COSINE + "}",
+            description = "Embedders: least 1st-percentile cosine (99% of texts at least this close), so a good mean "
+                    + "cannot hide a bad tail. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MIN_P1_COSINE.")
+    double minP1Cosine;
+
+    @Option(names = "--max-accuracy-drop", paramLabel = "FRACTION",
+            defaultValue = "${env:PEREGRINE_MAX_ACCURACY_DROP:-" + ValidationOptions.DEFAULT_MAX_ACCURACY_DROP + "}",
             description = "Classifiers with labelled data: most accuracy the candidate may lose, as a fraction "
-                    + "(0.01 = one point). Default: not checked.")
-    Double maxAccuracyDrop;
+                    + "(0.005 = half a point). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_ACCURACY_DROP.")
+    double maxAccuracyDrop;
 
     ValidationOptions options() {
-        return new ValidationOptions(minAgreement, minCosine, maxAccuracyDrop == null ? Double.NaN : maxAccuracyDrop,
-                ValidationOptions.DEFAULT_NEIGHBOURS);
+        return new ValidationOptions(minAgreement, minCosine, maxAccuracyDrop, ValidationOptions.DEFAULT_NEIGHBOURS,
+                minP1Cosine);
     }
 }

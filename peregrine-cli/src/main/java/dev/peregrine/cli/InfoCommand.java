@@ -4,6 +4,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.engine.TensorSpec;
@@ -21,7 +23,8 @@ import picocli.CommandLine.Spec;
 /** Loads a model and describes it. */
 @Command(name = "info", mixinStandardHelpOptions = true,
         description = "Load a model and show its task, inputs and outputs, labels, maximum length, "
-                + "file size, variant and the ONNX Runtime version.")
+                + "file size, variant, the ONNX Runtime version, this CPU's instruction sets, and warnings (an INT8 "
+                + "model made for a CPU feature this one lacks, or one that failed its fidelity check).")
 final class InfoCommand implements Runnable {
 
     @Spec
@@ -70,6 +73,17 @@ final class InfoCommand implements Runnable {
         o.put("onnx_runtime", info.onnxRuntime());
         ObjectNode meta = o.putObject("graph_metadata");
         info.graphMetadata().forEach(meta::put);
+        ArrayNode warnings = o.putArray("warnings");
+        info.warnings().forEach(warnings::add);
+        CpuFeatures here = CpuFeatures.detect();
+        ObjectNode cpu = o.putObject("cpu");
+        cpu.put("model", here.modelName());
+        cpu.put("cores", here.cores());
+        cpu.put("arch", here.arch());
+        cpu.put("known", here.known());
+        ArrayNode isa = cpu.putArray("instruction_sets");
+        here.int8InstructionSets().forEach(isa::add);
+        cpu.put("int8_target", CpuTarget.of(here).id());
         try {
             return mapper.writeValueAsString(o);
         } catch (com.fasterxml.jackson.core.JsonProcessingException e) {
@@ -114,6 +128,11 @@ final class InfoCommand implements Runnable {
             row(out, "normalize", Boolean.toString(info.normalize()));
         }
         row(out, "onnx runtime", info.onnxRuntime());
+        row(out, "cpu", CpuFeatures.detect().summary());
+        row(out, "int8 target", CpuTarget.detect().id() + " (what quantize --target-cpu auto picks here)");
+        for (String w : info.warnings()) {
+            row(out, "WARNING", w);
+        }
         for (Map.Entry<String, String> e : info.graphMetadata().entrySet()) {
             row(out, "metadata", e.getKey() + " = " + e.getValue());
         }

@@ -37,6 +37,9 @@ final class OptimizeCommand implements Runnable {
     @Mixin
     FidelityOptions fidelity;
 
+    @Mixin
+    TargetCpuOption targetCpu;
+
     @Option(names = "--passes", paramLabel = "N", defaultValue = "${env:PEREGRINE_BENCH_PASSES:-3}",
             description = "Measured passes per timing. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_BENCH_PASSES.")
     int passes;
@@ -62,7 +65,7 @@ final class OptimizeCommand implements Runnable {
         PrintWriter err = spec.commandLine().getErr();
         Autotuner.Result result = Autotuner.run(folder, out,
                 new Autotuner.Options(fidelity.options(), data.texts(), DefaultTexts.calibration(), passes, sweep,
-                        timeBudget),
+                        timeBudget, targetCpu.target()),
                 line -> {
                     if (!noProgress) {
                         err.println("optimize: " + line);

@@ -1,23 +1,24 @@
 package dev.peregrine.cli;
 
-import dev.peregrine.core.engine.Engine;
-import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.cpu.CpuFeatures;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.datasets.TextDataFile;
 import dev.peregrine.datasets.TextRecord;
 import dev.peregrine.optimize.DefaultTexts;
 import dev.peregrine.optimize.ModelConversion;
 import dev.peregrine.optimize.fusion.FusionOptions;
+import dev.peregrine.optimize.gate.QuantizeSearch;
+import dev.peregrine.optimize.gate.Remedy;
 import dev.peregrine.optimize.quantize.Float16Converter;
+import dev.peregrine.optimize.quantize.Int8Choice;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
 import dev.peregrine.optimize.quantize.Smoothing;
-import dev.peregrine.optimize.validate.ValidationReport;
-import dev.peregrine.optimize.validate.Validator;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Set;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -36,8 +37,14 @@ import picocli.CommandLine.Spec;
                     + "texts it is batched with.",
             "fp16: float16 weights and arithmetic with float32 inputs and outputs. For GPUs: on CPU it is SLOWER than "
                     + "float32 (ONNX Runtime has few float16 CPU kernels).",
-            "The tokenizer and config are copied; what was done is recorded in the graph's metadata. Exits 6 when "
-                    + "the result is below the fidelity bar (the model is still written)."
+            "Weights are 7-bit on x86 CPUs without VNNI/AMX (their u8 x s8 products saturate), 8-bit elsewhere; "
+                    + "--target-cpu names the CPU the model is for (default: this one).",
+            "The result is checked against the original (mean and 1st-percentile cosine for embedders; label "
+                    + "agreement and accuracy for classifiers). When it fails, the remedies are tried in order "
+                    + "(--remedies) until one passes; each attempt's fidelity and speed are printed.",
+            "The tokenizer and config are copied; what was done, for which CPU and how it validated is recorded in "
+                    + "the graph's metadata. Exits 6 when nothing passes the bar: the most faithful attempt is "
+                    + "still written, with a FAILED.txt beside it, and loading it warns."
         })
 final class QuantizeCommand implements Runnable {
 
@@ -78,9 +85,13 @@ final class QuantizeCommand implements Runnable {
                     + "CSV). Default: 80 built-in texts.")
     Path calibration;
 
-    @Option(names = "--reduce-range", description = "7-bit weights, for CPUs without VNNI/AMX whose u8s8 "
-            + "instructions can saturate (costs accuracy). Default: off.")
-    boolean reduceRange;
+    @Option(names = "--reduce-range", negatable = true,
+            description = "Force 7-bit weights on (--reduce-range) or off (--no-reduce-range). Default: what "
+                    + "--target-cpu needs (on for x86 without VNNI/AMX, whose u8 x s8 products saturate).")
+    Boolean reduceRange;
+
+    @Mixin
+    TargetCpuOption targetCpu;
 
     @Option(names = "--quantize-attention", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Run fused attention as QAttention. Default: on.")
@@ -103,39 +114,75 @@ final class QuantizeCommand implements Runnable {
     @Mixin
     FidelityOptions fidelity;
 
+    @Option(names = "--remedies", paramLabel = "LIST", defaultValue = "${env:PEREGRINE_REMEDIES:-all}",
+            description = "What to try, in this order, when the INT8 model fails the fidelity bar: reduce-range "
+                    + "(7-bit weights), smoothing (auto, 0.8, off), per-channel, keep-float (measure each product's "
+                    + "effect, keep the worst in float). all, none or a comma-separated list. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_REMEDIES.")
+    String remedies;
+
+    @Option(names = "--timing", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Measure each attempt's speed briefly (one pass over up to "
+                    + QuantizeSearch.TIMING_TEXTS + " of the texts) and print what each remedy cost. Default: on.")
+    boolean timing;
+
+    @Option(names = "--quiet", description = "Do not print progress to stderr.")
+    boolean quiet;
+
     @Override
     public void run() {
         ModelFolder folder = source.folder();
-        QuantizeOptions q = new QuantizeOptions(perChannel, reduceRange, quantizeAttention, exclude,
-                Smoothing.parse(smoothing));
+        QuantizeOptions q = new QuantizeOptions(perChannel, false, quantizeAttention, exclude,
+                Smoothing.parse(smoothing)).forTarget(targetCpu.target());
+        if (reduceRange != null) {
+            q = q.withReduceRange(reduceRange);
+        }
+        Set<Remedy> allowed = Remedy.parseList(remedies);
         List<String> calibrationTexts = calibration == null ? DefaultTexts.calibration()
                 : TextDataFile.at(calibration).build().readAll().stream().map(TextRecord::text).toList();
         FusionOptions f = fuse ? fusions.options() : null;
         PrintWriter o = spec.commandLine().getOut();
-        ModelConversion.Outcome outcome = ModelConversion.convert(folder, out, "model",
-                new ModelConversion.Settings(f, mode, q, calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT));
+        PrintWriter err = spec.commandLine().getErr();
+        o.println("cpu: " + CpuFeatures.detect().summary());
+        if (mode == QuantMode.INT8_DYNAMIC) {
+            Int8Choice choice = Int8Choice.forTarget(q.target());
+            o.println("target: " + choice.reason() + (reduceRange != null && reduceRange != choice.reducedRange()
+                    ? " (overridden: " + (reduceRange ? "7-bit" : "8-bit") + " weights)" : ""));
+        }
+        if (!validate) {
+            ModelConversion.Outcome outcome = ModelConversion.convert(folder, out, "model",
+                    new ModelConversion.Settings(f, mode, q, calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT));
+            printConversion(o, outcome);
+            o.println("wrote " + outcome.onnxFile() + " (not validated)");
+            o.flush();
+            return;
+        }
+        QuantizeSearch.Result result = QuantizeSearch.run(folder, out, new QuantizeSearch.Options(mode, q, f,
+                calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT, fidelity.options(), data.records(), allowed,
+                timing), line -> {
+                    if (!quiet) {
+                        err.println("quantize: " + line);
+                        err.flush();
+                    }
+                });
+        QuantizeSearch.Attempt chosen = result.chosen();
+        printConversion(o, chosen.outcome());
+        o.println("fidelity on " + data.describe() + ":");
+        chosen.validation().lines().forEach(l -> o.println("  " + l));
+        result.lines().forEach(o::println);
+        o.flush();
+        if (!result.passed()) {
+            throw new CheckFailedException("no quantized model passed the fidelity bar: "
+                    + String.join("; ", chosen.validation().failures()) + "; " + out.resolve(QuantizeSearch.FAILED_NOTE)
+                    + " says so beside the model");
+        }
+    }
+
+    private static void printConversion(PrintWriter o, ModelConversion.Outcome outcome) {
         if (outcome.fusions() != null) {
             outcome.fusions().lines().forEach(l -> o.println("fusion: " + l.trim()));
         }
         outcome.quantization().lines().forEach(o::println);
-        o.println("wrote " + outcome.onnxFile());
-        o.flush();
-        if (!validate) {
-            return;
-        }
-        ModelFolder written = ModelFolder.open(out, "model", folder.name() + "-" + mode.id());
-        ValidationReport report;
-        try (Engine ref = Engine.open(folder, EngineOptions.defaults());
-             Engine cand = Engine.open(written, EngineOptions.defaults())) {
-            report = Validator.compare(ref, cand, data.records(), fidelity.options());
-        }
-        o.println("fidelity on " + data.describe() + ":");
-        report.lines().forEach(l -> o.println("  " + l));
-        o.flush();
-        if (!report.passed()) {
-            throw new CheckFailedException("quantized model is below the fidelity bar: "
-                    + String.join("; ", report.failures()));
-        }
     }
 
     /** Accepts int8-dynamic, int8, int8-static and fp16. */

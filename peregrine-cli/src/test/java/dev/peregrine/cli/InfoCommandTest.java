@@ -29,6 +29,10 @@ class InfoCommandTest {
         assertThat(info.get("inputs")).extracting(n -> n.get("name").asText())
                 .containsExactlyInAnyOrder("input_ids", "attention_mask", "token_type_ids");
         assertThat(info.get("onnx_runtime").asText()).matches("\\d+\\.\\d+\\.\\d+");
+        assertThat(info.get("cpu").get("cores").asInt()).isEqualTo(Runtime.getRuntime().availableProcessors());
+        assertThat(info.get("cpu").get("int8_target").asText())
+                .isEqualTo(dev.peregrine.core.cpu.CpuTarget.detect().id());
+        assertThat(info.get("warnings")).isEmpty();
     }
 
     @Test
@@ -38,7 +42,9 @@ class InfoCommandTest {
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("task          classification")
                 .contains("labels        billing, technical, general")
-                .contains("max length    512 tokens");
+                .contains("max length    512 tokens")
+                .contains("cpu           " + dev.peregrine.core.cpu.CpuFeatures.detect().summary())
+                .contains("int8 target   ");
     }
 
     @Test

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.core.model.PeregrineHome;
@@ -88,9 +89,14 @@ class OptimizationCommandsTest {
         Run r = run("quantize", "--model", reference.toString(), "--out", out.toString(), "--data", texts.toString());
 
         assertThat(r.code()).as(r.err()).isZero();
-        assertThat(r.out()).contains("QAttention").contains("PASSED");
+        assertThat(r.out()).contains("QAttention").contains("PASSED").contains("cpu: ").contains("target: ")
+                .contains("float32").contains("items/s").contains("chose attempt 1 (target choice): passed: mean cosine");
         assertThat(out.resolve("model.onnx")).exists();
         assertThat(out.resolve("tokenizer.json")).exists();
+        assertThat(out.resolve("FAILED.txt")).doesNotExist();
+        assertThat(OnnxModel.metadata(OnnxModel.read(out.resolve("model.onnx"))))
+                .containsEntry("peregrine.target_cpu", CpuTarget.detect().id())
+                .containsKeys("peregrine.fidelity", "peregrine.validated_on", "peregrine.quantized_on");
     }
 
     @Test
@@ -123,10 +129,22 @@ class OptimizationCommandsTest {
     void quantize_underAnImpossibleBar_stillWritesButExitsWithCheckFailed() {
         Path out = dir.resolve("strict");
         Run r = run("quantize", "--model", reference.toString(), "--out", out.toString(), "--data", texts.toString(),
-                "--min-cosine", "1.0", "--smoothing", "off");
+                "--min-cosine", "1.0", "--smoothing", "off", "--remedies", "none", "--no-timing");
 
         assertThat(r.code()).isEqualTo(ExitCode.CHECK_FAILED.code());
         assertThat(out.resolve("model.onnx")).exists();
+        assertThat(out.resolve("FAILED.txt")).exists();
+        assertThat(r.out()).contains("FAILED: no attempt passed");
+        assertThat(r.err()).contains("no quantized model passed the fidelity bar").contains("FAILED.txt");
+    }
+
+    @Test
+    void quantize_unknownTargetCpu_isAUsageError_listingTheTargets() {
+        Run r = run("quantize", "--model", reference.toString(), "--out", dir.resolve("nowhere").toString(),
+                "--target-cpu", "pentium");
+
+        assertThat(r.code()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(r.err()).contains("unknown target CPU 'pentium'").contains("avx512-vnni");
     }
 
     @Test

@@ -3,6 +3,9 @@ package dev.peregrine.optimize;
 import ai.onnx.proto.OnnxMl.ModelProto;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.cpu.CpuTarget;
+import dev.peregrine.core.engine.LoadWarnings;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.TextTokenizer;
@@ -14,6 +17,7 @@ import dev.peregrine.optimize.fusion.TransformerOptimizer;
 import dev.peregrine.optimize.quantize.ActivationStats;
 import dev.peregrine.optimize.quantize.Calibrator;
 import dev.peregrine.optimize.quantize.Float16Converter;
+import dev.peregrine.optimize.quantize.Int8Choice;
 import dev.peregrine.optimize.quantize.Int8Quantizer;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
@@ -128,6 +132,11 @@ public final class ModelConversion {
                         : q.smoothing() + " on " + quantReport.smoothed().size() + " activations, "
                         + stats.texts() + " calibration texts");
                 meta.put("peregrine.quantization.converted", quantReport.converted().toString());
+                Int8Choice choice = Int8Choice.forTarget(q.target());
+                meta.put(CpuTarget.METADATA_KEY, q.target().id());
+                meta.put(LoadWarnings.WEIGHT_RANGE_KEY, q.reduceRange() ? "reduced" : "full");
+                meta.put("peregrine.quantization.formats", choice.formats());
+                meta.put("peregrine.quantized_on", CpuFeatures.detect().summary());
                 if (!quantReport.excluded().isEmpty()) {
                     meta.put("peregrine.quantization.excluded", String.join(",", quantReport.excluded()));
                 }

@@ -3,6 +3,7 @@ package dev.peregrine.server;
 import dev.peregrine.cache.PredictionCache;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.cpu.CpuFeatures;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.monitor.DriftMonitor;
 import dev.peregrine.monitor.DriftReference;
@@ -190,6 +191,7 @@ public final class PeregrineServer implements AutoCloseable {
         for (Map.Entry<String, String> e : config.describe().entrySet()) {
             LOG.info("{} = {}", e.getKey(), e.getValue());
         }
+        LOG.info("cpu: {}", CpuFeatures.detect().summary());
         ServerMetrics metrics = new ServerMetrics();
         Layers layers = layers(config, resolver, metrics);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false));

@@ -1,6 +1,8 @@
 package dev.peregrine.optimize.bench;
 
 import dev.peregrine.core.Task;
+import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.engine.GraphOptimization;
@@ -378,28 +380,18 @@ public final class Benchmark {
         }
     }
 
-    /** CPU model, cores, Java, ONNX Runtime, OS and date. */
+    /** CPU model and instruction sets, cores, Java, ONNX Runtime, OS and date. */
     public static Map<String, String> environment(String onnxRuntime, Clock clock) {
+        CpuFeatures cpu = CpuFeatures.detect();
         Map<String, String> env = new LinkedHashMap<>();
-        env.put("cpu", cpuModel());
+        env.put("cpu", cpu.modelName());
+        env.put("isa", cpu.known() ? String.join(", ", cpu.int8InstructionSets()) : "unknown");
+        env.put("int8_target", CpuTarget.of(cpu).id());
         env.put("cores", Integer.toString(Runtime.getRuntime().availableProcessors()));
         env.put("java", System.getProperty("java.version"));
         env.put("onnxruntime", onnxRuntime);
         env.put("os", System.getProperty("os.name") + " " + System.getProperty("os.arch"));
         env.put("date", LocalDate.now(clock).toString());
         return env;
-    }
-
-    private static String cpuModel() {
-        try {
-            for (String line : Files.readAllLines(Path.of("/proc/cpuinfo"))) {
-                if (line.startsWith("model name")) {
-                    return line.substring(line.indexOf(':') + 1).trim();
-                }
-            }
-        } catch (IOException | RuntimeException e) {
-            // not Linux: fall through
-        }
-        return System.getProperty("os.arch");
     }
 }

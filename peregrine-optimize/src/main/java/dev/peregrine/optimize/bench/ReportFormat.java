@@ -70,6 +70,7 @@ public enum ReportFormat {
         StringBuilder b = new StringBuilder();
         b.append(r.model()).append(": ").append(r.texts()).append(" texts, ").append(r.tokens()).append(" tokens, median of ")
                 .append(r.passes()).append(" passes\n");
+        b.append(cpuLine(r)).append('\n');
         b.append(aligned(HEADER, cells(r)));
         if (!r.sweep().isEmpty()) {
             b.append("\nserving sweep (final model)\n").append(aligned(SWEEP_HEADER, sweepCells(r)));
@@ -80,10 +81,17 @@ public enum ReportFormat {
         return b.toString();
     }
 
+    /** The CPU and its INT8 instruction sets: results mean little without them. */
+    private static String cpuLine(BenchReport r) {
+        return "cpu: " + r.environment().getOrDefault("cpu", "unknown") + " (" + r.environment().getOrDefault("isa", "?")
+                + "; int8 target " + r.environment().getOrDefault("int8_target", "?") + ")";
+    }
+
     private static String markdown(BenchReport r) {
         StringBuilder b = new StringBuilder();
         b.append("**").append(r.model()).append("**: ").append(r.texts()).append(" texts, ").append(r.tokens())
                 .append(" tokens, median of ").append(r.passes()).append(" passes\n\n");
+        b.append(cpuLine(r)).append("\n\n");
         b.append(md(HEADER, cells(r)));
         if (!r.sweep().isEmpty()) {
             b.append("\nServing sweep (final model):\n\n").append(md(SWEEP_HEADER, sweepCells(r)));

@@ -108,6 +108,21 @@ public final class Int8Quantizer {
         return out;
     }
 
+    /**
+     * The names of the nodes this quantizer would convert (products with a constant weight, fused
+     * attention), in graph order: what {@link QuantizeOptions#exclude()} can keep in float.
+     */
+    public static List<String> productNames(ModelProto model, QuantizeOptions options) {
+        OnnxGraph g = OnnxGraph.of(model);
+        List<String> out = new ArrayList<>();
+        for (Node n : candidates(g, options, new ArrayList<>())) {
+            if (g.isConstant(n.input(1)) && !g.isConstant(n.input(0))) {
+                out.add(n.name());
+            }
+        }
+        return out;
+    }
+
     /** MatMul, Gemm and (with attention on) Attention nodes not excluded; excluded names are collected. */
     private static List<Node> candidates(OnnxGraph g, QuantizeOptions options, List<String> excluded) {
         List<Node> out = new ArrayList<>();

@@ -2,6 +2,8 @@ package dev.peregrine.optimize.tune;
 
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.engine.GraphOptimization;
@@ -13,6 +15,7 @@ import dev.peregrine.optimize.ModelFiles;
 import dev.peregrine.optimize.bench.Benchmark;
 import dev.peregrine.optimize.bench.SweepRow;
 import dev.peregrine.optimize.fusion.FusionOptions;
+import dev.peregrine.optimize.quantize.Int8Choice;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
 import dev.peregrine.optimize.validate.ValidationOptions;
@@ -57,11 +60,13 @@ public final class Autotuner {
      * @param timeBudget  how long the whole run may take, or null: once it is spent, the sweep stops
      *                    with the best setting so far (or is skipped); building, validating and
      *                    timing the variants always finish, since the choice needs them
+     * @param target      the CPU the INT8 variants are made for (weight range; recorded in the model)
      */
     public record Options(ValidationOptions fidelity, List<String> texts, List<String> calibration, int passes,
-                          boolean sweep, java.time.Duration timeBudget) {
+                          boolean sweep, java.time.Duration timeBudget, CpuTarget target) {
         public Options {
             Objects.requireNonNull(fidelity, "fidelity");
+            Objects.requireNonNull(target, "target");
             texts = List.copyOf(texts);
             calibration = List.copyOf(calibration);
             if (timeBudget != null && (timeBudget.isNegative() || timeBudget.isZero())) {
@@ -69,10 +74,16 @@ public final class Autotuner {
             }
         }
 
-        /** No time budget. */
+        /** For this machine's CPU. */
+        public Options(ValidationOptions fidelity, List<String> texts, List<String> calibration, int passes,
+                       boolean sweep, java.time.Duration timeBudget) {
+            this(fidelity, texts, calibration, passes, sweep, timeBudget, CpuTarget.detect());
+        }
+
+        /** No time budget, for this machine's CPU. */
         public Options(ValidationOptions fidelity, List<String> texts, List<String> calibration, int passes,
                        boolean sweep) {
-            this(fidelity, texts, calibration, passes, sweep, null);
+            this(fidelity, texts, calibration, passes, sweep, null, CpuTarget.detect());
         }
     }
 
@@ -125,12 +136,12 @@ public final class Autotuner {
         FusionOptions fusions = FusionOptions.defaults();
         List<Variant> variants = List.of(
                 new Variant("fp32-fused", "float32 with transformer fusions", ModelConversion.Settings.fuseOnly(fusions)),
-                new Variant("int8", "fusions + INT8, per channel, smoothed",
-                        new ModelConversion.Settings(fusions, QuantMode.INT8_DYNAMIC, QuantizeOptions.recommended(),
-                                o.calibration(), Set.of())),
-                new Variant("int8-unsmoothed", "fusions + INT8, per channel, not smoothed",
+                new Variant("int8", "fusions + INT8 for " + o.target().id() + ", per channel, smoothed",
                         new ModelConversion.Settings(fusions, QuantMode.INT8_DYNAMIC,
-                                QuantizeOptions.recommended().withSmoothing(
+                                QuantizeOptions.recommendedFor(o.target()), o.calibration(), Set.of())),
+                new Variant("int8-unsmoothed", "fusions + INT8 for " + o.target().id() + ", per channel, not smoothed",
+                        new ModelConversion.Settings(fusions, QuantMode.INT8_DYNAMIC,
+                                QuantizeOptions.recommendedFor(o.target()).withSmoothing(
                                         dev.peregrine.optimize.quantize.Smoothing.off()),
                                 List.of(), Set.of())));
         List<TextRecord> records = o.texts().stream().map(TextRecord::of).toList();
@@ -188,14 +199,14 @@ public final class Autotuner {
             settings = sweep.stream().max(Comparator.comparingDouble(SweepRow::itemsPerSecond)).orElse(null);
         }
         steps.begin("writing " + out);
-        ServingHints hints = write(source, chosenFolder, chosen, settings, out, line -> { });
+        ServingHints hints = write(source, chosenFolder, chosen, settings, out, o, line -> { });
         deleteRecursively(work);
         ModelFolder written = ModelFolder.open(out, null, source.name() + "-optimized");
         return new Result(timed, chosen, sweep, settings, hints, written.root());
     }
 
     private static ServingHints write(ModelFolder source, ModelFolder chosen, Candidate candidate, SweepRow settings,
-                                      Path out, Consumer<String> log) {
+                                      Path out, Options o, Consumer<String> log) {
         try {
             Files.createDirectories(out);
             ModelFiles.copySupportFiles(source.root(), out);
@@ -219,6 +230,16 @@ public final class Autotuner {
         } else if (candidate.validation() != null) {
             notes.put("label_agreement", round(candidate.validation().classification().labelAgreement()));
         }
+        if (candidate.validation() != null && candidate.validation().embedding() != null) {
+            notes.put("p1_cosine", round(candidate.validation().embedding().cosineP1()));
+        }
+        if (candidate.name().startsWith("int8")) {
+            Int8Choice choice = Int8Choice.forTarget(o.target());
+            notes.put("target_cpu", o.target().id());
+            notes.put("weight_range", choice.weightRange());
+            notes.put("int8_formats", choice.formats());
+        }
+        notes.put("validated_on", CpuFeatures.detect().summary());
         notes.put("texts_per_second", round(settings != null ? settings.itemsPerSecond() : candidate.itemsPerSecond()));
         notes.put("optimized_by", "peregrine " + ModelFiles.peregrineVersion());
         ServingHints hints = new ServingHints("model", ORT_OPTIMIZED, GraphOptimization.NONE.id(),

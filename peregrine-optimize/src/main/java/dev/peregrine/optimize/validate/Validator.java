@@ -54,23 +54,38 @@ public final class Validator {
         ValidationReport.ClassifierAgreement classification = null;
         if (task == Task.EMBEDDING) {
             embedding = embeddings(ref, cand, options.neighbours());
-            if (!(embedding.cosineMean() >= options.minCosine())) {
-                failures.add(String.format("mean cosine %.4f is below %.4f", embedding.cosineMean(), options.minCosine()));
-            }
+            failures.addAll(failures(embedding, options));
         } else {
             classification = classifications(reference, ref, cand, records);
-            if (!(classification.labelAgreement() >= options.minAgreement())) {
-                failures.add(String.format("label agreement %.4f is below %.4f", classification.labelAgreement(),
-                        options.minAgreement()));
-            }
-            if (!Double.isNaN(options.maxAccuracyDrop()) && classification.accuracyDrop() != null
-                    && classification.accuracyDrop() > options.maxAccuracyDrop()) {
-                failures.add(String.format("accuracy dropped by %.4f, more than %.4f", classification.accuracyDrop(),
-                        options.maxAccuracyDrop()));
-            }
+            failures.addAll(failures(classification, options));
         }
         return new ValidationReport(reference.info().name(), candidate.info().name(), task, texts.size(),
                 embedding, classification, failures.isEmpty(), failures);
+    }
+
+    /** The gate's failed conditions for an embedder, as sentences; empty when it passes. */
+    public static List<String> failures(ValidationReport.EmbeddingAgreement e, ValidationOptions options) {
+        List<String> out = new ArrayList<>();
+        if (!(e.cosineMean() >= options.minCosine())) {
+            out.add(Thresholds.below("mean cosine", e.cosineMean(), options.minCosine()));
+        }
+        if (!(e.cosineP1() >= options.minP1Cosine())) {
+            out.add(Thresholds.below("p1 cosine", e.cosineP1(), options.minP1Cosine()));
+        }
+        return out;
+    }
+
+    /** The gate's failed conditions for a classifier, as sentences; empty when it passes. */
+    public static List<String> failures(ValidationReport.ClassifierAgreement c, ValidationOptions options) {
+        List<String> out = new ArrayList<>();
+        if (!(c.labelAgreement() >= options.minAgreement())) {
+            out.add(Thresholds.below("label agreement", c.labelAgreement(), options.minAgreement()));
+        }
+        if (!Double.isNaN(options.maxAccuracyDrop()) && c.accuracyDrop() != null
+                && c.accuracyDrop() > options.maxAccuracyDrop()) {
+            out.add(Thresholds.above("accuracy dropped by", c.accuracyDrop(), options.maxAccuracyDrop()));
+        }
+        return out;
     }
 
     /** Cosine statistics and top-k neighbour overlap of two sets of vectors for the same texts. */
@@ -181,7 +196,8 @@ public final class Validator {
         }
         Double refAcc = labelled == 0 ? null : (double) refCorrect / labelled;
         Double candAcc = labelled == 0 ? null : (double) candCorrect / labelled;
-        Double drop = labelled == 0 ? null : refAcc - candAcc;
+        // From the counts, not refAcc - candAcc: a drop of exactly the bar must compare equal to it.
+        Double drop = labelled == 0 ? null : (double) (refCorrect - candCorrect) / labelled;
         return new ValidationReport.ClassifierAgreement((double) agree / n, maxDiff, sumDiff / n, refAcc, candAcc,
                 drop, labelled);
     }

@@ -6,6 +6,7 @@ import ai.onnx.proto.OnnxMl.ModelProto;
 import ai.onnx.proto.OnnxMl.NodeProto;
 import ai.onnx.proto.OnnxMl.TensorProto;
 import ai.onnx.proto.OnnxMl.TensorProto.DataType;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.onnx.GraphBuilder;
 import dev.peregrine.onnx.Tensors;
 import dev.peregrine.onnx.check.Feed;
@@ -23,11 +24,14 @@ import org.junit.jupiter.api.Test;
 /**
  * The INT8 rewrite on small graphs. Tolerance: int8 weights and uint8 activations carry about 1% of
  * relative error per product, so outputs must stay within {@link #RELATIVE} of the float outputs'
- * largest magnitude.
+ * largest magnitude. Options are those for the CPU the test runs on, as {@code quantize --target-cpu auto}
+ * chooses them, so the tests hold on AVX2, AVX-512 and VNNI machines alike.
  */
 class Int8QuantizerTest {
 
     private static final double RELATIVE = 0.03;
+    /** For the CPU the test runs on: 7-bit weights where its int8 products saturate (AVX2 without VNNI). */
+    private static final QuantizeOptions HERE = QuantizeOptions.defaults().forTarget(CpuTarget.detect());
     private static final int IN = 16;
     private static final int OUT = 8;
 
@@ -68,7 +72,7 @@ class Int8QuantizerTest {
         g.output("y", DataType.FLOAT, "batch", "sequence", OUT);
         ModelProto original = g.build();
 
-        Int8Quantizer.Result r = Int8Quantizer.quantize(original, QuantizeOptions.defaults());
+        Int8Quantizer.Result r = Int8Quantizer.quantize(original, HERE);
 
         assertThat(ops(r.model())).containsExactly(Map.entry("com.microsoft:DynamicQuantizeMatMul", 1));
         TensorProto w = r.model().getGraph().getInitializerList().stream()
@@ -88,7 +92,7 @@ class Int8QuantizerTest {
         g.output("y", DataType.FLOAT, "batch", "sequence", OUT);
         ModelProto original = g.build();
 
-        Int8Quantizer.Result r = Int8Quantizer.quantize(original, QuantizeOptions.defaults().withPerChannel(true));
+        Int8Quantizer.Result r = Int8Quantizer.quantize(original, HERE.withPerChannel(true));
 
         assertThat(ops(r.model())).containsExactly(Map.entry("com.microsoft:DynamicQuantizeMatMul", 1));
         NodeProto q = r.model().getGraph().getNode(0);
@@ -110,7 +114,7 @@ class Int8QuantizerTest {
         g.output("y", DataType.FLOAT, "batch", "sequence", OUT);
         ModelProto original = g.build();
 
-        Int8Quantizer.Result r = Int8Quantizer.quantize(original, QuantizeOptions.defaults());
+        Int8Quantizer.Result r = Int8Quantizer.quantize(original, HERE);
 
         OnnxGraph out = OnnxGraph.of(r.model());
         List<Node> quantized = out.nodes().stream().filter(n -> n.is("DynamicQuantizeMatMul")).toList();
@@ -130,7 +134,7 @@ class Int8QuantizerTest {
         g.output("y", DataType.FLOAT, "batch", "sequence", OUT);
         ModelProto original = g.build();
 
-        Int8Quantizer.Result r = Int8Quantizer.quantize(original, QuantizeOptions.defaults());
+        Int8Quantizer.Result r = Int8Quantizer.quantize(original, HERE);
 
         assertThat(ops(r.model())).containsExactly(Map.entry("MatMul", 1));
         assertThat(r.report().skipped()).containsEntry("MatMul/Gemm whose weight is not a constant", 1);
@@ -147,7 +151,7 @@ class Int8QuantizerTest {
         String name = original.getGraph().getNode(0).getName();
 
         Int8Quantizer.Result r = Int8Quantizer.quantize(original,
-                QuantizeOptions.defaults().withExclude(List.of(name.substring(0, 3) + "*")));
+                HERE.withExclude(List.of(name.substring(0, 3) + "*")));
 
         assertThat(ops(r.model())).containsExactly(Map.entry("MatMul", 1));
         assertThat(r.report().excluded()).containsExactly(name);
@@ -158,7 +162,7 @@ class Int8QuantizerTest {
         ModelProto original = TinyBert.build();
         ModelProto fused = TransformerOptimizer.optimize(original, FusionOptions.defaults()).model();
 
-        Int8Quantizer.Result r = Int8Quantizer.quantize(fused, QuantizeOptions.defaults().withPerChannel(true));
+        Int8Quantizer.Result r = Int8Quantizer.quantize(fused, HERE.withPerChannel(true));
 
         assertThat(ops(r.model())).containsEntry("com.microsoft:QAttention", 1)
                 .containsEntry("DynamicQuantizeLinear", 1)

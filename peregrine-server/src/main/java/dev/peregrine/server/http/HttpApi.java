@@ -1,6 +1,7 @@
 package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.cpu.CpuFeatures;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.inference.InferenceService;
@@ -400,9 +401,15 @@ public final class HttpApi {
                 g.writeNumberField("max_batch_tokens", m.settings().maxBatchTokens());
                 g.writeStringField("graph_optimization", m.settings().graphOptimization().id());
                 g.writeStringField("onnx_runtime", info.onnxRuntime());
+                g.writeArrayFieldStart("warnings");
+                for (String w : info.warnings()) {
+                    g.writeString(w);
+                }
+                g.writeEndArray();
                 g.writeEndObject();
             }
             g.writeEndArray();
+            g.writeStringField("cpu", CpuFeatures.detect().summary());
             g.writeNumberField("max_client_batch_size", config.maxInputs());
             g.writeNumberField("max_queued_texts", config.maxQueuedTexts());
             g.writeNumberField("max_queue_delay_ms", config.maxQueueDelay().toMillis());
