@@ -84,7 +84,7 @@ class OptimizationCommandsTest {
     }
 
     @Test
-    void quantize_writesAModelThatPassesItsOwnCheck() {
+    void quantize_writesAModelThatPassesItsOwnCheck() throws Exception {
         Path out = dir.resolve("int8");
         Run r = run("quantize", "--model", reference.toString(), "--out", out.toString(), "--data", texts.toString());
 

@@ -210,6 +210,9 @@ class RoutesTest {
         assertThat(info.at("/models/0/dimension").asInt()).isEqualTo(384);
         assertThat(info.at("/models/1/labels").toString()).isEqualTo("[\"billing\",\"technical\",\"general\"]");
         assertThat(info.get("max_client_batch_size").asInt()).isEqualTo(TestServers.MAX_INPUTS);
+        assertThat(info.get("cpu").asText()).isEqualTo(dev.peregrine.core.cpu.CpuFeatures.detect().summary());
+        assertThat(info.at("/models/0/warnings").isArray()).isTrue();
+        assertThat(info.at("/models/0/warnings")).isEmpty();
 
         client.post("/embed", body(Map.of("inputs", "metrics please")));
         HttpResponse<String> metrics = client.get("/metrics");
