@@ -144,7 +144,7 @@ final class QuantizeCommand implements Runnable {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         o.println("cpu: " + CpuFeatures.detect().summary());
-        if (mode == QuantMode.INT8_DYNAMIC) {
+        if (mode.isInt8()) {
             Int8Choice choice = Int8Choice.forTarget(q.target());
             o.println("target: " + choice.reason() + (reduceRange != null && reduceRange != choice.reducedRange()
                     ? " (overridden: " + (reduceRange ? "7-bit" : "8-bit") + " weights)" : ""));

@@ -132,10 +132,9 @@ public final class ModelConversion {
                         : q.smoothing() + " on " + quantReport.smoothed().size() + " activations, "
                         + stats.texts() + " calibration texts");
                 meta.put("peregrine.quantization.converted", quantReport.converted().toString());
-                Int8Choice choice = Int8Choice.forTarget(q.target());
                 meta.put(CpuTarget.METADATA_KEY, q.target().id());
                 meta.put(LoadWarnings.WEIGHT_RANGE_KEY, q.reduceRange() ? "reduced" : "full");
-                meta.put("peregrine.quantization.formats", choice.formats());
+                meta.put("peregrine.quantization.formats", Int8Choice.formats(settings.mode()));
                 meta.put("peregrine.quantized_on", CpuFeatures.detect().summary());
                 if (!quantReport.excluded().isEmpty()) {
                     meta.put("peregrine.quantization.excluded", String.join(",", quantReport.excluded()));

@@ -320,9 +320,9 @@ public final class QuantizeSearch {
                 floatSpeed = speed(source);
             }
             QuantizeOptions start = o.start();
-            attempt(FIRST, o.mode() == QuantMode.INT8_DYNAMIC ? "for " + start.target().id() + ": " + describe(start)
+            attempt(FIRST, o.mode().isInt8() ? o.mode().id() + " for " + start.target().id() + ": " + describe(start)
                     : o.mode().id(), start);
-            if (done() || o.mode() != QuantMode.INT8_DYNAMIC) {
+            if (done() || !o.mode().isInt8()) {
                 return;
             }
             if (o.remedies().contains(Remedy.REDUCE_RANGE) && !best().options().reduceRange()) {

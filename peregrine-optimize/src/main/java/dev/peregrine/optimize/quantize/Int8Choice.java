@@ -24,6 +24,14 @@ public record Int8Choice(CpuTarget target, boolean reducedRange, String formats,
     /** What the dynamic INT8 quantizer emits on every target. */
     public static final String DYNAMIC_FORMATS = "uint8 activations x int8 weights (DynamicQuantizeMatMul, "
             + "MatMulIntegerToFloat, QAttention)";
+    /** What the static INT8 quantizer emits on every target. */
+    public static final String STATIC_FORMATS = "uint8 activations with calibrated scales x int8 weights "
+            + "(QuantizeLinear + MatMulIntegerToFloat, QAttention)";
+
+    /** The operator formats an INT8 mode writes (both are u8 x s8, so the weight-range rule holds for both). */
+    public static String formats(QuantMode mode) {
+        return mode == QuantMode.INT8_STATIC ? STATIC_FORMATS : DYNAMIC_FORMATS;
+    }
 
     public Int8Choice {
         Objects.requireNonNull(target, "target");
