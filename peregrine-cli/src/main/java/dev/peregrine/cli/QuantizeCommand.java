@@ -126,8 +126,8 @@ final class QuantizeCommand implements Runnable {
                     + QuantizeSearch.TIMING_TEXTS + " of the texts) and print what each remedy cost. Default: on.")
     boolean timing;
 
-    @Option(names = "--quiet", description = "Do not print progress to stderr.")
-    boolean quiet;
+    @Option(names = "--no-progress", description = "Do not print progress to stderr.")
+    boolean noProgress;
 
     @Override
     public void run() {
@@ -160,7 +160,7 @@ final class QuantizeCommand implements Runnable {
         QuantizeSearch.Result result = QuantizeSearch.run(folder, out, new QuantizeSearch.Options(mode, q, f,
                 calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT, fidelity.options(), data.records(), allowed,
                 timing), line -> {
-                    if (!quiet) {
+                    if (!noProgress) {
                         err.println("quantize: " + line);
                         err.flush();
                     }
