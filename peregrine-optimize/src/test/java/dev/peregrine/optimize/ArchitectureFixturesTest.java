@@ -56,6 +56,9 @@ class ArchitectureFixturesTest {
      */
     private static final Map<String, int[]> FUSED = Map.of(
             "bert", new int[] {2, 4, 2, 1},
+            // torch >= 2.1's SDPA export (emulated): run-time scale from Shape(q), q and k^T each
+            // scaled by its square root, HF's 4-D float mask
+            "bert-sdpa", new int[] {2, 4, 2, 1},
             "distilbert", new int[] {2, 4, 2, 1},
             // Position ids computed from input_ids (cumsum past the padding index) become the
             // op's position_ids; XLM-R's constant token type row is folded into the position table.
@@ -70,7 +73,7 @@ class ArchitectureFixturesTest {
         Path root = Path.of(System.getProperty("peregrine.architectures", "../peregrine-core/src/test/resources/architectures"));
         try (Stream<Path> s = Files.list(root)) {
             List<Path> folders = s.filter(Files::isDirectory).sorted().toList();
-            assertThat(folders).hasSize(20);
+            assertThat(folders).hasSize(24);
             return folders.stream();
         }
     }

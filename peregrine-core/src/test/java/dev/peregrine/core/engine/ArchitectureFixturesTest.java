@@ -38,8 +38,8 @@ class ArchitectureFixturesTest {
         try (Stream<Path> s = Files.list(root)) {
             folders = s.filter(Files::isDirectory).sorted().toList();
         }
-        // 5 families x (base, classifier) x opsets 14 and 17
-        assertThat(folders).hasSize(20);
+        // 5 families and BERT with emulated SDPA attention x (base, classifier) x opsets 14 and 17
+        assertThat(folders).hasSize(24);
         return folders.stream();
     }
 

@@ -31,7 +31,10 @@ import java.util.Optional;
  * of adding to them, {@code Where(mask == 0, -large, scores)}; MPNet adds a relative position bias
  * [B,N,S,S] beside the mask, which becomes the op's {@code attention_bias} input; a softmax followed by
  * a float-to-float Cast is accepted. Rotary embeddings on Q and K (ModernBERT) are reported and left
- * alone: the CPU {@code Attention} kernel has no rotary input.
+ * alone: the CPU {@code Attention} kernel has no rotary input. torch's export of
+ * {@code scaled_dot_product_attention} (transformers' SDPA path) multiplies q and k^T each by
+ * {@code sqrt(1/sqrt(E))}, E read from q's shape at run time, and adds the 4-D mask
+ * {@code (1 - m).masked_fill(.., -large)} of shape [B,1,S,S]; both are recognized.
  */
 final class AttentionFusion {
 
@@ -100,16 +103,19 @@ final class AttentionFusion {
         String attentionBias = terms.bias;
         double scale = scores.scale;
         String qValue = scores.matMul.input(0);
-        Node qScale = g.producer(qValue);
-        if (qScale != null && (qScale.is("Div") || qScale.is("Mul"))) {
-            Optional<Double> c = g.scalar(qScale.input(1));
-            if (c.isPresent() && !g.isConstant(qScale.input(0))) {
-                scale *= qScale.is("Div") ? 1 / c.get() : c.get();
-                qValue = qScale.input(0);
-            }
+        Factor qFactor = factor(ctx, qValue);
+        if (qFactor != null) {
+            scale *= qFactor.factor;
+            qValue = qFactor.inner;
+        }
+        String kValue = scores.matMul.input(1);
+        Factor kFactor = factor(ctx, kValue);
+        if (kFactor != null) {
+            scale *= kFactor.factor;
+            kValue = kFactor.inner;
         }
         Projection q = projection(ctx, qValue, false);
-        Projection k = projection(ctx, scores.matMul.input(1), true);
+        Projection k = projection(ctx, kValue, true);
         Projection v = projection(ctx, contextMatMul.input(1), false);
         if (terms.unexplained != null) {
             throw terms.unexplained;
@@ -330,15 +336,32 @@ final class AttentionFusion {
     private static String maskSource(FusionContext ctx, String value) {
         OnnxGraph g = ctx.graph;
         Node mul = g.producer(value);
-        if (mul == null || !mul.is("Mul")) {
-            throw new Miss("mask is not (1 - mask) * constant");
+        Node sub;
+        if (mul != null && mul.is("Where")) {
+            // transformers' mask for SDPA: inv = 1 - mask; inv.masked_fill(inv.to(bool), -large)
+            Optional<Double> fill = g.scalar(mul.input(1));
+            if (fill.isEmpty() || fill.get() > -1000) {
+                throw new Miss("mask fill value is not a large negative constant");
+            }
+            sub = g.producer(mul.input(2));
+            String cond = mul.input(0);
+            for (int hops = 0; hops < 2 && g.producer(cond) != null && g.producer(cond).is("Cast"); hops++) {
+                cond = g.producer(cond).input(0);
+            }
+            if (sub == null || !cond.equals(sub.output())) {
+                throw new Miss("mask is not (1 - mask) filled where set");
+            }
+        } else {
+            if (mul == null || !mul.is("Mul")) {
+                throw new Miss("mask is not (1 - mask) * constant");
+            }
+            int constAt = g.scalar(mul.input(1)).isPresent() ? 1 : 0;
+            Optional<Double> large = g.scalar(mul.input(constAt));
+            if (large.isEmpty() || large.get() > -1000) {
+                throw new Miss("mask fill value is not a large negative constant");
+            }
+            sub = g.producer(mul.input(1 - constAt));
         }
-        int constAt = g.scalar(mul.input(1)).isPresent() ? 1 : 0;
-        Optional<Double> large = g.scalar(mul.input(constAt));
-        if (large.isEmpty() || large.get() > -1000) {
-            throw new Miss("mask fill value is not a large negative constant");
-        }
-        Node sub = g.producer(mul.input(1 - constAt));
         if (sub == null || !sub.is("Sub") || !LayerNormFusion.isValue(g, sub.input(0), 1.0)) {
             throw new Miss("mask is not (1 - mask) * constant");
         }
@@ -346,7 +369,7 @@ final class AttentionFusion {
         int hops = 0;
         while (!g.isGraphInput(current)) {
             Node n = g.producer(current);
-            if (n == null || !(n.is("Cast") || n.is("Unsqueeze") || n.is("Reshape")) || ++hops > 6) {
+            if (n == null || !(n.is("Cast") || n.is("Unsqueeze") || n.is("Reshape") || n.is("Expand")) || ++hops > 6) {
                 throw new Miss("mask does not come from a graph input through Cast/Unsqueeze");
             }
             current = n.input(0);
@@ -356,11 +379,77 @@ final class AttentionFusion {
         if (expanded == null || raw == null) {
             throw new Miss("mask shape unknown (shape probe failed)");
         }
-        if (raw.length != 2 || expanded.length != 4 || expanded[1] != 1 || expanded[2] != 1
+        // [B,1,1,S], or the same row repeated for every query, [B,1,S,S] (transformers' 4-D mask)
+        if (raw.length != 2 || expanded.length != 4 || expanded[1] != 1 || (expanded[2] != 1 && expanded[2] != raw[1])
                 || expanded[3] != raw[1]) {
             throw new Miss("mask is not a [batch, sequence] input broadcast as [B,1,1,S]");
         }
         return current;
+    }
+
+    /** A factor applied to Q or K before their product: the value it scales, and by how much. */
+    private record Factor(String inner, double factor) {
+    }
+
+    /**
+     * {@code x / c} or {@code x * c} with a scalar constant c, or {@code x * sqrt(1 / sqrt(E))} with E
+     * the last dimension of a tensor, read from its shape at run time (how torch's exporter writes
+     * scaled_dot_product_attention's default scale); null otherwise.
+     */
+    private static Factor factor(FusionContext ctx, String value) {
+        OnnxGraph g = ctx.graph;
+        Node n = g.producer(value);
+        if (n == null || !(n.is("Div") || n.is("Mul"))) {
+            return null;
+        }
+        Optional<Double> c = g.scalar(n.input(1));
+        if (c.isPresent() && !g.isConstant(n.input(0))) {
+            return new Factor(n.input(0), n.is("Div") ? 1 / c.get() : c.get());
+        }
+        if (n.is("Mul")) {
+            for (int i = 0; i < 2; i++) {
+                Optional<Double> r = sqrtOfShapeScale(ctx, n.input(1 - i));
+                if (r.isPresent()) {
+                    return new Factor(n.input(i), r.get());
+                }
+            }
+        }
+        return null;
+    }
+
+    /** sqrt(1 / sqrt(Cast(Slice(Shape(x), -1)))), from x's probed shape; empty for anything else. */
+    private static Optional<Double> sqrtOfShapeScale(FusionContext ctx, String value) {
+        OnnxGraph g = ctx.graph;
+        Node sqrt = g.producer(value);
+        if (sqrt == null || !sqrt.is("Sqrt")) {
+            return Optional.empty();
+        }
+        Node div = skipCasts(g, sqrt.input(0));
+        if (div == null || !div.is("Div") || !LayerNormFusion.isValue(g, div.input(0), 1.0)) {
+            return Optional.empty();
+        }
+        Node innerSqrt = g.producer(div.input(1));
+        if (innerSqrt == null || !innerSqrt.is("Sqrt")) {
+            return Optional.empty();
+        }
+        Node slice = skipCasts(g, innerSqrt.input(0));
+        if (slice == null || !slice.is("Slice") || !LayerNormFusion.isValue(g, slice.input(1), -1)) {
+            return Optional.empty();
+        }
+        Node shape = g.producer(slice.input(0));
+        long[] dims = shape == null || !shape.is("Shape") ? null : ctx.shape(shape.input(0));
+        if (dims == null || dims.length == 0 || dims[dims.length - 1] <= 0) {
+            return Optional.empty();
+        }
+        return Optional.of(Math.sqrt(1 / Math.sqrt(dims[dims.length - 1])));
+    }
+
+    private static Node skipCasts(OnnxGraph g, String value) {
+        Node n = g.producer(value);
+        for (int hops = 0; n != null && n.is("Cast") && hops < 2; hops++) {
+            n = g.producer(n.input(0));
+        }
+        return n;
     }
 
     /**
