@@ -9,8 +9,9 @@ import java.util.Optional;
  *
  * <p>Min-max rather than a percentile or entropy cut: a transformer's LayerNorm outputs carry a few
  * outlier channels that matter to the result, and clipping them costs more than the coarser step
- * saves; what makes min-max affordable there is {@link Smoothing}, which divides those channels out
- * before the range is taken.
+ * saves (measured on all-MiniLM-L6-v2: a 99.99th-percentile range per tensor gave mean cosine 0.954
+ * and p1 0.834 on the validation texts, min-max 0.995 and 0.984); what makes min-max affordable
+ * there is {@link Smoothing}, which divides those channels out before the range is taken.
  *
  * @param low       the smallest value represented (at most 0)
  * @param high      the largest value represented (at least 0)
