@@ -75,7 +75,9 @@ public final class ScaleOutBenchmark {
         ModelFolder folder = ModelResolver.standard().resolve(model);
         SparkSession spark = SparkSession.builder().master("local[2]").appName("scale-out-benchmark")
                 .config("spark.ui.enabled", "false").config("spark.driver.host", "127.0.0.1")
-                .config("spark.driver.bindAddress", "127.0.0.1").getOrCreate();
+                .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString()).getOrCreate();
+        spark.sparkContext().setLogLevel("WARN");
         double[] engineRate = new double[rounds];
         double[] predictRate = new double[rounds];
         double[] sparkRate = new double[rounds];
@@ -182,9 +184,10 @@ public final class ScaleOutBenchmark {
         }
     }
 
+    /** The job's work: a small file is one Parquet split, so it is spread over both task slots first. */
     private static void spark(SparkSession spark, ModelFolder folder, int threads, Path input, Path output) {
         new PeregrineEmbedder().setModel(folder.root().toString()).setThreadsPerTask(threads)
-                .transform(spark.read().parquet(input.toString()))
+                .transform(spark.read().parquet(input.toString()).repartition(2))
                 .write().mode(SaveMode.Overwrite).parquet(output.toString());
     }
 

@@ -2,6 +2,9 @@ package dev.peregrine.spark;
 
 import dev.peregrine.core.Task;
 import java.util.List;
+import org.apache.spark.ml.util.DefaultParamsReadable;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.ml.param.Param;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
@@ -17,7 +20,7 @@ import org.apache.spark.sql.types.StructField;
  *         .transform(df);   // adds label, score
  * }</pre>
  */
-public final class PeregrineClassifier extends PeregrineTransformer {
+public final class PeregrineClassifier extends PeregrineTransformer implements DefaultParamsWritable {
 
     private static final long serialVersionUID = 1L;
 
@@ -25,6 +28,15 @@ public final class PeregrineClassifier extends PeregrineTransformer {
 
     public PeregrineClassifier() {
         this(randomUid("peregrineClassifier"));
+    }
+
+    /** Reads a transformer saved with {@code write().save(path)} (or inside a saved Pipeline). */
+    public static MLReader<PeregrineClassifier> read() {
+        return new DefaultParamsReadable<PeregrineClassifier>() { }.read();
+    }
+
+    public static PeregrineClassifier load(String path) {
+        return read().load(path);
     }
 
     public PeregrineClassifier(String uid) {

@@ -2,6 +2,9 @@ package dev.peregrine.spark;
 
 import dev.peregrine.core.Task;
 import java.util.List;
+import org.apache.spark.ml.util.DefaultParamsReadable;
+import org.apache.spark.ml.util.DefaultParamsWritable;
+import org.apache.spark.ml.util.MLReader;
 import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructField;
 
@@ -18,12 +21,21 @@ import org.apache.spark.sql.types.StructField;
  * <p>Each partition runs through the executor's one engine for the model ({@link ExecutorEngines}),
  * in length-sorted batches of up to {@code batchSize} texts.
  */
-public final class PeregrineEmbedder extends PeregrineTransformer {
+public final class PeregrineEmbedder extends PeregrineTransformer implements DefaultParamsWritable {
 
     private static final long serialVersionUID = 1L;
 
     public PeregrineEmbedder() {
         this(randomUid("peregrineEmbedder"));
+    }
+
+    /** Reads a transformer saved with {@code write().save(path)} (or inside a saved Pipeline). */
+    public static MLReader<PeregrineEmbedder> read() {
+        return new DefaultParamsReadable<PeregrineEmbedder>() { }.read();
+    }
+
+    public static PeregrineEmbedder load(String path) {
+        return read().load(path);
     }
 
     public PeregrineEmbedder(String uid) {

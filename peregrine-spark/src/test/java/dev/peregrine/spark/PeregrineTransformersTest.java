@@ -54,6 +54,7 @@ class PeregrineTransformersTest {
                 .config("spark.sql.shuffle.partitions", "2")
                 .config("spark.driver.host", "127.0.0.1")
                 .config("spark.driver.bindAddress", "127.0.0.1")
+                .config("spark.sql.warehouse.dir", dir.resolve("warehouse").toString())
                 .getOrCreate();
         classifier = Fixtures.tinyClassifier(dir.resolve("tiny-tickets"), TinyWeights.of(3, 21), LABELS, false);
         shippedClassifier = SparkModels.ship(spark, classifier);
@@ -132,6 +133,28 @@ class PeregrineTransformersTest {
                 .hasMessageContaining("must be a string");
         assertThatThrownBy(() -> new PeregrineEmbedder().setOutputCol("text").transform(df))
                 .hasMessageContaining("already exists");
+    }
+
+    @Test
+    void transformersSavedAndLoaded_keepTheirParams_asPipelineStagesDo() throws IOException {
+        Path saved = dir.resolve("saved-classifier");
+        PeregrineClassifier classifier = new PeregrineClassifier().setModel("/models/support").setInputCol("body")
+                .setOutputCol("category").setScoreCol("p").setBatchSize(16).setThreadsPerTask(2);
+        classifier.write().overwrite().save(saved.toString());
+        PeregrineClassifier loaded = PeregrineClassifier.load(saved.toString());
+        assertThat(loaded.uid()).isEqualTo(classifier.uid());
+        assertThat(List.of(loaded.getModel(), loaded.getInputCol(), loaded.getOutputCol(), loaded.getScoreCol()))
+                .containsExactly("/models/support", "body", "category", "p");
+        assertThat(loaded.getBatchSize()).isEqualTo(16);
+        assertThat(loaded.getThreadsPerTask()).isEqualTo(2);
+
+        Path pipeline = dir.resolve("saved-pipeline");
+        new org.apache.spark.ml.Pipeline().setStages(new org.apache.spark.ml.PipelineStage[] {
+            new PeregrineEmbedder().setOutputCol("vector").setBatchSize(8)}).write().overwrite().save(pipeline.toString());
+        org.apache.spark.ml.Pipeline reloaded = org.apache.spark.ml.Pipeline.load(pipeline.toString());
+        PeregrineEmbedder embedder = (PeregrineEmbedder) reloaded.getStages()[0];
+        assertThat(embedder.getOutputCol()).isEqualTo("vector");
+        assertThat(embedder.getBatchSize()).isEqualTo(8);
     }
 
     @Test
