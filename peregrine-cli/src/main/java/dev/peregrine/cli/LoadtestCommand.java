@@ -25,10 +25,12 @@ import picocli.CommandLine.Spec;
 
 /** {@code peregrine loadtest}: closed- or open-loop HTTP load, with HdrHistogram latencies. */
 @Command(name = "loadtest", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Send load to a Peregrine (or text-embeddings-inference/OpenAI-compatible) endpoint and report",
-            "throughput, latency percentiles (p50/p90/p99/p99.9/max) and errors by status.",
-            "--concurrency N: closed loop (N clients back to back). --rate R: open loop (R requests/s on a fixed",
-            "schedule; latency counted from each request's intended send time, so queueing is not hidden)."})
+        description = {"Send load to a Peregrine (or text-embeddings-inference/OpenAI-compatible) endpoint and report "
+                + "throughput, latency percentiles (p50/p90/p99/p99.9/max), errors by status, and the server's forward "
+                + "passes and cache hit ratio from its /metrics.",
+            "--concurrency N: closed loop (N clients back to back). --rate R: open loop (R requests/s on a fixed "
+                + "schedule; latency counted from each request's intended send time, so queueing is not hidden). "
+                + "Requests send Cache-Control: no-cache unless --server-cache, so the model is measured."})
 final class LoadtestCommand implements java.util.concurrent.Callable<Integer> {
 
     @Spec

@@ -21,8 +21,8 @@ import picocli.CommandLine.Spec;
  * and default (the defaults are {@link ServeConfig}'s constants), assembled into a {@link ServeConfig}.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference),",
-            "/v1/embeddings (OpenAI), /classify, /v2 (KServe), /health, /info and /metrics (Prometheus).",
+        description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference), "
+                + "/v1/embeddings (OpenAI), /classify, /v2 (KServe), /health, /info and /metrics (Prometheus).",
             "SIGTERM stops gracefully: no new requests, every accepted one answered, then exit."})
 final class ServeCommand implements java.util.concurrent.Callable<Integer> {
 

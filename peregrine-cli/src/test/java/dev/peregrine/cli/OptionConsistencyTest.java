@@ -114,6 +114,9 @@ class OptionConsistencyTest {
             String[] description = sub.getCommandSpec().usageMessage().description();
             if (description.length == 0 || description[0].isBlank()) {
                 problems.add(command + " has no description");
+            } else if (!description[0].strip().endsWith(".")) {
+                // the command list shows the first line alone: it must be a whole sentence
+                problems.add(command + ": the summary in 'peregrine --help' stops mid-sentence: " + description[0]);
             }
             for (OptionSpec o : sub.getCommandSpec().options()) {
                 if (o.description().length == 0 || o.description()[0].isBlank()) {
