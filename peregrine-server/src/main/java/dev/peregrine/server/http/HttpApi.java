@@ -40,7 +40,7 @@ import java.util.concurrent.atomic.AtomicInteger;
  *   <li>When the work completes (on the request pool), render the JSON; then write it on the
  *       request's event loop with the timing headers.</li>
  * </ol>
- * A request not answered within {@code request-timeout} of its body's arrival gets 504, from a
+ * A request not answered within {@code request-timeout} of its arrival gets 504, from a
  * timer on its event loop (so on time even when the request pool is busy); the same deadline travels
  * with the work, which is dropped wherever it is when the deadline passes. A client that goes away
  * cancels its work. Either way its texts not yet run leave the queue. Every failure is turned into a
@@ -237,11 +237,13 @@ public final class HttpApi {
         router.post(path).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())).handler(ctx -> {
             label(ctx, label);
             Context context = vertx.getOrCreateContext();
-            // One deadline from the moment the body is in, carried down through tokenization and
-            // the queue; a timer on this event loop answers 504 on time whatever the pool is doing.
-            long timeoutNanos = config.requestTimeout().toNanos();
-            RequestScope scope = new RequestScope(ctx, ctx.get("start"), label, System.nanoTime() + timeoutNanos);
-            long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(timeoutNanos)), id -> {
+            // One deadline from the request's arrival (so a client never waits longer than the
+            // timeout), carried down through tokenization and the queue; a timer on this event
+            // loop answers 504 on time whatever the pool is doing.
+            long startNanos = ctx.get("start");
+            long deadline = startNanos + config.requestTimeout().toNanos();
+            RequestScope scope = new RequestScope(ctx, startNanos, label, deadline);
+            long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), id -> {
                 if (!scope.expire()) {
                     sendError(ctx, ErrorMapping.of(new TimeoutException()));
                 }

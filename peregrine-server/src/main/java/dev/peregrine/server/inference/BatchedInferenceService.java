@@ -102,6 +102,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                                 "instances", Integer.toString(settings.instances()),
                                 "threads", Integer.toString(settings.threads())),
                         host.batcher::queuedTexts, host.batcher::admittedTexts);
+                metrics.queuedWork(name, host.batcher::estimatedWorkNanos);
                 LOG.info("model '{}' ({}, {}, variant {}) loaded in {} ms: {} instance(s) x {} thread(s), "
                                 + "batches of at most {} texts / {} tokens{}", name, info.task().id(), folder.root(),
                         info.variant(), (System.nanoTime() - t0) / 1_000_000, settings.instances(), settings.threads(),

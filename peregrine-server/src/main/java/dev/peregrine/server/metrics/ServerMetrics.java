@@ -27,7 +27,8 @@ import java.util.function.IntSupplier;
  *   <li>{@code peregrine_inference_duration_seconds{model}}, {@code peregrine_batch_size{model}},
  *       {@code peregrine_batch_tokens{model}}: per forward pass, histograms</li>
  *   <li>{@code peregrine_queue_depth{model}}: texts waiting for a pass; {@code peregrine_admitted_texts{model}}:
- *       texts admitted and not yet answered; {@code peregrine_requests_in_flight}</li>
+ *       texts admitted and not yet answered; {@code peregrine_queue_estimated_seconds{model}}: their
+ *       estimated work; {@code peregrine_requests_in_flight}</li>
  *   <li>{@code peregrine_model_info{model,task,variant,...}} = 1</li>
  * </ul>
  *
@@ -110,6 +111,16 @@ public final class ServerMetrics {
     }
 
     /** Registers a model's info and queue gauges. */
+    /**
+     * The time the model's admitted work would take by the batcher's measured cost per token: what
+     * admission compares with each request's deadline, and a better signal to scale on than a count.
+     */
+    public void queuedWork(String model, java.util.function.LongSupplier estimatedNanos) {
+        Gauge.builder("peregrine.queue.estimated.seconds", () -> estimatedNanos.getAsLong() / 1e9)
+                .description("Admitted work not yet run, in seconds by the measured cost per token (admission compares it with each request's deadline)")
+                .tags("model", model).register(registry);
+    }
+
     public void model(String model, Map<String, String> info, IntSupplier queueDepth, IntSupplier admitted) {
         Tags tags = Tags.of("model", model);
         for (Map.Entry<String, String> e : info.entrySet()) {
