@@ -34,7 +34,7 @@ import java.util.Locale;
  * texts: items/s, fidelity against float32, and how far a text's output moves between running alone
  * and running inside a batch. Both INT8 variants are made by the program with the
  * {@code peregrine quantize} defaults (fusions, per-channel weights, smoothing 0.6, the 80 built-in
- * calibration texts), {@code --reduce-range} for 7-bit weights. Timed rounds rotate the order of the
+ * calibration texts, the weight range chosen for this CPU), {@code --reduce-range} to force 7-bit weights. Timed rounds rotate the order of the
  * three models so that a shared machine's noise hits all alike; the table reports the median round.
  *
  * <pre>
@@ -76,7 +76,10 @@ public final class QuantModesBenchmark {
 
         ModelFolder fp32 = ModelResolver.standard().resolve(model);
         Path dir = Files.createTempDirectory("peregrine-quant-modes");
-        QuantizeOptions options = QuantizeOptions.recommended().withReduceRange(reduceRange);
+        // The quantize defaults for this CPU (which pick the weight range); --reduce-range forces 7-bit.
+        QuantizeOptions options = reduceRange ? QuantizeOptions.recommended().withReduceRange(true)
+                : QuantizeOptions.recommended();
+        reduceRange = options.reduceRange();
         List<Variant> variants = List.of(new Variant("float32", fp32, 0),
                 convert(fp32, dir, QuantMode.INT8_DYNAMIC, options),
                 convert(fp32, dir, QuantMode.INT8_STATIC, options));
