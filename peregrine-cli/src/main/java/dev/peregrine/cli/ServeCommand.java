@@ -22,8 +22,10 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference), "
-                + "/v1/embeddings (OpenAI), /classify, /v2 (KServe), /health, /info and /metrics (Prometheus).",
-            "SIGTERM stops gracefully: no new requests, every accepted one answered, then exit."})
+                + "/v1/embeddings (OpenAI), /classify, /v2 (KServe), the probes /livez /readyz /startupz /health, "
+                + "/info and /metrics (Prometheus).",
+            "SIGTERM drains: readiness fails, every response closes its connection, accepted requests are answered "
+                + "(503 with Retry-After past --shutdown-timeout), then exit."})
 final class ServeCommand implements java.util.concurrent.Callable<Integer> {
 
     @Spec
@@ -51,8 +53,9 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
     int port;
 
     @Option(names = "--api-key", paramLabel = "KEY", defaultValue = "${env:PEREGRINE_API_KEY}",
-            description = "Require 'Authorization: Bearer KEY' on every route but /health, /v2/health/* and "
-                    + "/metrics (401 without it). Default: none. Env: PEREGRINE_API_KEY.")
+            description = "Require 'Authorization: Bearer KEY' on every route but the probes (/livez, /readyz, "
+                    + "/startupz, /health, /v2/health/*) and /metrics (401 without it). Default: none. "
+                    + "Env: PEREGRINE_API_KEY.")
     String apiKey;
 
     @Option(names = "--variant", paramLabel = "NAME", defaultValue = "${env:PEREGRINE_VARIANT}",
@@ -147,6 +150,25 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             description = "Longest a graceful stop waits for accepted requests, in ms. Default: ${DEFAULT-VALUE}. "
                     + "Env: PEREGRINE_SHUTDOWN_TIMEOUT_MS.")
     long shutdownTimeoutMs;
+
+    @Option(names = "--header-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_HEADER_TIMEOUT_MS:-" + ServeConfig.DEFAULT_HEADER_TIMEOUT_MS + "}",
+            description = "Longest a client may take to send a request's headers, from their first byte (from the "
+                    + "connection's opening for its first request), in ms; then 408 and the connection closes. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_HEADER_TIMEOUT_MS.")
+    long headerTimeoutMs;
+
+    @Option(names = "--body-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_BODY_TIMEOUT_MS:-" + ServeConfig.DEFAULT_BODY_TIMEOUT_MS + "}",
+            description = "Longest a client may take to send a request's body once its headers have arrived, in ms; "
+                    + "then 408 and the connection closes. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_BODY_TIMEOUT_MS.")
+    long bodyTimeoutMs;
+
+    @Option(names = "--idle-timeout", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_IDLE_TIMEOUT_MS:-" + ServeConfig.DEFAULT_IDLE_TIMEOUT_MS + "}",
+            description = "Longest a keep-alive connection stays open between requests, in ms. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_IDLE_TIMEOUT_MS.")
+    long idleTimeoutMs;
 
     // ---- prediction cache -------------------------------------------------------------------
 
@@ -246,6 +268,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                 maxBatchTokens, graphOptimization, allowSpinning, maxLength, Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
                 tokenizerThreads, autoTruncate, apiKey, Duration.ofMillis(shutdownTimeoutMs),
+                Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), Duration.ofMillis(idleTimeoutMs),
                 CacheConfig.parse(cache, Duration.ofSeconds(cacheTtlSeconds), cacheMaxEntries, cacheMaxBytes,
                         cacheRedisPrefix, Duration.ofMillis(cacheRedisTimeoutMs), nonBlank(cacheExclude)),
                 new DriftConfig(drift, DriftConfig.references(nonBlank(driftReferences)), driftWarmup, driftWindow,

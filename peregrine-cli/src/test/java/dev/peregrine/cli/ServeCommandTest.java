@@ -31,6 +31,9 @@ class ServeCommandTest {
         assertThat(config.maxBodyBytes()).isEqualTo(10L * 1024 * 1024);
         assertThat(config.maxQueueDelay()).isEqualTo(Duration.ZERO);
         assertThat(config.requestTimeout()).isEqualTo(defaults.requestTimeout());
+        assertThat(config.headerTimeout()).isEqualTo(defaults.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
+        assertThat(config.bodyTimeout()).isEqualTo(defaults.bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
+        assertThat(config.idleTimeout()).isEqualTo(defaults.idleTimeout()).isEqualTo(Duration.ofSeconds(75));
         assertThat(config.instances()).isNull();
         assertThat(config.threads()).isNull();
         assertThat(config.maxBatchSize()).isNull();
@@ -43,7 +46,8 @@ class ServeCommandTest {
         ServeConfig config = parse("serve", "--model", "support=/models/support", "-m", "all-minilm-l6-v2",
                 "--port", "0", "--host", "127.0.0.1", "--instances", "2", "--threads", "1", "--max-batch-size", "16",
                 "--max-queue-delay", "2", "--max-inputs", "8", "--max-queued-texts", "64", "--api-key", "s3cret",
-                "--request-timeout", "1500", "--auto-truncate");
+                "--request-timeout", "1500", "--auto-truncate", "--header-timeout", "2000", "--body-timeout", "3000",
+                "--idle-timeout", "4000");
         assertThat(config.models()).containsExactly(new ModelSpec("support", "/models/support"),
                 new ModelSpec(null, "all-minilm-l6-v2"));
         assertThat(config.port()).isZero();
@@ -54,6 +58,9 @@ class ServeCommandTest {
         assertThat(config.maxInputs()).isEqualTo(8);
         assertThat(config.requestTimeout()).isEqualTo(Duration.ofMillis(1500));
         assertThat(config.autoTruncate()).isTrue();
+        assertThat(config.headerTimeout()).isEqualTo(Duration.ofMillis(2000));
+        assertThat(config.bodyTimeout()).isEqualTo(Duration.ofMillis(3000));
+        assertThat(config.idleTimeout()).isEqualTo(Duration.ofMillis(4000));
         assertThat(config.describe().get("api-key")).doesNotContain("s3cret");
         assertThat(config.toString()).doesNotContain("s3cret");
     }
@@ -72,7 +79,8 @@ class ServeCommandTest {
         for (String env : new String[] {"PEREGRINE_MODELS", "PEREGRINE_PORT", "PEREGRINE_HOST", "PEREGRINE_API_KEY",
             "PEREGRINE_INSTANCES", "PEREGRINE_THREADS", "PEREGRINE_MAX_BATCH_SIZE", "PEREGRINE_MAX_BATCH_TOKENS",
             "PEREGRINE_MAX_QUEUE_DELAY_MS", "PEREGRINE_MAX_QUEUED_TEXTS", "PEREGRINE_MAX_INPUTS",
-            "PEREGRINE_MAX_BODY_BYTES", "PEREGRINE_REQUEST_TIMEOUT_MS", "PEREGRINE_SHUTDOWN_TIMEOUT_MS"}) {
+            "PEREGRINE_MAX_BODY_BYTES", "PEREGRINE_REQUEST_TIMEOUT_MS", "PEREGRINE_SHUTDOWN_TIMEOUT_MS",
+            "PEREGRINE_HEADER_TIMEOUT_MS", "PEREGRINE_BODY_TIMEOUT_MS", "PEREGRINE_IDLE_TIMEOUT_MS"}) {
             assertThat(help).contains(env);
         }
         assertThat(help).contains("Default: 8080").contains("Default: 256").contains("Default: 10485760");

@@ -4,6 +4,7 @@ import dev.peregrine.cache.PredictionCache;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.Task;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.monitor.DriftMonitor;
 import dev.peregrine.monitor.DriftReference;
@@ -13,6 +14,7 @@ import dev.peregrine.server.inference.BatchedInferenceService;
 import dev.peregrine.server.inference.CachingInferenceService;
 import dev.peregrine.server.inference.InferenceService;
 import dev.peregrine.server.inference.MonitoringInferenceService;
+import dev.peregrine.server.inference.RequestOptions;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
@@ -26,6 +28,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.Objects;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -42,13 +45,24 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>{@link #stop()} is graceful: the listener closes (no new connections or requests), every
- * request already accepted is answered, then the batchers and sessions are closed. The CLI calls
- * it from a JVM shutdown hook, so SIGTERM drains the server. Thread-safe.
+ * <p>{@link #start} returns once every model is loaded, the port is open and every model has run a
+ * warm-up inference; until then {@code /readyz} and {@code /startupz} answer 503.
+ *
+ * <p>{@link #stop()} is graceful (see there). The CLI calls it from a JVM shutdown hook, so SIGTERM
+ * drains the server. Thread-safe.
  */
 public final class PeregrineServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeregrineServer.class);
+
+    /**
+     * How long a drain keeps the listener and idle keep-alive connections open: a client that got a
+     * response just before the drain began sends its next request within this time, and gets it
+     * answered (with {@code Connection: close}) instead of finding its connection closed under it.
+     */
+    static final Duration IDLE_DRAIN_GRACE = Duration.ofMillis(250);
+    /** Time to write the 503s of a drain that ran out of time, before the connections are cut. */
+    private static final Duration ABANDON_MARGIN = Duration.ofSeconds(5);
 
     private final ServeConfig config;
     private final Vertx vertx;
@@ -199,15 +213,26 @@ public final class PeregrineServer implements AutoCloseable {
             HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
                     layers.monitoring);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
-                            .setHost(config.host())
-                            .setPort(config.port())
-                            .setCompressionSupported(false)
-                            .setTcpNoDelay(true))
-                    .requestHandler(api.router());
+                    .setHost(config.host())
+                    .setPort(config.port())
+                    .setCompressionSupported(false)
+                    .setDecompressionSupported(false)
+                    // HTTP/1.1 only: the connection guard's phases assume one request at a time.
+                    .setHttp2ClearTextEnabled(false)
+                    .setTcpNoDelay(true));
+            api.attach(http);
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics);
-            LOG.info("listening on http://{}:{} ({} model(s): {})", config.host(), http.actualPort(),
+            LOG.info("listening on http://{}:{} ({} model(s): {}); warming up", config.host(), http.actualPort(),
                     layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
+            try {
+                warmUp(layers.batched, config.requestTimeout().multipliedBy(4));
+            } catch (RuntimeException e) {
+                server.stop();
+                throw e;
+            }
+            api.started();
+            LOG.info("ready");
             return server;
         } catch (ExecutionException | TimeoutException e) {
             closeQuietly(vertx, layers);
@@ -222,6 +247,35 @@ public final class PeregrineServer implements AutoCloseable {
             closeQuietly(vertx, layers);
             throw e;
         }
+    }
+
+    /**
+     * One short inference per model through its batcher (not the cache, not drift monitoring), so that
+     * the first real request does not pay for ONNX Runtime's first-run allocations.
+     *
+     * @throws IllegalStateException when a model cannot answer it
+     */
+    private static void warmUp(BatchedInferenceService batched, Duration timeout) {
+        long t0 = System.nanoTime();
+        RequestOptions options = RequestOptions.of(true, null).withCache(false);
+        List<String> text = List.of("Peregrine warm-up.");
+        for (ServedModel m : batched.models()) {
+            CompletableFuture<?> run = m.info().task() == Task.EMBEDDING
+                    ? batched.embed(m.name(), text, options) : batched.classify(m.name(), text, options);
+            try {
+                run.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (ExecutionException e) {
+                throw new IllegalStateException("model '" + m.name() + "' failed its warm-up inference: "
+                        + e.getCause().getMessage(), e.getCause());
+            } catch (TimeoutException e) {
+                throw new IllegalStateException("model '" + m.name() + "' did not finish its warm-up inference within "
+                        + timeout.toMillis() + " ms", e);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                throw new IllegalStateException("interrupted while warming up", e);
+            }
+        }
+        LOG.info("warmed up {} model(s) in {} ms", batched.models().size(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static void closeQuietly(Vertx vertx, Layers layers) {
@@ -243,9 +297,14 @@ public final class PeregrineServer implements AutoCloseable {
         return service;
     }
 
-    /** HTTP requests accepted and not yet answered. */
+    /** Inference requests admitted (body received) and not yet answered. */
     public int inFlightRequests() {
         return api.inFlight();
+    }
+
+    /** Whether {@code /readyz} answers 200: warmed up, not stopping, and the service takes work. */
+    public boolean ready() {
+        return api.ready();
     }
 
     public ServeConfig config() {
@@ -253,9 +312,17 @@ public final class PeregrineServer implements AutoCloseable {
     }
 
     /**
-     * Stops gracefully: refuses new connections and requests, answers every request already
-     * accepted (waiting up to the configured shutdown timeout), then frees everything. Idempotent;
-     * concurrent callers wait for the first.
+     * Stops gracefully, within the configured shutdown timeout, losing no request:
+     * <ol>
+     *   <li>Readiness fails at once ({@code /readyz}, {@code /health} 503), and every response from now on
+     *       carries {@code Connection: close} and closes its connection.</li>
+     *   <li>After {@link #IDLE_DRAIN_GRACE}, the listener closes (new connections are refused) and idle
+     *       keep-alive connections close; requests in progress go on.</li>
+     *   <li>Accepted requests are answered as usual until the shutdown timeout; whatever is still open
+     *       then is answered 503 with {@code Retry-After}.</li>
+     *   <li>The batchers, the cache, the drift monitors and Vert.x are closed.</li>
+     * </ol>
+     * Idempotent; concurrent callers wait for the first.
      */
     public void stop() {
         synchronized (stopLock) {
@@ -267,26 +334,34 @@ public final class PeregrineServer implements AutoCloseable {
         }
         long t0 = System.nanoTime();
         Duration grace = config.shutdownTimeout();
-        LOG.info("stopping: no new requests; answering the {} in progress", api.inFlight());
+        long deadline = t0 + grace.toNanos();
+        api.drain();
+        LOG.info("stopping: not ready; answering the {} request(s) in progress, each with Connection: close",
+                api.openRequests());
+        sleepUntil(Math.min(deadline, t0 + IDLE_DRAIN_GRACE.toNanos()));
+        Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
+        // Vert.x closes the listener at once, idle connections too, and each other one after its response.
+        java.util.concurrent.CompletableFuture<Void> closed = http.shutdown(left.plus(ABANDON_MARGIN))
+                .toCompletionStage().toCompletableFuture();
+        while (api.openRequests() > 0 && System.nanoTime() < deadline && !Thread.currentThread().isInterrupted()) {
+            sleepUntil(Math.min(deadline, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5)));
+        }
+        if (api.openRequests() > 0) {
+            LOG.warn("{} request(s) still open after the shutdown timeout of {} ms; answering them 503",
+                    api.openRequests(), grace.toMillis());
+            try {
+                api.abandonOpenRequests().toCompletionStage().toCompletableFuture()
+                        .get(ABANDON_MARGIN.toMillis(), TimeUnit.MILLISECONDS);
+            } catch (Exception e) {
+                LOG.warn("could not answer every open request: {}", e.toString());
+            }
+        }
         try {
-            // Vert.x closes the listener at once and each connection once its request in progress is answered.
-            http.shutdown(grace).toCompletionStage().toCompletableFuture().get(grace.toMillis() + 5000, TimeUnit.MILLISECONDS);
+            closed.get(ABANDON_MARGIN.toMillis(), TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warn("HTTP shutdown did not complete cleanly: {}", e.toString());
         }
-        long deadline = System.nanoTime() + grace.toNanos();
-        while (api.inFlight() > 0 && System.nanoTime() < deadline) {
-            try {
-                Thread.sleep(5);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                break;
-            }
-        }
-        if (api.inFlight() > 0) {
-            LOG.warn("{} request(s) still in progress after {} ms; closing anyway", api.inFlight(), grace.toMillis());
-        }
-        batched.close(grace);
+        batched.close(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
         if (cache != null) {
             cache.close();
         }
@@ -299,6 +374,18 @@ public final class PeregrineServer implements AutoCloseable {
         metrics.close();
         LOG.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
         stopped.countDown();
+    }
+
+    private static void sleepUntil(long nanoDeadline) {
+        long wait = nanoDeadline - System.nanoTime();
+        if (wait <= 0) {
+            return;
+        }
+        try {
+            TimeUnit.NANOSECONDS.sleep(wait);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
     }
 
     /** Blocks until {@link #stop()} has finished. */

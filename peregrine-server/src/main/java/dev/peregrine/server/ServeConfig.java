@@ -45,6 +45,11 @@ import java.util.Objects;
  * @param autoTruncate          what {@code truncate} means when a request does not say
  * @param apiKey                a Bearer token every inference and info route requires; null for none
  * @param shutdownTimeout       longest a graceful shutdown waits for accepted requests
+ * @param headerTimeout         longest a connection may take to send a request's headers, counted from its
+ *                              first byte (from the connection's opening for its first request); then 408
+ * @param bodyTimeout           longest a request may take to send its body once its headers have arrived;
+ *                              then 408
+ * @param idleTimeout           longest a keep-alive connection may stay open between requests
  * @param cache                 the prediction cache
  * @param drift                 drift monitoring and the prediction log
  */
@@ -71,6 +76,9 @@ public record ServeConfig(
         boolean autoTruncate,
         String apiKey,
         Duration shutdownTimeout,
+        Duration headerTimeout,
+        Duration bodyTimeout,
+        Duration idleTimeout,
         CacheConfig cache,
         DriftConfig drift) {
 
@@ -87,6 +95,15 @@ public record ServeConfig(
     public static final String DEFAULT_REQUEST_TIMEOUT_MS = "30000";
     public static final int DEFAULT_TOKENIZER_THREADS = 0;
     public static final String DEFAULT_SHUTDOWN_TIMEOUT_MS = "30000";
+    /** A real client sends its headers in one packet; 10 s leaves room for a slow mobile link. */
+    public static final String DEFAULT_HEADER_TIMEOUT_MS = "10000";
+    /** The default 10 MB body at 30 s needs about 350 KB/s, which any real uploader exceeds. */
+    public static final String DEFAULT_BODY_TIMEOUT_MS = "30000";
+    /**
+     * Longer than the 60 s idle timeout of common load balancers, so that the balancer closes an idle
+     * connection first and never sends a request on one the server is closing.
+     */
+    public static final String DEFAULT_IDLE_TIMEOUT_MS = "75000";
 
     public ServeConfig {
         Objects.requireNonNull(host, "host");
@@ -94,6 +111,9 @@ public record ServeConfig(
         Objects.requireNonNull(maxQueueDelay, "maxQueueDelay");
         Objects.requireNonNull(requestTimeout, "requestTimeout");
         Objects.requireNonNull(shutdownTimeout, "shutdownTimeout");
+        Objects.requireNonNull(headerTimeout, "headerTimeout");
+        Objects.requireNonNull(bodyTimeout, "bodyTimeout");
+        Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(drift, "drift");
         if (host.isBlank()) {
@@ -128,11 +148,20 @@ public record ServeConfig(
         if (shutdownTimeout.isNegative()) {
             throw new IllegalArgumentException("shutdown timeout must not be negative, was " + shutdownTimeout);
         }
+        positive("header timeout", headerTimeout);
+        positive("body timeout", bodyTimeout);
+        positive("idle timeout", idleTimeout);
         if (apiKey != null && apiKey.isBlank()) {
             apiKey = null;
         }
         if (modelRepository != null && !models.isEmpty()) {
             throw new IllegalStateException("give either --model (repeatable) or --model-repository, not both");
+        }
+    }
+
+    private static void positive(String name, Duration value) {
+        if (value.isNegative() || value.isZero()) {
+            throw new IllegalArgumentException(name + " must be positive, was " + value.toMillis() + " ms");
         }
     }
 
@@ -172,6 +201,9 @@ public record ServeConfig(
         out.put("auto-truncate", Boolean.toString(autoTruncate));
         out.put("api-key", apiKey == null ? "(none)" : "(set, redacted)");
         out.put("shutdown-timeout", shutdownTimeout.toMillis() + " ms");
+        out.put("header-timeout", headerTimeout.toMillis() + " ms");
+        out.put("body-timeout", bodyTimeout.toMillis() + " ms");
+        out.put("idle-timeout", idleTimeout.toMillis() + " ms");
         out.put("cache", cache.describe() + (cache.mode() == CacheConfig.Mode.OFF ? "" : ", ttl " + cache.ttl().toSeconds()
                 + " s, " + cache.maxEntries() + " entries / " + cache.maxBytes() + " bytes"
                 + (cache.mode() == CacheConfig.Mode.REDIS ? ", redis timeout " + cache.redisTimeout().toMillis()
@@ -218,6 +250,9 @@ public record ServeConfig(
         private boolean autoTruncate;
         private String apiKey;
         private Duration shutdownTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_SHUTDOWN_TIMEOUT_MS));
+        private Duration headerTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_HEADER_TIMEOUT_MS));
+        private Duration bodyTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_BODY_TIMEOUT_MS));
+        private Duration idleTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_IDLE_TIMEOUT_MS));
         private CacheConfig cache = CacheConfig.defaults();
         private DriftConfig drift = DriftConfig.defaults();
 
@@ -248,6 +283,9 @@ public record ServeConfig(
         public Builder autoTruncate(boolean v) { this.autoTruncate = v; return this; }
         public Builder apiKey(String v) { this.apiKey = v; return this; }
         public Builder shutdownTimeout(Duration v) { this.shutdownTimeout = v; return this; }
+        public Builder headerTimeout(Duration v) { this.headerTimeout = v; return this; }
+        public Builder bodyTimeout(Duration v) { this.bodyTimeout = v; return this; }
+        public Builder idleTimeout(Duration v) { this.idleTimeout = v; return this; }
         public Builder cache(CacheConfig v) { this.cache = v; return this; }
         public Builder drift(DriftConfig v) { this.drift = v; return this; }
 
@@ -256,7 +294,7 @@ public record ServeConfig(
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
-                    apiKey, shutdownTimeout, cache, drift);
+                    apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift);
         }
     }
 }

@@ -9,32 +9,51 @@ import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
+import io.netty.handler.codec.http.TooLongHttpHeaderException;
+import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.buffer.Buffer;
 import io.vertx.core.http.HttpHeaders;
+import io.vertx.core.http.HttpConnection;
 import io.vertx.core.http.HttpMethod;
+import io.vertx.core.http.HttpServer;
+import io.vertx.core.http.HttpServerOptions;
+import io.vertx.core.http.HttpServerRequest;
 import io.vertx.core.http.HttpServerResponse;
 import io.vertx.ext.web.Router;
 import io.vertx.ext.web.RoutingContext;
 import io.vertx.ext.web.handler.BodyHandler;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
- * The HTTP surface: routes, the request pipeline and the error responses.
+ * The HTTP surface: connections, routes, the request pipeline, probes, draining and the error responses.
  *
  * <h2>The pipeline of an inference request</h2>
  * <ol>
- *   <li>On the event loop: count it against {@code max-concurrent-requests} (429 at once beyond),
- *       check the API key, read the body up to {@code max-body-bytes} (413 beyond).</li>
+ *   <li>On the event loop, per connection ({@link ConnectionGuard}): the request's headers must arrive
+ *       within {@code header-timeout} of its first byte and its body within {@code body-timeout} of the
+ *       headers, else 408 and the connection closes. Headers too large (431), a request line too long
+ *       (414) or malformed (400) are answered here in the JSON error shape.</li>
+ *   <li>On the event loop: check the API key, read the body up to {@code max-body-bytes} (413 beyond).
+ *       Only then, with the whole body received, count the request against
+ *       {@code max-concurrent-requests} (429 at once beyond): a slow sender never holds a slot.</li>
  *   <li>On the request pool: parse and validate the JSON, and start the work through the
  *       {@link InferenceService} (which admits or refuses it at once, then tokenizes and batches).</li>
  *   <li>When the work completes (on the request pool), render the JSON; then write it on the
@@ -43,13 +62,28 @@ import java.util.concurrent.atomic.AtomicInteger;
  * A request not answered within {@code request-timeout} of its arrival gets 504, from a
  * timer on its event loop (so on time even when the request pool is busy); the same deadline travels
  * with the work, which is dropped wherever it is when the deadline passes. A client that goes away
- * cancels its work. Either way its texts not yet run leave the queue. Every failure is turned into a
- * status and error type by {@link ErrorMapping}, and into one JSON shape here.
+ * cancels its work (counted in {@code peregrine_client_disconnects_total}, logged at DEBUG). Either
+ * way its texts not yet run leave the queue. Every failure is turned into a status and error type by
+ * {@link ErrorMapping}, and into one JSON shape here.
+ *
+ * <h2>Operational routes</h2>
+ * Probes ({@code /livez}, {@code /readyz}, {@code /startupz}, {@code /health}, {@code /v2/health/*})
+ * and {@code /metrics} are answered on the event loop, never counted against
+ * {@code max-concurrent-requests}, never queued, and need no API key.
+ *
+ * <h2>Draining</h2>
+ * From {@link #drain()} on, readiness fails and every response carries {@code Connection: close}
+ * (the connection closes once it is written), so keep-alive clients do not send another request
+ * to a server that is going away. {@link #abandonOpenRequests()} answers what is still open with
+ * 503 and {@code Retry-After}.
  */
 public final class HttpApi {
 
+    private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+
     /** Routes that answer without the API key (probes and scrapers). */
-    private static final Set<String> PUBLIC = Set.of("/health", "/v2/health/live", "/v2/health/ready", "/metrics");
+    private static final Set<String> PUBLIC = Set.of("/livez", "/readyz", "/startupz", "/health",
+            "/v2/health/live", "/v2/health/ready", "/metrics");
 
     private final Vertx vertx;
     private final InferenceService service;
@@ -63,6 +97,16 @@ public final class HttpApi {
     private final KServeRoutes kserve;
     private final MonitoringInferenceService monitoring;
     private final DebugRoutes debug;
+    private final ConnectionGuard guard;
+    /**
+     * Requests whose response has not ended, by connection (HTTP/1.1: one at a time on each): what
+     * {@link #abandonOpenRequests()} answers.
+     */
+    private final Map<HttpConnection, RoutingContext> open = new ConcurrentHashMap<>();
+    private volatile boolean started;
+    private volatile boolean draining;
+    /** The event-loop context the API's own tasks run on (set by {@link #attach}). */
+    private Context context;
 
     /**
      * @param monitoring the drift monitor behind {@code GET /drift}, or null when monitoring is off
@@ -80,18 +124,79 @@ public final class HttpApi {
         this.kserve = new KServeRoutes(service, config.maxInputs(), version);
         this.monitoring = monitoring;
         this.debug = new DebugRoutes(vertx, metrics.registry());
+        this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
+                System::nanoTime, this::bodyTimedOut, metrics);
         metrics.inFlight(inFlight::get);
     }
 
-    /** Requests accepted and not yet answered. */
+    /** Inference requests admitted (body received) and not yet answered. */
     public int inFlight() {
         return inFlight.get();
     }
 
+    /** Requests of any route, from their headers until their response has been written. */
+    public int openRequests() {
+        return open.size();
+    }
+
+    /** Every model has been loaded and warmed up: {@code /startupz} and readiness turn 200. */
+    public void started() {
+        started = true;
+    }
+
+    /** Ready for traffic: started, not draining, and the service accepts work. */
+    public boolean ready() {
+        return started && !draining && service.ready();
+    }
+
+    /**
+     * Starts draining: readiness fails at once, and every response from now on carries
+     * {@code Connection: close} and closes its connection. Requests keep being served.
+     */
+    public void drain() {
+        draining = true;
+    }
+
+    /**
+     * Answers every request still open with 503 and {@code Retry-After}, and cancels its work: what a
+     * drain could not finish in time gets a clear answer rather than a closed connection.
+     *
+     * @return completed once the answers are written (on the event loop)
+     */
+    public Future<Void> abandonOpenRequests() {
+        Promise<Void> done = Promise.promise();
+        context.runOnContext(v -> {
+            List<Future<Void>> writes = new ArrayList<>();
+            for (RoutingContext ctx : List.copyOf(open.values())) {
+                RequestScope scope = ctx.get("scope");
+                if (scope != null) {
+                    scope.clientGone();
+                }
+                writes.add(sendError(ctx, new ApiException(ApiError.UNHEALTHY,
+                        "the server is shutting down and could not finish this request in time; retry")));
+            }
+            Future.join(writes).onComplete(ar -> done.complete());
+        });
+        return done.future();
+    }
+
+    /** Serves this API on {@code server}: its connections, requests and malformed requests. */
+    public void attach(HttpServer server) {
+        Router router = router();
+        context = vertx.getOrCreateContext();
+        context.runOnContext(v -> guard.start(vertx));
+        server.connectionHandler(guard::opened)
+                .invalidRequestHandler(this::invalidRequest)
+                .requestHandler(request -> {
+                    guard.requestStarted(request);
+                    router.handle(request);
+                });
+    }
+
     /** Builds the router with every route. */
-    public Router router() {
+    private Router router() {
         Router router = Router.router(vertx);
-        router.route().handler(this::admit);
+        router.route().handler(this::prepare);
 
         inferenceRoute(router, "/classify", inference::classify);
         inferenceRoute(router, "/embed", inference::embed);
@@ -99,16 +204,18 @@ public final class HttpApi {
         inferenceRoute(router, "/v1/embeddings", inference::openAiEmbeddings);
         inferenceRoute(router, "/v2/models/:name/infer", kserve::infer);
 
-        router.get("/health").handler(ctx -> {
-            label(ctx, "/health");
-            if (service.ready()) {
-                send(ctx, 200, JsonOutput.write(g -> {
-                    g.writeStartObject();
-                    g.writeStringField("status", "ok");
-                    g.writeEndObject();
-                }));
+        router.get("/livez").handler(ctx -> {
+            label(ctx, "/livez");
+            send(ctx, 200, STATUS_OK);
+        });
+        router.get("/readyz").handler(ctx -> readiness(ctx, "/readyz"));
+        router.get("/health").handler(ctx -> readiness(ctx, "/health"));
+        router.get("/startupz").handler(ctx -> {
+            label(ctx, "/startupz");
+            if (started) {
+                send(ctx, 200, STATUS_OK);
             } else {
-                sendError(ctx, new ApiException(ApiError.UNHEALTHY, "not ready: loading or shutting down"));
+                sendError(ctx, new ApiException(ApiError.UNHEALTHY, "starting: warming up the models"));
             }
         });
         router.get("/info").handler(ctx -> {
@@ -118,7 +225,7 @@ public final class HttpApi {
         router.get("/metrics").handler(ctx -> {
             label(ctx, "/metrics");
             ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, ServerMetrics.contentType());
-            ctx.response().end(metrics.scrape());
+            end(ctx, 200, Buffer.buffer(metrics.scrape()));
         });
         router.get("/debug/profile").handler(ctx -> {
             label(ctx, "/debug/profile");
@@ -159,11 +266,11 @@ public final class HttpApi {
         });
         router.get("/v2/health/live").handler(ctx -> {
             label(ctx, "/v2/health/live");
-            ctx.response().setStatusCode(200).end();
+            end(ctx, 200, EMPTY);
         });
         router.get("/v2/health/ready").handler(ctx -> {
             label(ctx, "/v2/health/ready");
-            ctx.response().setStatusCode(service.ready() ? 200 : ApiError.UNHEALTHY.status()).end();
+            end(ctx, ready() ? 200 : ApiError.UNHEALTHY.status(), EMPTY);
         });
         router.get("/v2/models/:name").handler(ctx -> {
             label(ctx, "/v2/models/{name}");
@@ -179,7 +286,7 @@ public final class HttpApi {
             label(ctx, "/v2/models/{name}/ready");
             try {
                 model(ctx, kserve.model(ctx.pathParam("name")).name());
-                ctx.response().setStatusCode(service.ready() ? 200 : ApiError.UNHEALTHY.status()).end();
+                end(ctx, ready() ? 200 : ApiError.UNHEALTHY.status(), EMPTY);
             } catch (RuntimeException e) {
                 sendError(ctx, ErrorMapping.of(e));
             }
@@ -192,35 +299,126 @@ public final class HttpApi {
                 "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
         router.errorHandler(413, ctx -> sendError(ctx, new ApiException(ApiError.PAYLOAD_TOO_LARGE,
                 "the body is larger than the limit of " + config.maxBodyBytes() + " bytes")));
-        router.errorHandler(500, ctx -> sendError(ctx, ErrorMapping.of(
-                ctx.failure() == null ? new IllegalStateException("unknown failure") : ctx.failure())));
+        router.errorHandler(500, ctx -> failure(ctx));
         return router;
     }
 
-    /** First handler of every request: the in-flight limit, the API key and the metrics hook. */
-    private void admit(RoutingContext ctx) {
+    private static final Buffer STATUS_OK = JsonOutput.write(g -> {
+        g.writeStartObject();
+        g.writeStringField("status", "ok");
+        g.writeEndObject();
+    });
+    private static final Buffer EMPTY = Buffer.buffer();
+
+    private void readiness(RoutingContext ctx, String route) {
+        label(ctx, route);
+        if (ready()) {
+            send(ctx, 200, STATUS_OK);
+        } else {
+            sendError(ctx, new ApiException(ApiError.UNHEALTHY, draining || !service.ready() ? "not ready: shutting down"
+                    : "not ready: warming up the models"));
+        }
+    }
+
+    /** First handler of every request: bookkeeping, the metrics hook, {@code Connection: close} when draining, the API key. */
+    private void prepare(RoutingContext ctx) {
         long start = System.nanoTime();
+        HttpServerRequest request = ctx.request();
+        HttpConnection connection = request.connection();
         ctx.put("start", start);
         ctx.put("route", "unmatched");
         ctx.put("model", "");
-        int now = inFlight.incrementAndGet();
+        open.put(connection, ctx);
+        ctx.addHeadersEndHandler(v -> {
+            if (draining || Boolean.TRUE.equals(ctx.get("close"))) {
+                ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
+        });
         ctx.addEndHandler(done -> {
-            inFlight.decrementAndGet();
-            String err = ctx.get("err");
-            metrics.request(ctx.get("route"), ctx.get("model"), ctx.response().getStatusCode(), err,
+            open.remove(connection, ctx);
+            guard.responseEnded(connection);
+            if (Boolean.TRUE.equals(ctx.get("admitted"))) {
+                inFlight.decrementAndGet();
+            }
+            String route = ctx.get("route");
+            if (done.failed() && !ctx.response().ended()) {
+                clientGone(ctx);
+                return;
+            }
+            metrics.request(route, ctx.get("model"), ctx.response().getStatusCode(), ctx.get("err"),
                     System.nanoTime() - start);
         });
-        if (now > config.maxConcurrentRequests()) {
-            sendError(ctx, new ApiException(ApiError.OVERLOADED, "more than " + config.maxConcurrentRequests()
-                    + " requests in progress; retry later"));
-            return;
-        }
-        if (apiKey != null && !PUBLIC.contains(ctx.request().path()) && !authorized(ctx)) {
+        if (apiKey != null && !PUBLIC.contains(request.path()) && !authorized(ctx)) {
             ctx.response().putHeader("WWW-Authenticate", "Bearer");
             sendError(ctx, new ApiException(ApiError.UNAUTHORIZED, "missing or wrong API key (send Authorization: Bearer KEY)"));
             return;
         }
         ctx.next();
+    }
+
+    /** The client closed its connection before its answer: not a failure of the server. */
+    private void clientGone(RoutingContext ctx) {
+        if (ctx.get("gone") != null) {
+            return;
+        }
+        ctx.put("gone", true);
+        RequestScope scope = ctx.get("scope");
+        if (scope != null) {
+            scope.clientGone();
+        }
+        metrics.clientDisconnect(ctx.get("route"));
+        LOG.debug("client {} closed its connection before the answer to {} {}", ctx.request().remoteAddress(),
+                ctx.request().method(), ctx.get("route"));
+    }
+
+    /** After the whole body has arrived: count the request against {@code max-concurrent-requests}. */
+    private void admit(RoutingContext ctx) {
+        int now = inFlight.incrementAndGet();
+        ctx.put("admitted", true);
+        if (now > config.maxConcurrentRequests()) {
+            sendError(ctx, new ApiException(ApiError.OVERLOADED, "more than " + config.maxConcurrentRequests()
+                    + " requests in progress; retry later"));
+            return;
+        }
+        ctx.next();
+    }
+
+    /** The body did not arrive within {@code body-timeout}: 408, then the connection closes. */
+    private void bodyTimedOut(HttpServerRequest request) {
+        RoutingContext ctx = open.get(request.connection());
+        ApiException error = new ApiException(ApiError.REQUEST_TIMEOUT, "the request's body did not arrive within "
+                + config.bodyTimeout().toMillis() + " ms");
+        if (ctx != null) {
+            ctx.put("close", true);
+            sendError(ctx, error);
+        } else {
+            request.response().setStatusCode(error.error().status())
+                    .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                    .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+                    .end(JsonOutput.error(error)).onComplete(ar -> request.connection().close());
+        }
+    }
+
+    /** Headers too large (431), a request line too long (414) or malformed (400): JSON, then close. */
+    private void invalidRequest(HttpServerRequest request) {
+        Throwable cause = request.decoderResult().cause();
+        ApiException error;
+        if (cause instanceof TooLongHttpLineException) {
+            error = new ApiException(ApiError.URI_TOO_LONG, "the request line is longer than "
+                    + HttpServerOptions.DEFAULT_MAX_INITIAL_LINE_LENGTH + " bytes");
+        } else if (cause instanceof TooLongHttpHeaderException) {
+            error = new ApiException(ApiError.HEADERS_TOO_LARGE, "the request headers are larger than "
+                    + HttpServerOptions.DEFAULT_MAX_HEADER_SIZE + " bytes");
+        } else {
+            error = new ApiException(ApiError.MALFORMED, "malformed HTTP request"
+                    + (cause == null || cause.getMessage() == null ? "" : ": " + Echo.of(cause.getMessage())));
+        }
+        metrics.request("invalid", "", error.error().status(), error.error().type(), 0);
+        HttpServerResponse response = request.response();
+        response.setStatusCode(error.error().status())
+                .putHeader(HttpHeaders.CONTENT_TYPE, "application/json")
+                .putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE)
+                .end(JsonOutput.error(error)).onComplete(ar -> request.connection().close());
     }
 
     private boolean authorized(RoutingContext ctx) {
@@ -234,29 +432,36 @@ public final class HttpApi {
 
     private void inferenceRoute(Router router, String path, InferenceRoute route) {
         String label = path.replace(":name", "{name}");
-        router.post(path).handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes())).handler(ctx -> {
+        // Labelled on a route of its own: vert.x-web wants a body handler first on its route.
+        router.post(path).handler(ctx -> {
             label(ctx, label);
-            Context context = vertx.getOrCreateContext();
-            // One deadline from the request's arrival (so a client never waits longer than the
-            // timeout), carried down through tokenization and the queue; a timer on this event
-            // loop answers 504 on time whatever the pool is doing.
-            long startNanos = ctx.get("start");
-            long deadline = startNanos + config.requestTimeout().toNanos();
-            RequestScope scope = new RequestScope(ctx, startNanos, label, deadline);
-            long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), id -> {
-                if (!scope.expire()) {
-                    sendError(ctx, ErrorMapping.of(new TimeoutException()));
-                }
-            });
-            ctx.addEndHandler(done -> vertx.cancelTimer(timer));
-            ctx.response().closeHandler(closed -> scope.clientGone());
-            byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
-            try {
-                pool.execute(() -> start(ctx, context, scope, route, body));
-            } catch (RejectedExecutionException e) {
-                sendError(ctx, new ApiException(ApiError.UNHEALTHY, "the server is shutting down"));
-            }
+            ctx.next();
         });
+        router.post(path)
+                .handler(BodyHandler.create(false).setBodyLimit(config.maxBodyBytes()))
+                .handler(this::admit)
+                .handler(ctx -> {
+                    Context context = vertx.getOrCreateContext();
+                    // One deadline from the request's arrival (so a client never waits longer than the
+                    // timeout), carried down through tokenization and the queue; a timer on this event
+                    // loop answers 504 on time whatever the pool is doing.
+                    long startNanos = ctx.get("start");
+                    long deadline = startNanos + config.requestTimeout().toNanos();
+                    RequestScope scope = new RequestScope(ctx, startNanos, label, deadline);
+                    ctx.put("scope", scope);
+                    long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), id -> {
+                        if (!scope.expire()) {
+                            sendError(ctx, ErrorMapping.of(new TimeoutException()));
+                        }
+                    });
+                    ctx.addEndHandler(done -> vertx.cancelTimer(timer));
+                    byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+                    try {
+                        pool.execute(() -> start(ctx, context, scope, route, body));
+                    } catch (RejectedExecutionException e) {
+                        sendError(ctx, new ApiException(ApiError.UNHEALTHY, "the server is shutting down"));
+                    }
+                });
     }
 
     /** On the request pool: parse, validate, start the work, and arrange its answer. */
@@ -321,24 +526,43 @@ public final class HttpApi {
     }
 
     private void failure(RoutingContext ctx) {
+        if (ctx.response().ended()) {
+            return;
+        }
+        if (ctx.response().closed() || isConnectionClosed(ctx.failure())) {
+            clientGone(ctx);
+            return;
+        }
         int code = ctx.statusCode();
         ApiException error;
-        if (ctx.failure() != null) {
+        if (ctx.failure() != null && !(ctx.failure() instanceof io.vertx.ext.web.handler.HttpException)) {
             error = ErrorMapping.of(ctx.failure());
         } else if (code == 413) {
             error = new ApiException(ApiError.PAYLOAD_TOO_LARGE, "the body is larger than the limit of "
                     + config.maxBodyBytes() + " bytes");
         } else if (code == 404) {
-            error = new ApiException(ApiError.NOT_FOUND, "no route " + ctx.request().method() + " " + ctx.request().path());
+            error = new ApiException(ApiError.NOT_FOUND, "no route " + ctx.request().method() + " "
+                    + Echo.of(ctx.request().path()));
         } else if (code == 405) {
             error = new ApiException(ApiError.METHOD_NOT_ALLOWED, "method " + ctx.request().method()
-                    + " is not allowed on " + ctx.request().path());
-        } else if (code == 400) {
+                    + " is not allowed on " + Echo.of(ctx.request().path()));
+        } else if (code >= 400 && code < 500) {
             error = new ApiException(ApiError.MALFORMED, "bad request");
         } else {
-            error = ErrorMapping.of(new IllegalStateException("request failed with status " + code));
+            error = ErrorMapping.of(ctx.failure() != null ? ctx.failure()
+                    : new IllegalStateException("request failed with status " + code));
         }
         sendError(ctx, error);
+    }
+
+    private static boolean isConnectionClosed(Throwable failure) {
+        for (Throwable t = failure; t != null; t = t.getCause()) {
+            if (t instanceof io.vertx.core.http.HttpClosedException || t instanceof java.nio.channels.ClosedChannelException
+                    || (t instanceof io.vertx.core.VertxException && "Connection was closed".equals(t.getMessage()))) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void label(RoutingContext ctx, String route) {
@@ -349,28 +573,41 @@ public final class HttpApi {
         ctx.put("model", model == null ? "" : model);
     }
 
-    private static void send(RoutingContext ctx, int status, Buffer body) {
-        HttpServerResponse response = ctx.response();
-        if (response.ended() || response.closed()) {
-            return;
-        }
-        response.setStatusCode(status).putHeader(HttpHeaders.CONTENT_TYPE, "application/json").end(body);
+    private Future<Void> send(RoutingContext ctx, int status, Buffer body) {
+        ctx.response().putHeader(HttpHeaders.CONTENT_TYPE, "application/json");
+        return end(ctx, status, body);
     }
 
-    private static void sendError(RoutingContext ctx, ApiException error) {
+    /**
+     * Every response ends here: while draining (or after a timeout) its connection closes once it is
+     * written, as its {@code Connection: close} header announced.
+     */
+    private Future<Void> end(RoutingContext ctx, int status, Buffer body) {
+        HttpServerResponse response = ctx.response();
+        if (response.ended() || response.closed()) {
+            return Future.succeededFuture();
+        }
+        Future<Void> written = response.setStatusCode(status).end(body);
+        if (draining || Boolean.TRUE.equals(ctx.get("close"))) {
+            HttpConnection connection = ctx.request().connection();
+            written.onComplete(ar -> connection.close());
+        }
+        return written;
+    }
+
+    private Future<Void> sendError(RoutingContext ctx, ApiException error) {
         ctx.put("err", error.error().type());
         HttpServerResponse response = ctx.response();
         if (response.ended() || response.closed()) {
-            return;
+            return Future.succeededFuture();
         }
-        if (error.error() == ApiError.OVERLOADED) {
+        if (error.error() == ApiError.OVERLOADED || error.error() == ApiError.UNHEALTHY) {
             response.putHeader(HttpHeaders.RETRY_AFTER, "1");
         }
         if (ctx.request().method() == HttpMethod.HEAD) {
-            response.setStatusCode(error.error().status()).end();
-            return;
+            return end(ctx, error.error().status(), EMPTY);
         }
-        send(ctx, error.error().status(), JsonOutput.error(error));
+        return send(ctx, error.error().status(), JsonOutput.error(error));
     }
 
     private Buffer info() {
@@ -378,7 +615,7 @@ public final class HttpApi {
             g.writeStartObject();
             g.writeStringField("name", "peregrine");
             g.writeStringField("version", version);
-            g.writeBooleanField("ready", service.ready());
+            g.writeBooleanField("ready", ready());
             g.writeArrayFieldStart("models");
             for (ServedModel m : service.models()) {
                 ModelInfo info = m.info();

@@ -30,6 +30,7 @@ import java.util.function.IntSupplier;
  *       texts admitted and not yet answered; {@code peregrine_queue_estimated_seconds{model}}: their
  *       estimated work; {@code peregrine_requests_in_flight}</li>
  *   <li>{@code peregrine_model_info{model,task,variant,...}} = 1</li>
+ *   <li>{@code peregrine_client_disconnects_total{route}}, {@code peregrine_slow_clients_total{phase}}</li>
  * </ul>
  *
  * Thread-safe.
@@ -133,6 +134,25 @@ public final class ServerMetrics {
         Gauge.builder("peregrine.admitted.texts", admitted::getAsInt)
                 .description("Texts admitted and not yet answered (the admission limit applies to this)")
                 .tags("model", model).register(registry);
+    }
+
+    /**
+     * A client that closed its connection before its answer was written ({@code
+     * peregrine_client_disconnects_total{route}}); not an error of the server.
+     */
+    public void clientDisconnect(String route) {
+        counters.computeIfAbsent(List.of("disconnects", route), k ->
+                Counter.builder("peregrine.client.disconnects")
+                        .description("Connections closed by the client before its answer was written")
+                        .tags("route", route).register(registry)).increment();
+    }
+
+    /** Connections closed because a request's headers or body did not arrive in time ({@code phase}: headers, body). */
+    public void slowClient(String phase) {
+        counters.computeIfAbsent(List.of("slow", phase), k ->
+                Counter.builder("peregrine.slow.clients")
+                        .description("Connections closed because headers or body did not arrive within their timeout")
+                        .tags("phase", phase).register(registry)).increment();
     }
 
     /** Registers the gauge of requests in progress. */

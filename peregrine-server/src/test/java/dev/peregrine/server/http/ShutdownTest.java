@@ -11,15 +11,25 @@ import dev.peregrine.core.engine.Engine;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.TestClient;
 import dev.peregrine.server.TestServers;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 
-/** A graceful stop while requests are in flight: every accepted request gets its full answer. */
+/**
+ * A graceful stop (SIGTERM, issue 10 finding 3): every accepted request gets its full answer or a
+ * clear 503, keep-alive clients are told to close, and nothing is left without a response.
+ */
 class ShutdownTest {
 
     @Test
@@ -58,6 +68,130 @@ class ShutdownTest {
         }
         assertThatThrownBy(() -> client.post("/embed", body(Map.of("inputs", "too late"))))
                 .isInstanceOf(java.io.UncheckedIOException.class).hasCauseInstanceOf(java.net.ConnectException.class);
+    }
+
+    /** What one keep-alive client saw: every response, and whether a sent request went unanswered. */
+    private record ClientLog(List<HttpResponse<String>> responses, List<Throwable> unanswered, boolean refused) {
+    }
+
+    @Test
+    void stopWithKeepAliveClients_leavesNoRequestWithoutAnAnswer_andDrainResponsesCloseTheirConnections()
+            throws Exception {
+        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).build(), TestServers.resolver());
+        int clients = 12;
+        AtomicInteger answered = new AtomicInteger();
+        List<CompletableFuture<ClientLog>> logs = new ArrayList<>();
+        ExecutorService threads = Executors.newFixedThreadPool(clients);
+        try {
+            for (int c = 0; c < clients; c++) {
+                int id = c;
+                logs.add(CompletableFuture.supplyAsync(() -> keepAliveClient(server.port(), id, answered), threads));
+            }
+            long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+            while (answered.get() < 2 * clients && System.nanoTime() < deadline) {
+                Thread.sleep(1);
+            }
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+            // Readiness fails from the moment the drain begins.
+            long t0 = System.nanoTime();
+            while (server.ready() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.sleep(1);
+            }
+            assertThat(server.ready()).isFalse();
+
+            int closes = 0;
+            int total = 0;
+            for (CompletableFuture<ClientLog> f : logs) {
+                ClientLog log = f.get(2, TimeUnit.MINUTES);
+                assertThat(log.unanswered()).as("requests sent and never answered").isEmpty();
+                for (HttpResponse<String> r : log.responses()) {
+                    total++;
+                    assertThat(r.statusCode()).as(r.body()).isIn(200, 503);
+                    if (r.statusCode() == 503) {
+                        assertThat(r.headers().firstValue("retry-after")).isPresent();
+                        assertThat(json(r).get("error_type").asText()).isEqualTo("Unhealthy");
+                    }
+                }
+                HttpResponse<String> last = log.responses().isEmpty() ? null : log.responses().get(log.responses().size() - 1);
+                boolean lastCloses = last != null && last.headers().firstValue("connection").orElse("").equalsIgnoreCase("close");
+                assertThat(lastCloses || log.refused()).as("each client was told to close, or could not connect").isTrue();
+                closes += lastCloses ? 1 : 0;
+            }
+            stopping.get(1, TimeUnit.MINUTES);
+            assertThat(total).isGreaterThanOrEqualTo(2 * clients);
+            assertThat(closes).as("responses written while draining carried Connection: close").isPositive();
+        } finally {
+            threads.shutdownNow();
+            server.stop();
+        }
+    }
+
+    /** Back-to-back requests on one keep-alive connection until told to close (or refused), at most 500. */
+    private static ClientLog keepAliveClient(int port, int id, AtomicInteger answered) {
+        HttpClient http = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+                .connectTimeout(Duration.ofSeconds(10)).build();
+        List<HttpResponse<String>> responses = new ArrayList<>();
+        List<Throwable> unanswered = new ArrayList<>();
+        for (int i = 0; i < 500; i++) {
+            HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + "/embed"))
+                    .timeout(Duration.ofSeconds(60)).header("Content-Type", "application/json")
+                    .POST(HttpRequest.BodyPublishers.ofString(body(Map.of("inputs", "client " + id + " request " + i))))
+                    .build();
+            try {
+                HttpResponse<String> r = http.send(request, HttpResponse.BodyHandlers.ofString());
+                responses.add(r);
+                answered.incrementAndGet();
+                if (r.headers().firstValue("connection").orElse("").equalsIgnoreCase("close")) {
+                    // A client in a cluster would now go to another replica.
+                    return new ClientLog(responses, unanswered, false);
+                }
+            } catch (java.net.ConnectException e) {
+                return new ClientLog(responses, unanswered, true);
+            } catch (java.io.IOException e) {
+                unanswered.add(e);
+                return new ClientLog(responses, unanswered, false);
+            } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+                unanswered.add(e);
+                return new ClientLog(responses, unanswered, false);
+            }
+        }
+        return new ClientLog(responses, unanswered, false);
+    }
+
+    @Test
+    void aDrainThatRunsOutOfTime_answersWhatIsLeft503WithRetryAfter_neverSilence() throws Exception {
+        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(4)
+                .shutdownTimeout(Duration.ofMillis(300)).build(), TestServers.resolver());
+        TestClient client = new TestClient(server.port(), null);
+        List<String> busy = new ArrayList<>();
+        for (int i = 0; i < 64; i++) {
+            busy.add("a long text to keep the model busy for a while ".repeat(40) + i);
+        }
+        List<CompletableFuture<HttpResponse<String>>> requests = new ArrayList<>();
+        for (int i = 0; i < 6; i++) {
+            requests.add(client.postAsync("/embed", body(Map.of("inputs", busy, "truncate", true))));
+        }
+        long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
+        while (server.inFlightRequests() < requests.size() && System.nanoTime() < deadline) {
+            Thread.sleep(1);
+        }
+        server.stop();
+        int unavailable = 0;
+        for (CompletableFuture<HttpResponse<String>> f : requests) {
+            HttpResponse<String> r = f.get(1, TimeUnit.MINUTES);
+            assertThat(r.statusCode()).as(r.body()).isIn(200, 503);
+            if (r.statusCode() == 503) {
+                unavailable++;
+                assertThat(r.headers().firstValue("retry-after")).contains("1");
+                assertThat(r.headers().firstValue("connection")).hasValueSatisfying(v -> assertThat(v).isEqualToIgnoringCase("close"));
+                assertThat(json(r).get("error_type").asText()).isEqualTo("Unhealthy");
+                assertThat(json(r).get("error").asText()).contains("shutting down");
+            }
+        }
+        assertThat(unavailable).as("384 long texts cannot all run within 300 ms").isPositive();
     }
 
     private static int done(List<CompletableFuture<HttpResponse<String>>> futures) {
