@@ -4,7 +4,6 @@ import dev.peregrine.cache.PredictionCache;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.cpu.CpuFeatures;
-import dev.peregrine.core.Task;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.monitor.DriftMonitor;
 import dev.peregrine.monitor.DriftReference;
@@ -14,7 +13,6 @@ import dev.peregrine.server.inference.BatchedInferenceService;
 import dev.peregrine.server.inference.CachingInferenceService;
 import dev.peregrine.server.inference.InferenceService;
 import dev.peregrine.server.inference.MonitoringInferenceService;
-import dev.peregrine.server.inference.RequestOptions;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
 import io.vertx.core.Vertx;
@@ -28,7 +26,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.SplittableRandom;
 import java.util.Objects;
-import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
@@ -45,8 +42,9 @@ import org.slf4j.LoggerFactory;
  * }
  * }</pre>
  *
- * <p>{@link #start} returns once every model is loaded, the port is open and every model has run a
- * warm-up inference; until then {@code /readyz} and {@code /startupz} answer 503.
+ * <p>{@link #start} loads every model (each engine runs a warm-up pass as it opens), then listens:
+ * the port is closed until the server is ready, and {@code /readyz} answers 503 from the moment
+ * {@link #stop()} begins.
  *
  * <p>{@link #stop()} is graceful (see there). The CLI calls it from a JVM shutdown hook, so SIGTERM
  * drains the server. Thread-safe.
@@ -223,16 +221,10 @@ public final class PeregrineServer implements AutoCloseable {
             api.attach(http);
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics);
-            LOG.info("listening on http://{}:{} ({} model(s): {}); warming up", config.host(), http.actualPort(),
-                    layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
-            try {
-                warmUp(layers.batched, config.requestTimeout().multipliedBy(4));
-            } catch (RuntimeException e) {
-                server.stop();
-                throw e;
-            }
+            // Every engine ran its warm-up pass when it was opened (Engine.open): ready as soon as we listen.
             api.started();
-            LOG.info("ready");
+            LOG.info("listening on http://{}:{} ({} model(s): {}); ready", config.host(), http.actualPort(),
+                    layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
             return server;
         } catch (ExecutionException | TimeoutException e) {
             closeQuietly(vertx, layers);
@@ -247,35 +239,6 @@ public final class PeregrineServer implements AutoCloseable {
             closeQuietly(vertx, layers);
             throw e;
         }
-    }
-
-    /**
-     * One short inference per model through its batcher (not the cache, not drift monitoring), so that
-     * the first real request does not pay for ONNX Runtime's first-run allocations.
-     *
-     * @throws IllegalStateException when a model cannot answer it
-     */
-    private static void warmUp(BatchedInferenceService batched, Duration timeout) {
-        long t0 = System.nanoTime();
-        RequestOptions options = RequestOptions.of(true, null).withCache(false);
-        List<String> text = List.of("Peregrine warm-up.");
-        for (ServedModel m : batched.models()) {
-            CompletableFuture<?> run = m.info().task() == Task.EMBEDDING
-                    ? batched.embed(m.name(), text, options) : batched.classify(m.name(), text, options);
-            try {
-                run.get(timeout.toMillis(), TimeUnit.MILLISECONDS);
-            } catch (ExecutionException e) {
-                throw new IllegalStateException("model '" + m.name() + "' failed its warm-up inference: "
-                        + e.getCause().getMessage(), e.getCause());
-            } catch (TimeoutException e) {
-                throw new IllegalStateException("model '" + m.name() + "' did not finish its warm-up inference within "
-                        + timeout.toMillis() + " ms", e);
-            } catch (InterruptedException e) {
-                Thread.currentThread().interrupt();
-                throw new IllegalStateException("interrupted while warming up", e);
-            }
-        }
-        LOG.info("warmed up {} model(s) in {} ms", batched.models().size(), (System.nanoTime() - t0) / 1_000_000);
     }
 
     private static void closeQuietly(Vertx vertx, Layers layers) {
