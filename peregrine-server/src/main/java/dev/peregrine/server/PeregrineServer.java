@@ -324,7 +324,9 @@ public final class PeregrineServer implements AutoCloseable {
         } catch (Exception e) {
             LOG.warn("HTTP shutdown did not complete cleanly: {}", e.toString());
         }
-        batched.close(Duration.ofMillis(Math.max(0, (deadline - System.nanoTime()) / 1_000_000)));
+        // Abandoned work was cancelled; what is mid-pass or mid-tokenization still gets a moment to end
+        // before its sessions close under it.
+        batched.close(Duration.ofMillis(Math.max(ABANDON_MARGIN.toMillis(), (deadline - System.nanoTime()) / 1_000_000)));
         if (cache != null) {
             cache.close();
         }

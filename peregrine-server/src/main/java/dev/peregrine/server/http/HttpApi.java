@@ -126,7 +126,7 @@ public final class HttpApi {
         this.debug = new DebugRoutes(vertx, metrics.registry());
         this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
                 System::nanoTime, this::bodyTimedOut, metrics);
-        metrics.inFlight(inFlight::get);
+        metrics.inFlight(open::size);
     }
 
     /** Inference requests admitted (body received) and not yet answered. */

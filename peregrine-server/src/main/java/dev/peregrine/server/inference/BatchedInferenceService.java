@@ -414,13 +414,15 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     /** Finishes admitted work (up to {@code timeout} per model), then frees the sessions and the pool. */
     public void close(Duration timeout) {
         shutdown();
-        hosts.values().forEach(h -> h.close(timeout));
+        // The pool first: a tokenization still running when its engine (and tokenizer) closed would
+        // crash the JVM in native code. Passes that end later post-process inline.
         requestPool.shutdown();
         try {
             requestPool.awaitTermination(timeout.toMillis() + 1000, TimeUnit.MILLISECONDS);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
         }
+        hosts.values().forEach(h -> h.close(timeout));
     }
 
     @Override
