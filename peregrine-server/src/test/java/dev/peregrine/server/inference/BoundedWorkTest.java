@@ -14,7 +14,7 @@ import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Collections;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
@@ -27,6 +27,15 @@ import org.junit.jupiter.api.Test;
  * code took (70 s for the huge text, 0.6-1 s for a 300 ms timeout).
  */
 class BoundedWorkTest {
+
+    /** {@code n} different texts (the prediction cache would answer copies of one text once). */
+    private static List<String> distinct(int n, String text) {
+        List<String> out = new ArrayList<>(n);
+        for (int i = 0; i < n; i++) {
+            out.add(i + " " + text);
+        }
+        return out;
+    }
 
     private static PeregrineServer embedderOnly(Duration timeout, int maxInputs) {
         return PeregrineServer.start(TestServers.config().models(List.of())
@@ -107,7 +116,7 @@ class BoundedWorkTest {
             // timeout, and their 65,536 tokens of inference on one thread far more than all of it.
             // The timeout used to start only once tokenization was done.
             String longText = "tokenizer work for the pool ".repeat(16_000 / 28);
-            String victimBody = body(Map.of("inputs", Collections.nCopies(256, longText), "truncate", true));
+            String victimBody = body(Map.of("inputs", distinct(256, longText), "truncate", true));
             // Once to warm up the paths a big body takes (the answer is a 504 too), then measured.
             assertThat(timedPost(server.port(), victimBody)[0]).isEqualTo(504);
             long[] victim = timedPost(server.port(), victimBody);
@@ -121,6 +130,31 @@ class BoundedWorkTest {
                 status = client.post("/embed", body(Map.of("inputs", "after the timeout"))).statusCode();
             } while (status == 504 && System.nanoTime() < until);
             assertThat(status).isEqualTo(200);
+        }
+    }
+
+    @Test
+    void aRequestTheQueuedWorkCannotServeBeforeItsDeadline_gets429AtOnce_not504Later() throws Exception {
+        try (PeregrineServer server = embedderOnly(Duration.ofSeconds(1), 256)) {
+            TestClient client = new TestClient(server.port(), null);
+            // 256 texts of 256 tokens on one thread: far more than a second of work on any CPU,
+            // by the seed estimate before its first pass and by the measured cost after it.
+            String longText = "each text here is long enough to fill the model's window ".repeat(30);
+            CompletableFuture<HttpResponse<String>> big = client.postAsync("/embed",
+                    body(Map.of("inputs", distinct(256, longText), "truncate", true)));
+            long until = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+            while (!client.get("/metrics").body().contains("peregrine_admitted_texts{model=\"all-minilm-l6-v2\"} 256.0")) {
+                assertThat(System.nanoTime()).as("the big request is admitted").isLessThan(until);
+                assertThat(big).isNotDone();
+            }
+
+            HttpResponse<String> small = client.post("/embed", body(Map.of("inputs", "three short words")));
+
+            assertThat(small.statusCode()).as(small.body()).isEqualTo(429);
+            assertThat(json(small).get("error_type").asText()).isEqualTo("Overloaded");
+            assertThat(json(small).get("error").asText()).contains("would not finish");
+            assertThat(small.headers().firstValue("retry-after")).isPresent();
+            assertThat(big.get(60, TimeUnit.SECONDS).statusCode()).as("the big one itself times out").isEqualTo(504);
         }
     }
 }
