@@ -11,6 +11,7 @@ import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.TestClient;
 import dev.peregrine.server.TestServers;
 import java.io.IOException;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -74,7 +75,7 @@ class KubernetesManifestsTest {
     }
 
     @Test
-    void everyMetricTheScalerQueriesIsExported_andTheProbesAreTheServersHealthRoutes() {
+    void everyProbePathAnswers200_andEveryMetricTheScalerQueriesIsExported() {
         JsonNode c = container();
         Set<String> probePaths = new LinkedHashSet<>();
         for (String probe : List.of("startupProbe", "readinessProbe", "livenessProbe")) {
@@ -101,6 +102,10 @@ class KubernetesManifestsTest {
 
         PeregrineServer server = TestServers.shared();
         TestClient client = new TestClient(server.port(), TestServers.API_KEY);
+        for (String path : probePaths) {
+            HttpResponse<String> response = client.get(path);
+            assertThat(response.statusCode()).as("GET " + path + ": " + response.body()).isEqualTo(200);
+        }
         String exported = client.get("/metrics").body();
         for (String metric : metrics) {
             assertThat(exported).as("/metrics exports " + metric).containsPattern("(?m)^" + metric + "[{ ]");
