@@ -57,11 +57,11 @@ final class QuantizeCommand implements Runnable {
     @Option(names = {"-o", "--out"}, required = true, paramLabel = "DIR", description = "Folder to write the model to.")
     Path out;
 
-    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:PEREGRINE_QUANTIZE_MODE:-int8-dynamic}",
-            converter = ModeConverter.class,
-            description = "int8-dynamic, int8-static (batch-invariant) or fp16. Default: ${DEFAULT-VALUE}. "
-                    + "Env: PEREGRINE_QUANTIZE_MODE.")
-    QuantMode mode;
+    @Option(names = "--mode", paramLabel = "MODE", defaultValue = "${env:PEREGRINE_QUANTIZE_MODE:-auto}",
+            description = "auto (int8-static where it is as fast and as faithful as int8-dynamic on this CPU, "
+                    + "measured; else int8-dynamic), int8-dynamic, int8-static (batch-invariant) or fp16. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_QUANTIZE_MODE.")
+    String mode;
 
     @Option(names = "--per-channel", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "One weight scale per output column (--no-per-channel: one per matrix, which loses far "
@@ -132,6 +132,8 @@ final class QuantizeCommand implements Runnable {
     @Override
     public void run() {
         ModelFolder folder = source.folder();
+        List<QuantMode> modes = mode.trim().equalsIgnoreCase("auto")
+                ? List.of(QuantMode.INT8_DYNAMIC, QuantMode.INT8_STATIC) : List.of(QuantMode.parse(mode));
         QuantizeOptions q = new QuantizeOptions(perChannel, false, quantizeAttention, exclude,
                 Smoothing.parse(smoothing)).forTarget(targetCpu.target());
         if (reduceRange != null) {
@@ -144,20 +146,20 @@ final class QuantizeCommand implements Runnable {
         PrintWriter o = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         o.println("cpu: " + CpuFeatures.detect().summary());
-        if (mode.isInt8()) {
+        if (modes.get(0).isInt8()) {
             Int8Choice choice = Int8Choice.forTarget(q.target());
             o.println("target: " + choice.reason() + (reduceRange != null && reduceRange != choice.reducedRange()
                     ? " (overridden: " + (reduceRange ? "7-bit" : "8-bit") + " weights)" : ""));
         }
         if (!validate) {
             ModelConversion.Outcome outcome = ModelConversion.convert(folder, out, "model",
-                    new ModelConversion.Settings(f, mode, q, calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT));
+                    new ModelConversion.Settings(f, modes.get(0), q, calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT));
             printConversion(o, outcome);
             o.println("wrote " + outcome.onnxFile() + " (not validated)");
             o.flush();
             return;
         }
-        QuantizeSearch.Result result = QuantizeSearch.run(folder, out, new QuantizeSearch.Options(mode, q, f,
+        QuantizeSearch.Result result = QuantizeSearch.run(folder, out, new QuantizeSearch.Options(modes, q, f,
                 calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT, fidelity.options(), data.records(), allowed,
                 timing), line -> {
                     if (!noProgress) {
@@ -183,13 +185,5 @@ final class QuantizeCommand implements Runnable {
             outcome.fusions().lines().forEach(l -> o.println("fusion: " + l.trim()));
         }
         outcome.quantization().lines().forEach(o::println);
-    }
-
-    /** Accepts int8-dynamic, int8, int8-static and fp16. */
-    static final class ModeConverter implements picocli.CommandLine.ITypeConverter<QuantMode> {
-        @Override
-        public QuantMode convert(String value) {
-            return QuantMode.parse(value);
-        }
     }
 }

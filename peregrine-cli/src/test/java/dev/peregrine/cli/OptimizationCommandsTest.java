@@ -90,13 +90,15 @@ class OptimizationCommandsTest {
 
         assertThat(r.code()).as(r.err()).isZero();
         assertThat(r.out()).contains("QAttention").contains("PASSED").contains("cpu: ").contains("target: ")
-                .contains("float32").contains("items/s").contains("chose attempt 1 (target choice): passed: mean cosine");
+                .contains("float32").contains("items/s").contains("mode: int8-")
+                .containsPattern("chose attempt [12] \\(int8-(dynamic|static)\\): passed: mean cosine");
         assertThat(out.resolve("model.onnx")).exists();
         assertThat(out.resolve("tokenizer.json")).exists();
         assertThat(out.resolve("FAILED.txt")).doesNotExist();
         assertThat(OnnxModel.metadata(OnnxModel.read(out.resolve("model.onnx"))))
                 .containsEntry("peregrine.target_cpu", CpuTarget.detect().id())
-                .containsKeys("peregrine.fidelity", "peregrine.validated_on", "peregrine.quantized_on");
+                .containsKeys("peregrine.fidelity", "peregrine.validated_on", "peregrine.quantized_on",
+                        "peregrine.quantization.mode_choice");
     }
 
     @Test

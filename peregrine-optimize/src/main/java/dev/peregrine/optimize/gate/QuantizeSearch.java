@@ -25,6 +25,7 @@ import dev.peregrine.optimize.quantize.Int8Quantizer;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
 import dev.peregrine.optimize.quantize.Smoothing;
+import dev.peregrine.optimize.quantize.StaticInt8Quantizer;
 import dev.peregrine.optimize.validate.ValidationOptions;
 import dev.peregrine.optimize.validate.ValidationReport;
 import java.io.IOException;
@@ -65,7 +66,9 @@ public final class QuantizeSearch {
     }
 
     /**
-     * @param mode        INT8 or float16 (float16 gets no remedies)
+     * @param modes       what the first attempts are made as: one mode, or int8-dynamic and int8-static to
+     *                    keep static where it is as fast and as faithful (see {@link #prefersStatic});
+     *                    float16 gets no remedies
      * @param start       the first attempt's INT8 settings (normally {@link QuantizeOptions#recommendedFor})
      * @param fusions     fusions applied first, or null
      * @param calibration texts for smoothing ranges
@@ -75,11 +78,14 @@ public final class QuantizeSearch {
      * @param remedies    which remedies may be tried
      * @param timing      measure each attempt's speed briefly
      */
-    public record Options(QuantMode mode, QuantizeOptions start, FusionOptions fusions, List<String> calibration,
+    public record Options(List<QuantMode> modes, QuantizeOptions start, FusionOptions fusions, List<String> calibration,
                           Set<String> keepFloat, ValidationOptions gate, List<TextRecord> validation,
                           Set<Remedy> remedies, boolean timing) {
         public Options {
-            Objects.requireNonNull(mode, "mode");
+            modes = List.copyOf(modes);
+            if (modes.isEmpty()) {
+                throw new IllegalArgumentException("no quantization mode");
+            }
             Objects.requireNonNull(start, "start");
             Objects.requireNonNull(gate, "gate");
             calibration = List.copyOf(calibration);
@@ -97,13 +103,14 @@ public final class QuantizeSearch {
      *
      * @param name           short name (the remedy, or "as chosen")
      * @param change         what differs from the attempt it was built on
+     * @param mode           what it was converted to
      * @param options        its INT8 settings
      * @param validation     its fidelity against the original
      * @param itemsPerSecond measured speed, NaN when timing was off
      * @param outcome        what the conversion wrote (in the work folder)
      */
-    public record Attempt(String name, String change, QuantizeOptions options, ValidationReport validation,
-                          double itemsPerSecond, ModelConversion.Outcome outcome) {
+    public record Attempt(String name, String change, QuantMode mode, QuantizeOptions options,
+                          ValidationReport validation, double itemsPerSecond, ModelConversion.Outcome outcome) {
         public boolean passed() {
             return validation.passed();
         }
@@ -117,11 +124,12 @@ public final class QuantizeSearch {
      * @param passed              whether {@code chosen} passed the gate
      * @param floatItemsPerSecond the original's speed, NaN when timing was off
      * @param sensitivity         products by their measured effect, worst first (empty unless keep-float ran)
+     * @param modeChoice          why the chosen INT8 mode was chosen over the other, or null
      * @param onnxFile            the model written
      * @param metadata            the graph metadata written
      */
     public record Result(List<Attempt> attempts, Attempt chosen, boolean passed, double floatItemsPerSecond,
-                         List<String> sensitivity, Path onnxFile, Map<String, String> metadata) {
+                         List<String> sensitivity, String modeChoice, Path onnxFile, Map<String, String> metadata) {
 
         public Result {
             attempts = List.copyOf(attempts);
@@ -155,6 +163,9 @@ public final class QuantizeSearch {
                         sensitivity.subList(0, Math.min(6, sensitivity.size())))
                         + (sensitivity.size() > 6 ? ", ..." : ""));
             }
+            if (modeChoice != null) {
+                out.add("mode: " + modeChoice);
+            }
             String which = "attempt " + (attempts.indexOf(chosen) + 1) + " (" + chosen.name() + ")";
             out.add(passed ? "chose " + which + ": " + metadata.get(LoadWarnings.FIDELITY_KEY)
                     : "FAILED: no attempt passed the fidelity bar; wrote the most faithful, " + which + ", with "
@@ -178,7 +189,7 @@ public final class QuantizeSearch {
      * How far an attempt is above its bar (negative: below), the smallest margin of its conditions:
      * what "most faithful" means when none passes.
      */
-    static double margin(ValidationReport r, ValidationOptions gate) {
+    public static double margin(ValidationReport r, ValidationOptions gate) {
         if (r.embedding() != null) {
             return Math.min(r.embedding().cosineMean() - gate.minCosine(), r.embedding().cosineP1() - gate.minP1Cosine());
         }
@@ -215,8 +226,11 @@ public final class QuantizeSearch {
                 + " on " + chosen.validation().texts() + " texts";
         meta.put(LoadWarnings.FIDELITY_KEY, verdict);
         meta.put("peregrine.validated_on", CpuFeatures.detect().summary());
-        meta.put("peregrine.quantization.remedy", chosen.name().equals(FIRST) ? "none" : chosen.name() + ": "
-                + chosen.change());
+        meta.put("peregrine.quantization.remedy", s.attempts.indexOf(chosen) < s.firstAttempts ? "none"
+                : chosen.name() + ": " + chosen.change());
+        if (s.modeChoice != null) {
+            meta.put("peregrine.quantization.mode_choice", s.modeChoice);
+        }
         Path file = out.resolve("model.onnx");
         Path note = out.resolve(FAILED_NOTE);
         try {
@@ -234,7 +248,7 @@ public final class QuantizeSearch {
         } catch (OnnxFormatException e) {
             throw new PeregrineException(ErrorKind.MODEL_INVALID, e.getMessage(), e);
         }
-        return new Result(s.attempts, chosen, passed, s.floatSpeed, s.sensitivity, file, meta);
+        return new Result(s.attempts, chosen, passed, s.floatSpeed, s.sensitivity, s.modeChoice, file, meta);
     }
 
     /** Each condition of the gate with the attempt's value, e.g. "mean cosine 0.9946 >= 0.99". */
@@ -281,6 +295,22 @@ public final class QuantizeSearch {
     }
 
     static final String FIRST = "target choice";
+    /** Static INT8 is kept when it runs at least this share of dynamic's items/s (one short pass is noisy). */
+    public static final double STATIC_SPEED_TOLERANCE = 0.95;
+    /** ... and its gate margin (cosine or agreement) is at most this much below dynamic's. */
+    public static final double STATIC_FIDELITY_TOLERANCE = 0.002;
+
+    /**
+     * The rule that makes int8-static the default where it costs nothing: both passed the gate, static
+     * ran at least {@link #STATIC_SPEED_TOLERANCE} of dynamic's speed, and its margin over the bar is
+     * within {@link #STATIC_FIDELITY_TOLERANCE} of dynamic's. Static's answers do not depend on batch
+     * companions (cacheable, reproducible), which is worth a tie. Pure.
+     */
+    public static boolean prefersStatic(double staticSpeed, double dynamicSpeed, double staticMargin,
+                                        double dynamicMargin) {
+        return staticSpeed >= STATIC_SPEED_TOLERANCE * dynamicSpeed
+                && staticMargin >= dynamicMargin - STATIC_FIDELITY_TOLERANCE;
+    }
 
     /** The state of one search. */
     private static final class Search {
@@ -292,6 +322,9 @@ public final class QuantizeSearch {
         final List<Attempt> attempts = new ArrayList<>();
         List<String> sensitivity = List.of();
         double floatSpeed = Double.NaN;
+        int firstAttempts;
+        Attempt picked;
+        String modeChoice;
 
         Search(ModelFolder source, Path work, Options o, Engine reference, Consumer<String> log) {
             this.source = source;
@@ -307,7 +340,7 @@ public final class QuantizeSearch {
         }
 
         Attempt chosen() {
-            return attempts.stream().filter(Attempt::passed).findFirst().orElseGet(this::best);
+            return picked != null ? picked : attempts.stream().filter(Attempt::passed).findFirst().orElseGet(this::best);
         }
 
         boolean done() {
@@ -320,43 +353,82 @@ public final class QuantizeSearch {
                 floatSpeed = speed(source);
             }
             QuantizeOptions start = o.start();
-            attempt(FIRST, o.mode().isInt8() ? o.mode().id() + " for " + start.target().id() + ": " + describe(start)
-                    : o.mode().id(), start);
-            if (done() || !o.mode().isInt8()) {
+            List<QuantMode> modes = new ArrayList<>(o.modes());
+            if (modes.size() > 1 && modes.contains(QuantMode.INT8_STATIC) && (!o.timing() || o.calibration().isEmpty())) {
+                modes.remove(QuantMode.INT8_STATIC);
+                modeChoice = "int8-static was not compared (" + (o.timing() ? "no calibration texts" : "timing is off")
+                        + "); " + modes.get(0).id() + " as asked";
+            }
+            for (QuantMode m : modes) {
+                attempt(modes.size() > 1 ? m.id() : FIRST, m.isInt8() ? m.id() + " for " + start.target().id() + ": "
+                        + describe(start) : m.id(), start, m);
+            }
+            firstAttempts = attempts.size();
+            if (modes.size() > 1) {
+                chooseMode();
+            }
+            if (done() || !best().mode().isInt8()) {
                 return;
             }
             if (o.remedies().contains(Remedy.REDUCE_RANGE) && !best().options().reduceRange()) {
                 QuantizeOptions q = best().options().withReduceRange(true);
-                if (attempt(Remedy.REDUCE_RANGE.id(), "7-bit weights: " + describe(q), q).passed()) {
+                if (attempt(Remedy.REDUCE_RANGE.id(), "7-bit weights: " + describe(q), q, best().mode()).passed()) {
                     return;
                 }
             }
             if (o.remedies().contains(Remedy.SMOOTHING)) {
                 QuantizeOptions base = best().options();
+                QuantMode mode = best().mode();
                 for (Smoothing s : SMOOTHING_TRIES) {
                     if (s.equals(base.smoothing()) || (s.enabled() && o.calibration().isEmpty())) {
                         continue;
                     }
                     QuantizeOptions q = base.withSmoothing(s);
-                    if (attempt(Remedy.SMOOTHING.id(), "smoothing " + s + ": " + describe(q), q).passed()) {
+                    if (attempt(Remedy.SMOOTHING.id(), "smoothing " + s + ": " + describe(q), q, mode).passed()) {
                         return;
                     }
                 }
             }
             if (o.remedies().contains(Remedy.PER_CHANNEL) && !best().options().perChannel()) {
                 QuantizeOptions q = best().options().withPerChannel(true);
-                if (attempt(Remedy.PER_CHANNEL.id(), "per-channel scales: " + describe(q), q).passed()) {
+                if (attempt(Remedy.PER_CHANNEL.id(), "per-channel scales: " + describe(q), q, best().mode()).passed()) {
                     return;
                 }
             }
             if (o.remedies().contains(Remedy.KEEP_FLOAT)) {
-                keepFloat(best().options());
+                keepFloat(best().options(), best().mode());
+            }
+        }
+
+        /** Dynamic and static both made: keep static where {@link #prefersStatic} says so. */
+        private void chooseMode() {
+            Attempt d = attempts.stream().filter(a -> a.mode() == QuantMode.INT8_DYNAMIC).findFirst().orElse(null);
+            Attempt st = attempts.stream().filter(a -> a.mode() == QuantMode.INT8_STATIC).findFirst().orElse(null);
+            if (d == null || st == null) {
+                return;
+            }
+            String speeds = String.format("%.1f vs %.1f items/s", st.itemsPerSecond(), d.itemsPerSecond());
+            String fidelities = fidelity(st.validation()) + " vs " + fidelity(d.validation());
+            if (st.passed() && d.passed()) {
+                boolean keepStatic = prefersStatic(st.itemsPerSecond(), d.itemsPerSecond(),
+                        margin(st.validation(), o.gate()), margin(d.validation(), o.gate()));
+                picked = keepStatic ? st : d;
+                modeChoice = keepStatic
+                        ? "int8-static: as fast as int8-dynamic on this CPU (" + speeds + ") and as faithful ("
+                        + fidelities + "), and batch-invariant"
+                        : "int8-dynamic: int8-static was slower or less faithful on this CPU (" + speeds + "; "
+                        + fidelities + ")";
+            } else if (st.passed() || d.passed()) {
+                picked = st.passed() ? st : d;
+                modeChoice = picked.mode().id() + ": the other mode is below the fidelity bar";
+            } else {
+                modeChoice = "neither mode passed; remedies are tried on " + best().mode().id() + ", the more faithful";
             }
         }
 
         /** Measures each product's own effect, then keeps the worst 1, 2, 4, ... (up to half) in float. */
-        private void keepFloat(QuantizeOptions base) {
-            List<String> ranked = rankProducts(base);
+        private void keepFloat(QuantizeOptions base, QuantMode mode) {
+            List<String> ranked = rankProducts(base, mode);
             sensitivity = ranked;
             int limit = ranked.size() / 2;
             for (int k = 1; k <= limit; k = k < limit && k * 2 > limit ? limit : k * 2) {
@@ -364,14 +436,14 @@ public final class QuantizeSearch {
                 exclude.addAll(ranked.subList(0, k));
                 QuantizeOptions q = base.withExclude(exclude);
                 if (attempt(Remedy.KEEP_FLOAT.id(), k + " of " + ranked.size() + " products in float: "
-                        + String.join(", ", ranked.subList(0, Math.min(k, 3))) + (k > 3 ? ", ..." : ""), q).passed()
+                        + String.join(", ", ranked.subList(0, Math.min(k, 3))) + (k > 3 ? ", ..." : ""), q, mode).passed()
                         || k == limit) {
                     return;
                 }
             }
         }
 
-        private List<String> rankProducts(QuantizeOptions base) {
+        private List<String> rankProducts(QuantizeOptions base, QuantMode mode) {
             ModelProto model;
             try {
                 model = OnnxModel.read(source.onnxFile());
@@ -388,7 +460,7 @@ public final class QuantizeSearch {
             log.accept("measuring the effect of each of " + names.size() + " products on " + SENSITIVITY_TEXTS
                     + " texts");
             ActivationStats stats = null;
-            if (base.smoothing().enabled() && !o.calibration().isEmpty()) {
+            if ((base.smoothing().enabled() || mode == QuantMode.INT8_STATIC) && !o.calibration().isEmpty()) {
                 int maxLength = Math.min(source.config().maxLength(), 512);
                 try (TextTokenizer tokenizer = TextTokenizer.load(source.tokenizerFile(), maxLength)) {
                     stats = Calibrator.collect(model, Int8Quantizer.inputsToCalibrate(model, base),
@@ -403,7 +475,9 @@ public final class QuantizeSearch {
             for (String name : names) {
                 List<String> others = new ArrayList<>(base.exclude());
                 names.stream().filter(n -> !n.equals(name)).forEach(others::add);
-                ModelProto only = Int8Quantizer.quantize(model, base.withExclude(others), stats).model();
+                QuantizeOptions q = base.withExclude(others);
+                ModelProto only = (mode == QuantMode.INT8_STATIC ? StaticInt8Quantizer.quantize(model, q, stats)
+                        : Int8Quantizer.quantize(model, q, stats)).model();
                 try {
                     OnnxModel.write(only, probe.resolve("model.onnx"));
                 } catch (IOException e) {
@@ -419,11 +493,11 @@ public final class QuantizeSearch {
             return ranked;
         }
 
-        private Attempt attempt(String name, String change, QuantizeOptions q) {
+        private Attempt attempt(String name, String change, QuantizeOptions q, QuantMode mode) {
             String variant = "attempt-" + (attempts.size() + 1);
             log.accept("building " + variant + " (" + name + ": " + change + ")");
             ModelConversion.Outcome outcome = ModelConversion.convert(source, work, variant,
-                    new ModelConversion.Settings(o.fusions(), o.mode(), q, o.calibration(), o.keepFloat()));
+                    new ModelConversion.Settings(o.fusions(), mode, q, o.calibration(), o.keepFloat()));
             ModelFolder folder = ModelFolder.open(work, variant, source.name() + "-" + variant);
             ValidationReport report;
             try (Engine candidate = Engine.open(folder, EngineOptions.defaults())) {
@@ -434,7 +508,7 @@ public final class QuantizeSearch {
                 log.accept("timing " + variant);
                 speed = speed(folder);
             }
-            Attempt a = new Attempt(name, change, q, report, speed, outcome);
+            Attempt a = new Attempt(name, change, mode, q, report, speed, outcome);
             attempts.add(a);
             log.accept(variant + ": " + fidelity(report) + (report.passed() ? " passed" : " failed"));
             return a;

@@ -15,6 +15,7 @@ import dev.peregrine.optimize.ModelFiles;
 import dev.peregrine.optimize.bench.Benchmark;
 import dev.peregrine.optimize.bench.SweepRow;
 import dev.peregrine.optimize.fusion.FusionOptions;
+import dev.peregrine.optimize.gate.QuantizeSearch;
 import dev.peregrine.optimize.quantize.Int8Choice;
 import dev.peregrine.optimize.quantize.QuantMode;
 import dev.peregrine.optimize.quantize.QuantizeOptions;
@@ -47,6 +48,9 @@ public final class Autotuner {
 
     /** The file name of ONNX Runtime's saved, already-optimized graph in the output folder. */
     public static final String ORT_OPTIMIZED = "model.ort-optimized.onnx";
+
+    /** The name of the static INT8 variant. */
+    static final String STATIC = "int8-static";
 
     private Autotuner() {
     }
@@ -111,7 +115,11 @@ public final class Autotuner {
                         Double.isNaN(c.itemsPerSecond()) ? "-" : String.format("%.1f/s", c.itemsPerSecond()),
                         c.passed() ? "" : "below the bar: " + String.join("; ", c.validation().failures())));
             }
-            out.add("chose " + chosen.name() + ": the fastest variant that passes the fidelity bar");
+            Candidate fastest = candidates.stream().filter(Candidate::passed)
+                    .max(Comparator.comparingDouble(Candidate::itemsPerSecond)).orElse(chosen);
+            out.add("chose " + chosen.name() + (fastest == chosen || fastest.name().equals(chosen.name())
+                    ? ": the fastest variant that passes the fidelity bar"
+                    : ": about as fast as the fastest (" + fastest.name() + ") and as faithful, and batch-invariant"));
             if (settings != null) {
                 out.add(String.format("serving settings: %d instance(s) x %d thread(s), spinning %s, %d tokens per batch "
                                 + "(%.1f texts/s)", settings.instances(), settings.threads(),
@@ -134,7 +142,7 @@ public final class Autotuner {
         requireEmpty(out);
         Path work = out.resolve(".candidates");
         FusionOptions fusions = FusionOptions.defaults();
-        List<Variant> variants = List.of(
+        List<Variant> variants = new ArrayList<>(List.of(
                 new Variant("fp32-fused", "float32 with transformer fusions", ModelConversion.Settings.fuseOnly(fusions)),
                 new Variant("int8", "fusions + INT8 for " + o.target().id() + ", per channel, smoothed",
                         new ModelConversion.Settings(fusions, QuantMode.INT8_DYNAMIC,
@@ -143,7 +151,12 @@ public final class Autotuner {
                         new ModelConversion.Settings(fusions, QuantMode.INT8_DYNAMIC,
                                 QuantizeOptions.recommendedFor(o.target()).withSmoothing(
                                         dev.peregrine.optimize.quantize.Smoothing.off()),
-                                List.of(), Set.of())));
+                                List.of(), Set.of()))));
+        if (!o.calibration().isEmpty()) {
+            variants.add(new Variant(STATIC, "fusions + static INT8 (batch-invariant) for " + o.target().id()
+                    + ", per channel, smoothed", new ModelConversion.Settings(fusions, QuantMode.INT8_STATIC,
+                    QuantizeOptions.recommendedFor(o.target()), o.calibration(), Set.of())));
+        }
         List<TextRecord> records = o.texts().stream().map(TextRecord::of).toList();
         int sweepSteps = o.sweep() ? Benchmark.sweepSize(Benchmark.Options.defaults()) : 0;
         // build each variant, time each that passes (the original too), sweep, write
@@ -179,8 +192,8 @@ public final class Autotuner {
                     EngineOptions.DEFAULT_MAX_BATCH_TOKENS, EngineOptions.DEFAULT_MAX_BATCH_SIZE, o.passes(), line -> { });
             timed.add(new Candidate(c.name(), c.description(), c.validation(), r.itemsPerSecond()));
         }
-        Candidate chosen = timed.stream().filter(Candidate::passed)
-                .max(Comparator.comparingDouble(Candidate::itemsPerSecond)).orElseThrow();
+        Candidate chosen = preferStatic(timed, timed.stream().filter(Candidate::passed)
+                .max(Comparator.comparingDouble(Candidate::itemsPerSecond)).orElseThrow(), o.fidelity());
         ModelFolder chosenFolder = folders.get(chosen.name());
 
         List<SweepRow> sweep = List.of();
@@ -203,6 +216,21 @@ public final class Autotuner {
         deleteRecursively(work);
         ModelFolder written = ModelFolder.open(out, null, source.name() + "-optimized");
         return new Result(timed, chosen, sweep, settings, hints, written.root());
+    }
+
+    /**
+     * When the fastest is a dynamic INT8 variant and the static one passed, is about as fast and as
+     * faithful ({@link QuantizeSearch#prefersStatic}), the static one: its answers do not depend on
+     * batch companions.
+     */
+    static Candidate preferStatic(List<Candidate> timed, Candidate fastest, ValidationOptions gate) {
+        if (!fastest.name().startsWith("int8") || fastest.name().equals(STATIC) || fastest.validation() == null) {
+            return fastest;
+        }
+        return timed.stream().filter(c -> c.name().equals(STATIC) && c.passed() && c.validation() != null)
+                .filter(c -> QuantizeSearch.prefersStatic(c.itemsPerSecond(), fastest.itemsPerSecond(),
+                        QuantizeSearch.margin(c.validation(), gate), QuantizeSearch.margin(fastest.validation(), gate)))
+                .findFirst().orElse(fastest);
     }
 
     private static ServingHints write(ModelFolder source, ModelFolder chosen, Candidate candidate, SweepRow settings,
@@ -237,7 +265,8 @@ public final class Autotuner {
             Int8Choice choice = Int8Choice.forTarget(o.target());
             notes.put("target_cpu", o.target().id());
             notes.put("weight_range", choice.weightRange());
-            notes.put("int8_formats", choice.formats());
+            notes.put("int8_formats", Int8Choice.formats(candidate.name().equals(STATIC) ? QuantMode.INT8_STATIC
+                    : QuantMode.INT8_DYNAMIC));
         }
         notes.put("validated_on", CpuFeatures.detect().summary());
         notes.put("texts_per_second", round(settings != null ? settings.itemsPerSecond() : candidate.itemsPerSecond()));

@@ -97,7 +97,7 @@ class QuantizeSearchTest {
 
     private static QuantizeSearch.Options options(Set<Remedy> remedies) {
         QuantizeOptions start = QuantizeOptions.recommendedFor(CpuTarget.detect()).withSmoothing(Smoothing.off());
-        return new QuantizeSearch.Options(QuantMode.INT8_DYNAMIC, start, null, List.of(), Set.of(),
+        return new QuantizeSearch.Options(List.of(QuantMode.INT8_DYNAMIC), start, null, List.of(), Set.of(),
                 ValidationOptions.defaults(), texts, remedies, false);
     }
 
@@ -139,6 +139,25 @@ class QuantizeSearchTest {
             assertThat(loaded.info().warnings()).singleElement().asString().contains("failed its fidelity check");
         }
         assertThat(String.join("\n", r.lines())).contains("FAILED: no attempt passed");
+    }
+
+    @Test
+    void staticIsKept_whereItIsAsFastAndAsFaithful() {
+        assertThat(QuantizeSearch.prefersStatic(100, 100, 0.004, 0.004)).isTrue();
+        assertThat(QuantizeSearch.prefersStatic(96, 100, 0.003, 0.004)).isTrue();   // within one short pass's noise
+        assertThat(QuantizeSearch.prefersStatic(90, 100, 0.004, 0.004)).isFalse();  // clearly slower
+        assertThat(QuantizeSearch.prefersStatic(120, 100, 0.001, 0.004)).isFalse(); // faster but less faithful
+    }
+
+    @Test
+    void autoModes_withTimingOff_makeOnlyTheDynamicModel_andSaySo(@TempDir Path out) {
+        QuantizeOptions start = QuantizeOptions.recommendedFor(CpuTarget.detect()).withSmoothing(Smoothing.off());
+        QuantizeSearch.Result r = QuantizeSearch.run(model, out, new QuantizeSearch.Options(
+                List.of(QuantMode.INT8_DYNAMIC, QuantMode.INT8_STATIC), start, null, DefaultTexts.calibration(),
+                Set.of(), ValidationOptions.defaults(), texts, Set.of(), false), line -> { });
+
+        assertThat(r.attempts()).extracting(QuantizeSearch.Attempt::mode).containsExactly(QuantMode.INT8_DYNAMIC);
+        assertThat(r.modeChoice()).contains("int8-static was not compared (timing is off)");
     }
 
     @Test

@@ -25,14 +25,14 @@ class AutotunerTest {
         java.util.List<String> log = new java.util.ArrayList<>();
         Autotuner.Result r = Autotuner.run(Models.minilm(), out.resolve("tuned"), o, log::add);
 
-        // 3 variants built and validated, each one that passed timed (the original too), written:
+        // 4 variants built and validated, each one that passed timed (the original too), written:
         // "step k of n", n corrected once validation says how many are timed; the time left from step 2
-        int n = 3 + (int) r.candidates().stream().filter(Autotuner.Candidate::passed).count() + 1;
+        int n = 4 + (int) r.candidates().stream().filter(Autotuner.Candidate::passed).count() + 1;
         assertThat(log).hasSize(n);
-        for (int k = 1; k <= 3; k++) {
-            assertThat(log.get(k - 1)).startsWith("step " + k + " of 8: building and validating ");
+        for (int k = 1; k <= 4; k++) {
+            assertThat(log.get(k - 1)).startsWith("step " + k + " of 10: building and validating ");
         }
-        for (int k = 4; k <= n; k++) {
+        for (int k = 5; k <= n; k++) {
             assertThat(log.get(k - 1)).startsWith("step " + k + " of " + n + ": ");
         }
         assertThat(log.get(n - 1)).contains("writing");
@@ -41,7 +41,7 @@ class AutotunerTest {
         assertThat(log).noneMatch(l -> l.contains("sweep") || l.contains("measuring"));
 
         assertThat(r.candidates()).extracting(Autotuner.Candidate::name)
-                .containsExactly("original", "fp32-fused", "int8", "int8-unsmoothed");
+                .containsExactly("original", "fp32-fused", "int8", "int8-unsmoothed", "int8-static");
         assertThat(r.chosen().passed()).isTrue();
         assertThat(r.candidates().stream().filter(Autotuner.Candidate::passed))
                 .allSatisfy(c -> assertThat(c.itemsPerSecond()).isPositive());
@@ -52,7 +52,7 @@ class AutotunerTest {
         ServingHints hints = ServingHints.read(folder).orElseThrow();
         assertThat(hints.variant()).isEqualTo("model");
         assertThat(hints.optimizedModel()).isEqualTo(Autotuner.ORT_OPTIMIZED);
-        assertThat(hints.notes()).containsKey("variant");
+        assertThat(hints.notes()).containsKeys("variant", "validated_on");
         assertThat(r.lines()).anyMatch(l -> l.startsWith("chose " + r.chosen().name()));
 
         // ONNX Runtime's saved graph loads with optimization off and embeds like the chosen model.
