@@ -96,6 +96,13 @@ public final class QuantizeSearch {
                 throw new IllegalArgumentException("no texts to validate on");
             }
         }
+
+        /** One mode. */
+        public Options(QuantMode mode, QuantizeOptions start, FusionOptions fusions, List<String> calibration,
+                       Set<String> keepFloat, ValidationOptions gate, List<TextRecord> validation,
+                       Set<Remedy> remedies, boolean timing) {
+            this(List.of(mode), start, fusions, calibration, keepFloat, gate, validation, remedies, timing);
+        }
     }
 
     /**
