@@ -55,6 +55,8 @@ public final class DynamicBatcher implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(DynamicBatcher.class);
     private static final Object WAKE = new Object();
+    /** A submission ended early (cancelled, timed out): its queued texts should leave now, not when met. */
+    private static final Object PURGE = new Object();
     private static final PlannedBatch POISON = new PlannedBatch(0);
     /** The lookahead window, in full batches per worker: wide enough to group lengths, narrow enough to keep order. */
     static final int LOOKAHEAD_BATCHES = 4;
@@ -299,6 +301,12 @@ public final class DynamicBatcher implements AutoCloseable {
             } else {
                 inbox.add(submission);
                 unsubmitted.decrementAndGet();
+                // Its texts count as queued work for admission until they leave: make them leave at once.
+                submission.future.whenComplete((v, e) -> {
+                    if (e != null) {
+                        inbox.add(PURGE);
+                    }
+                });
             }
             return submission.future;
         }
@@ -325,8 +333,11 @@ public final class DynamicBatcher implements AutoCloseable {
             boolean waitingForDelay = false;
             while (true) {
                 Object event = waitingForDelay ? pollUntilDue(queue) : inbox.take();
+                boolean purge = false;
                 while (event != null) {
-                    if (event instanceof Submission s) {
+                    if (event == PURGE) {
+                        purge = true;
+                    } else if (event instanceof Submission s) {
                         for (int i = 0; i < s.texts.size(); i++) {
                             queue.add(new WorkItem(s, i, s.submittedNanos));
                         }
@@ -335,6 +346,9 @@ public final class DynamicBatcher implements AutoCloseable {
                     event = inbox.poll();
                 }
                 queue.advance(ticker.read());
+                if (purge) {
+                    queue.purge();
+                }
                 waitingForDelay = dispatch(queue);
                 queued = queue.size();
                 submissionsSeen = seen;

@@ -386,4 +386,28 @@ class DynamicBatcherTest {
         // An empty queue admits whatever the deadline: only the estimate could be wrong.
         batcher.reserve(2, now.get() + 1).cancel();
     }
+
+    @Test
+    void aCancelledSubmission_leavesTheQueuedWorkAtOnce_notWhenItsTextsAreMet() throws Exception {
+        RecordingRunner runner = new RecordingRunner();
+        runner.hold();
+        start(options(4, 100), Ticker.system(), runner);
+        CompletableFuture<BatchResult> busy = batcher.submit(List.of(text(1, 3)));
+        runner.entered.acquire();
+        List<EncodedText> many = new ArrayList<>();
+        for (int i = 0; i < 20; i++) {
+            many.add(text(10 + i, 50));
+        }
+        CompletableFuture<BatchResult> gone = batcher.submit(many);
+        await(() -> batcher.submissionsSeen() == 2);
+        assertThat(batcher.admittedTokens()).isEqualTo(3 + 20 * 50);
+
+        gone.cancel(false);
+        // The worker is still held: only a purge can release the texts still in the queue (the four
+        // prepared in the held worker's slot leave when it takes them).
+        await(() -> batcher.admittedTokens() <= 3 + 4 * 50);
+        runner.release();
+        busy.get(20, TimeUnit.SECONDS);
+        await(() -> batcher.admittedTokens() == 0);
+    }
 }
