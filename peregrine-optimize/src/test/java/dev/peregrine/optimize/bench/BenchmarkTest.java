@@ -42,13 +42,14 @@ class BenchmarkTest {
             assertThat(row.p99BatchMs()).isGreaterThanOrEqualTo(row.p50BatchMs());
         }
         assertThat(r.texts()).isEqualTo(12);
-        assertThat(r.environment()).containsKeys("cpu", "cores", "onnxruntime", "date");
+        assertThat(r.environment()).containsKeys("cpu", "isa", "int8_target", "cores", "onnxruntime", "date");
         assertThat(log).isNotEmpty();
 
         String markdown = ReportFormat.MARKDOWN.render(r);
         assertThat(markdown).contains("| step | items/s |").contains("| + our INT8 |");
         assertThat(ReportFormat.JSON.render(r)).contains("\"speedupVsBaseline\"");
-        assertThat(ReportFormat.TABLE.render(r)).contains("+ length-sorted batching");
+        assertThat(ReportFormat.TABLE.render(r)).contains("+ length-sorted batching")
+                .contains("cpu: " + r.environment().get("cpu") + " (" + r.environment().get("isa"));
     }
 
     @Test
