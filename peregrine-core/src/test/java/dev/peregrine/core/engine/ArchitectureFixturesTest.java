@@ -55,6 +55,7 @@ class ArchitectureFixturesTest {
                 EngineOptions.builder().intraOpThreads(1).build())) {
             ModelInfo info = engine.info();
             assertThat(info.task()).isEqualTo(classifier ? Task.CLASSIFICATION : Task.EMBEDDING);
+            assertThat(info.maxLength()).as("tokenizer_config.json model_max_length").isEqualTo(64);
             if (classifier) {
                 assertThat(info.labels()).containsExactly("negative", "neutral", "positive");
             } else {
