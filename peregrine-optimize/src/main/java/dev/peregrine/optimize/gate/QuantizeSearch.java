@@ -151,19 +151,16 @@ public final class QuantizeSearch {
             out.add("attempts (fidelity on " + texts + " texts" + (Double.isNaN(floatItemsPerSecond) ? ""
                     : "; speed on up to " + TIMING_TEXTS + " of them, one pass, on this CPU") + "):");
             if (!Double.isNaN(floatItemsPerSecond)) {
-                out.add(String.format("  - %-14s %-58s %-34s %9.1f items/s", "float32", "the original", "reference",
-                        floatItemsPerSecond));
+                out.add(String.format("  float32 (the original): %.1f items/s", floatItemsPerSecond));
             }
             for (Attempt a : attempts) {
                 String speed = Double.isNaN(a.itemsPerSecond()) ? ""
-                        : String.format("%9.1f items/s", a.itemsPerSecond())
+                        : String.format("   %.1f items/s", a.itemsPerSecond())
                         + (Double.isNaN(floatItemsPerSecond) ? ""
                         : String.format(" (%.2fx float32)", a.itemsPerSecond() / floatItemsPerSecond));
-                out.add(String.format("  %d %-14s %-58s %-34s %s", attempts.indexOf(a) + 1, a.name(), a.change(),
-                        fidelity(a.validation()), speed).stripTrailing());
-                if (!a.passed()) {
-                    out.add("    " + " ".repeat(14) + " below the bar: " + String.join("; ", a.validation().failures()));
-                }
+                out.add("  " + (attempts.indexOf(a) + 1) + " " + a.name() + ": " + a.change());
+                out.add("      " + fidelity(a.validation()) + speed
+                        + (a.passed() ? "   passed" : "   below the bar: " + String.join("; ", a.validation().failures())));
             }
             if (!sensitivity.isEmpty()) {
                 out.add("products by measured effect, worst first: " + String.join(", ",
@@ -379,7 +376,7 @@ public final class QuantizeSearch {
             }
             if (o.remedies().contains(Remedy.REDUCE_RANGE) && !best().options().reduceRange()) {
                 QuantizeOptions q = best().options().withReduceRange(true);
-                if (attempt(Remedy.REDUCE_RANGE.id(), "7-bit weights: " + describe(q), q, best().mode()).passed()) {
+                if (attempt(Remedy.REDUCE_RANGE.id(), describe(q), q, best().mode()).passed()) {
                     return;
                 }
             }
@@ -391,14 +388,14 @@ public final class QuantizeSearch {
                         continue;
                     }
                     QuantizeOptions q = base.withSmoothing(s);
-                    if (attempt(Remedy.SMOOTHING.id(), "smoothing " + s + ": " + describe(q), q, mode).passed()) {
+                    if (attempt(Remedy.SMOOTHING.id(), describe(q), q, mode).passed()) {
                         return;
                     }
                 }
             }
             if (o.remedies().contains(Remedy.PER_CHANNEL) && !best().options().perChannel()) {
                 QuantizeOptions q = best().options().withPerChannel(true);
-                if (attempt(Remedy.PER_CHANNEL.id(), "per-channel scales: " + describe(q), q, best().mode()).passed()) {
+                if (attempt(Remedy.PER_CHANNEL.id(), describe(q), q, best().mode()).passed()) {
                     return;
                 }
             }
