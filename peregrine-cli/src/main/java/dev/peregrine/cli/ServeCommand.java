@@ -22,7 +22,7 @@ import picocli.CommandLine.Spec;
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
         description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference), "
-                + "/v1/embeddings (OpenAI), /classify, /v2 (KServe), the probes /livez /readyz /startupz /health, "
+                + "/v1/embeddings and /v1/models (OpenAI), /classify, /v2 (KServe), the probes /livez /readyz /startupz /health, "
                 + "/info and /metrics (Prometheus).",
             "SIGTERM drains: readiness fails, every response closes its connection, accepted requests are answered "
                 + "(503 with Retry-After past --shutdown-timeout), then exit."})
@@ -37,6 +37,19 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "optionally NAME= to choose the name clients use. Default: the embedded "
                     + "all-minilm-l6-v2. Env: PEREGRINE_MODELS (comma-separated).")
     List<String> models = new ArrayList<>();
+
+    @Option(names = "--served-model-name", paramLabel = "NAME", defaultValue = "${env:PEREGRINE_SERVED_MODEL_NAME}",
+            description = "The name clients use for the one served model (as text-embeddings-inference's and "
+                    + "vLLM's option); its own name still answers. Default: the model's name. "
+                    + "Env: PEREGRINE_SERVED_MODEL_NAME.")
+    String servedModelName;
+
+    @Option(names = "--classify-format", paramLabel = "peregrine|seeds",
+            defaultValue = "${env:PEREGRINE_CLASSIFY_FORMAT:-" + ServeConfig.DEFAULT_CLASSIFY_FORMAT + "}",
+            description = "The shape of POST /classify: peregrine (labels with scores) or seeds (the seeds' FastAPI "
+                    + "app: {\"predictions\": [\"billing\"], \"latency_ms\"}, at most 32 texts). "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_CLASSIFY_FORMAT.")
+    String classifyFormat;
 
     @Option(names = "--model-repository", paramLabel = "DIR", defaultValue = "${env:PEREGRINE_MODEL_REPOSITORY}",
             description = "Serve every model folder under DIR, each under its sub-folder's name (as Triton's "
@@ -273,7 +286,8 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                         cacheRedisPrefix, Duration.ofMillis(cacheRedisTimeoutMs), nonBlank(cacheExclude)),
                 new DriftConfig(drift, DriftConfig.references(nonBlank(driftReferences)), driftWarmup, driftWindow,
                         driftLongWindow, predictionLog, predictionLogSample, DriftConfig.DEFAULT_LOG_MAX_BYTES,
-                        DriftConfig.DEFAULT_LOG_KEEP, logText));
+                        DriftConfig.DEFAULT_LOG_KEEP, logText),
+                servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat));
     }
 
     private static java.util.Set<String> nonBlank(List<String> values) {

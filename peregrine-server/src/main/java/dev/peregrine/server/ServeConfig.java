@@ -52,6 +52,9 @@ import java.util.Objects;
  * @param idleTimeout           longest a keep-alive connection may stay open between requests
  * @param cache                 the prediction cache
  * @param drift                 drift monitoring and the prediction log
+ * @param servedModelName       the name clients use for the one served model (its own name stays an
+ *                              alias); null to keep the model's name
+ * @param classifyFormat        the wire shape of {@code /classify}: Peregrine's, or the seeds' FastAPI app's
  */
 public record ServeConfig(
         String host,
@@ -80,10 +83,38 @@ public record ServeConfig(
         Duration bodyTimeout,
         Duration idleTimeout,
         CacheConfig cache,
-        DriftConfig drift) {
+        DriftConfig drift,
+        String servedModelName,
+        ClassifyFormat classifyFormat) {
+
+    /** The wire shapes {@code POST /classify} can speak. */
+    public enum ClassifyFormat {
+        /** {@code {"predictions": [{"label", "score", "scores"?}], "model", "latency_ms"}}. */
+        PEREGRINE,
+        /**
+         * The seeds' FastAPI app: {@code {"predictions": ["billing", ...], "latency_ms"}}, at most 32
+         * texts, 400 (with FastAPI's {@code detail}) for none or more.
+         */
+        SEEDS;
+
+        /** Parses a flag value, case-insensitively. */
+        public static ClassifyFormat parse(String value) {
+            for (ClassifyFormat f : values()) {
+                if (f.name().equalsIgnoreCase(value == null ? "" : value.trim())) {
+                    return f;
+                }
+            }
+            throw new IllegalArgumentException("classify format must be peregrine or seeds, was '" + value + "'");
+        }
+
+        public String id() {
+            return name().toLowerCase(java.util.Locale.ROOT);
+        }
+    }
 
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
+    public static final String DEFAULT_CLASSIFY_FORMAT = "peregrine";
     public static final int DEFAULT_INSTANCES = 1;
     public static final int DEFAULT_MAX_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
     public static final int DEFAULT_MAX_BATCH_TOKENS = EngineOptions.DEFAULT_MAX_BATCH_TOKENS;
@@ -116,6 +147,17 @@ public record ServeConfig(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(drift, "drift");
+        Objects.requireNonNull(classifyFormat, "classifyFormat");
+        if (servedModelName != null && servedModelName.isBlank()) {
+            servedModelName = null;
+        }
+        if (servedModelName != null) {
+            new ModelSpec(servedModelName, "-");   // the same rule as any other served name
+            if (models.size() > 1 || modelRepository != null) {
+                throw new IllegalStateException("--served-model-name names the one served model; with several, "
+                        + "name each with --model NAME=REF");
+            }
+        }
         if (host.isBlank()) {
             throw new IllegalArgumentException("host must not be blank");
         }
@@ -210,6 +252,8 @@ public record ServeConfig(
                         + " ms, prefix " + cache.redisPrefix() : "")
                 + (cache.exclude().isEmpty() ? "" : ", excluded " + cache.exclude())));
         out.put("drift", drift.describe());
+        out.put("served-model-name", servedModelName == null ? "-" : servedModelName);
+        out.put("classify-format", classifyFormat.id());
         return out;
     }
 
@@ -255,6 +299,8 @@ public record ServeConfig(
         private Duration idleTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_IDLE_TIMEOUT_MS));
         private CacheConfig cache = CacheConfig.defaults();
         private DriftConfig drift = DriftConfig.defaults();
+        private String servedModelName;
+        private ClassifyFormat classifyFormat = ClassifyFormat.parse(DEFAULT_CLASSIFY_FORMAT);
 
         private Builder() {
         }
@@ -288,13 +334,16 @@ public record ServeConfig(
         public Builder idleTimeout(Duration v) { this.idleTimeout = v; return this; }
         public Builder cache(CacheConfig v) { this.cache = v; return this; }
         public Builder drift(DriftConfig v) { this.drift = v; return this; }
+        public Builder servedModelName(String v) { this.servedModelName = v; return this; }
+        public Builder classifyFormat(ClassifyFormat v) { this.classifyFormat = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
-                    apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift);
+                    apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
+                    servedModelName, classifyFormat);
         }
     }
 }

@@ -95,6 +95,8 @@ public final class HttpApi {
     private final AtomicInteger inFlight = new AtomicInteger();
     private final InferenceRoutes inference;
     private final KServeRoutes kserve;
+    private final OpenAiRoutes openAi;
+    private final SeedsRoutes seeds;
     private final MonitoringInferenceService monitoring;
     private final DebugRoutes debug;
     private final ConnectionGuard guard;
@@ -122,6 +124,9 @@ public final class HttpApi {
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
         this.inference = new InferenceRoutes(service, config.maxInputs());
         this.kserve = new KServeRoutes(service, config.maxInputs(), version);
+        this.openAi = new OpenAiRoutes(service, config.maxInputs(), System.currentTimeMillis() / 1000);
+        this.seeds = config.classifyFormat() == ServeConfig.ClassifyFormat.SEEDS
+                ? new SeedsRoutes(service, config.maxInputs()) : null;
         this.monitoring = monitoring;
         this.debug = new DebugRoutes(vertx, metrics.registry());
         this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
@@ -198,10 +203,22 @@ public final class HttpApi {
         Router router = Router.router(vertx);
         router.route().handler(this::prepare);
 
-        inferenceRoute(router, "/classify", inference::classify);
+        inferenceRoute(router, "/classify", seeds != null ? seeds::classify : inference::classify);
         inferenceRoute(router, "/embed", inference::embed);
         inferenceRoute(router, "/predict", inference::predict);
-        inferenceRoute(router, "/v1/embeddings", inference::openAiEmbeddings);
+        inferenceRoute(router, "/v1/embeddings", openAi::embeddings);
+        router.get("/v1/models").handler(ctx -> {
+            label(ctx, "/v1/models");
+            send(ctx, 200, openAi.list());
+        });
+        router.get("/v1/models/:id").handler(ctx -> {
+            label(ctx, "/v1/models/{id}");
+            try {
+                send(ctx, 200, openAi.retrieve(ctx.pathParam("id")));
+            } catch (ApiException e) {
+                sendError(ctx, e);
+            }
+        });
         inferenceRoute(router, "/v2/models/:name/infer", kserve::infer);
 
         router.get("/livez").handler(ctx -> {
@@ -250,7 +267,8 @@ public final class HttpApi {
         });
         router.get("/drift/:name").handler(ctx -> {
             label(ctx, "/drift/{name}");
-            String name = ctx.pathParam("name");
+            String name = service.models().stream().filter(m -> m.answersTo(ctx.pathParam("name")))
+                    .map(ServedModel::name).findFirst().orElse(ctx.pathParam("name"));
             if (monitoring == null) {
                 sendError(ctx, new ApiException(ApiError.NOT_FOUND, "drift monitoring is off (serve with --drift)"));
                 return;
@@ -604,8 +622,17 @@ public final class HttpApi {
         if (error.error() == ApiError.OVERLOADED || error.error() == ApiError.UNHEALTHY) {
             response.putHeader(HttpHeaders.RETRY_AFTER, "1");
         }
+        String path = ctx.request().path();
+        if (OpenAiRoutes.owns(path)) {
+            // OpenAI's clients read only OpenAI's shape (and its 400 for every invalid request).
+            return ctx.request().method() == HttpMethod.HEAD ? end(ctx, OpenAiRoutes.status(error), EMPTY)
+                    : send(ctx, OpenAiRoutes.status(error), OpenAiRoutes.error(error));
+        }
         if (ctx.request().method() == HttpMethod.HEAD) {
             return end(ctx, error.error().status(), EMPTY);
+        }
+        if (seeds != null && "/classify".equals(path)) {
+            return send(ctx, error.error().status(), SeedsRoutes.error(error));
         }
         return send(ctx, error.error().status(), JsonOutput.error(error));
     }

@@ -7,16 +7,14 @@ import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.LabelScore;
 import dev.peregrine.server.inference.InferenceService;
 import java.io.IOException;
-import java.nio.ByteBuffer;
-import java.nio.ByteOrder;
 import java.util.ArrayList;
-import java.util.Base64;
 import java.util.List;
 
 /**
  * The JSON-over-HTTP routes whose shapes existing clients already speak: Peregrine's own
- * {@code /classify}, text-embeddings-inference's {@code /embed} and {@code /predict}, and OpenAI's
- * {@code /v1/embeddings}. Each validates its body, calls the {@link InferenceService}, and renders the
+ * {@code /classify}, text-embeddings-inference's {@code /embed} and {@code /predict} (OpenAI's are in
+ * {@link OpenAiRoutes}, the seeds' {@code /classify} in {@link SeedsRoutes}). Each validates its body,
+ * calls the {@link InferenceService}, and renders the
  * result; nothing else.
  */
 final class InferenceRoutes {
@@ -136,66 +134,6 @@ final class InferenceRoutes {
                         g.writeEndArray();
                     }
                 }), result.timings(), result.promptTokens()));
-    }
-
-    /**
-     * OpenAI's {@code POST /v1/embeddings {"input": str|[str], "model", "encoding_format"?: "float"|"base64"}}
-     * -> {@code {"object": "list", "data": [{"object": "embedding", "index", "embedding"}], "model", "usage"}}.
-     * Vectors are unit length, as OpenAI's are.
-     */
-    Pending openAiEmbeddings(JsonNode body, RequestScope scope) {
-        String model = service.resolve(JsonInput.string(body, "model"), Task.EMBEDDING).name();
-        scope.model(model);
-        List<String> texts = JsonInput.texts(body, "input", maxInputs);
-        String format = JsonInput.string(body, "encoding_format");
-        boolean base64;
-        if (format == null || format.equals("float")) {
-            base64 = false;
-        } else if (format.equals("base64")) {
-            base64 = true;
-        } else {
-            throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '" + format + "'");
-        }
-        Integer dimensions = JsonInput.integer(body, "dimensions", 1);
-        int native_ = service.resolve(model, Task.EMBEDDING).info().dimension();
-        if (dimensions != null && dimensions != native_) {
-            throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
-                    + "-dimensional embeddings; 'dimensions' " + dimensions + " is not supported");
-        }
-        return Pending.of(service.embed(model, texts, scope.options(null, true)), result -> new Reply(result.model(),
-                JsonOutput.write(g -> {
-                    g.writeStartObject();
-                    g.writeStringField("object", "list");
-                    g.writeArrayFieldStart("data");
-                    for (int i = 0; i < result.vectors().size(); i++) {
-                        g.writeStartObject();
-                        g.writeStringField("object", "embedding");
-                        g.writeNumberField("index", i);
-                        g.writeFieldName("embedding");
-                        if (base64) {
-                            g.writeString(base64(result.vectors().get(i)));
-                        } else {
-                            JsonOutput.floats(g, result.vectors().get(i));
-                        }
-                        g.writeEndObject();
-                    }
-                    g.writeEndArray();
-                    g.writeStringField("model", result.model());
-                    g.writeObjectFieldStart("usage");
-                    g.writeNumberField("prompt_tokens", result.promptTokens());
-                    g.writeNumberField("total_tokens", result.promptTokens());
-                    g.writeEndObject();
-                    g.writeEndObject();
-                }), result.timings(), result.promptTokens()));
-    }
-
-    /** OpenAI's base64 format: the float32 values, little-endian, base64-encoded. */
-    static String base64(float[] v) {
-        ByteBuffer bytes = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
-        for (float x : v) {
-            bytes.putFloat(x);
-        }
-        return Base64.getEncoder().encodeToString(bytes.array());
     }
 
     private static void predictions(JsonGenerator g, Classification c) throws IOException {

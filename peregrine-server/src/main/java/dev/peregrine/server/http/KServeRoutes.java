@@ -51,10 +51,10 @@ final class KServeRoutes {
         });
     }
 
-    /** The served model of that name. */
+    /** The served model of that name or alias. */
     ServedModel model(String name) {
         for (ServedModel m : service.models()) {
-            if (m.name().equals(name)) {
+            if (m.answersTo(name)) {
                 return m;
             }
         }

@@ -85,7 +85,12 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     public static BatchedInferenceService load(ServeConfig config, ModelResolver resolver, ServerMetrics metrics) {
         Map<String, ModelHost> hosts = new LinkedHashMap<>();
         try {
-            for (Map.Entry<String, ModelFolder> e : folders(config, resolver).entrySet()) {
+            Map<String, ModelFolder> folders = folders(config, resolver);
+            Map<String, List<String>> aliases = aliases(folders, config.servedModelName());
+            if (config.servedModelName() != null) {
+                folders = Map.of(config.servedModelName(), folders.values().iterator().next());
+            }
+            for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {
                 String name = e.getKey();
                 ModelFolder resolved = e.getValue();
                 ServingHints hints = ServingHints.read(resolved.root()).orElse(null);
@@ -93,7 +98,8 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                 boolean optimizedGraph = config.variant() == null && hints != null && hints.optimizedModel() != null;
                 ModelSettings settings = ModelSettings.resolve(config, hints, optimizedGraph);
                 long t0 = System.nanoTime();
-                ModelHost host = ModelHost.open(name, folder, settings, config.maxLength(), config.maxQueueDelay(),
+                ModelHost host = ModelHost.open(name, aliases.getOrDefault(name, List.of()), folder, settings,
+                        config.maxLength(), config.maxQueueDelay(),
                         config.maxQueuedTexts(), metrics.batchListener(name));
                 hosts.put(name, host);
                 ModelInfo info = host.served.info();
@@ -123,6 +129,30 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     return t;
                 });
         return new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
+    }
+
+    /**
+     * Served name -> its aliases: the folder's own name (and, under {@code --served-model-name}, the name
+     * it had before), unless that is another model's name or claimed by two models.
+     */
+    static Map<String, List<String>> aliases(Map<String, ModelFolder> folders, String servedModelName) {
+        Map<String, List<String>> candidates = new LinkedHashMap<>();
+        for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {
+            String served = servedModelName != null ? servedModelName : e.getKey();
+            List<String> names = new ArrayList<>();
+            for (String n : List.of(e.getKey(), e.getValue().name())) {
+                if (!n.equals(served) && !names.contains(n)) {
+                    names.add(n);
+                }
+            }
+            candidates.put(served, names);
+        }
+        Map<String, Integer> claims = new java.util.HashMap<>();
+        candidates.values().forEach(names -> names.forEach(n -> claims.merge(n, 1, Integer::sum)));
+        Map<String, List<String>> out = new LinkedHashMap<>();
+        candidates.forEach((served, names) -> out.put(served, names.stream()
+                .filter(n -> claims.get(n) == 1 && !candidates.containsKey(n)).toList()));
+        return out;
     }
 
     /** Name -> folder, in configuration order. */
@@ -201,11 +231,18 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         }
         ModelHost h = hosts.get(name);
         if (h == null) {
+            for (ModelHost candidate : hosts.values()) {
+                if (candidate.served.answersTo(name)) {
+                    h = candidate;
+                }
+            }
+        }
+        if (h == null) {
             throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + name + "' is served (models: "
                     + String.join(", ", hosts.keySet()) + ")");
         }
         if (h.served.info().task() != task) {
-            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + name + "' is "
+            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + h.name() + "' is "
                     + (h.served.info().task() == Task.EMBEDDING ? "an embedding model" : "a classifier")
                     + " and cannot " + (task == Task.EMBEDDING ? "embed" : "classify"));
         }

@@ -33,7 +33,7 @@ final class ModelHost implements AutoCloseable {
     }
 
     /** Loads one engine per instance and starts the batcher. */
-    static ModelHost open(String name, ModelFolder folder, ModelSettings settings, int maxLength,
+    static ModelHost open(String name, List<String> aliases, ModelFolder folder, ModelSettings settings, int maxLength,
                           Duration maxQueueDelay, int maxQueuedTexts, BatchListener listener) {
         List<Engine> engines = new ArrayList<>();
         try {
@@ -52,7 +52,7 @@ final class ModelHost implements AutoCloseable {
                 runners.add(engine::forward);
             }
             DynamicBatcher batcher = new DynamicBatcher(name, options, runners, Ticker.system(), listener);
-            return new ModelHost(new ServedModel(name, first.info(), settings), List.copyOf(engines), batcher);
+            return new ModelHost(new ServedModel(name, aliases, first.info(), settings), List.copyOf(engines), batcher);
         } catch (RuntimeException e) {
             engines.forEach(Engine::close);
             throw e;

@@ -1,0 +1,227 @@
+package dev.peregrine.server.http;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.Task;
+import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.ServedModel;
+import io.vertx.core.buffer.Buffer;
+import java.io.IOException;
+import java.nio.ByteBuffer;
+import java.nio.ByteOrder;
+import java.util.Base64;
+import java.util.List;
+import java.util.Locale;
+import java.util.stream.Collectors;
+
+/**
+ * OpenAI's API as its clients use it: {@code POST /v1/embeddings}, {@code GET /v1/models},
+ * {@code GET /v1/models/{id}}, and OpenAI's error shape on every {@code /v1} route.
+ *
+ * <p>Model names: a served name or alias means that model. Any other name (clients send
+ * {@code text-embedding-3-small} by default) is served by the one model that can do the task when
+ * there is exactly one, as text-embeddings-inference does; with several it is refused with a 404
+ * naming them, so a typo never silently picks one.
+ */
+final class OpenAiRoutes {
+
+    private final InferenceService service;
+    private final int maxInputs;
+    private final long createdEpochSeconds;
+
+    /**
+     * @param createdEpochSeconds what {@code created} reports for every model (when the server loaded them)
+     */
+    OpenAiRoutes(InferenceService service, int maxInputs, long createdEpochSeconds) {
+        this.service = service;
+        this.maxInputs = maxInputs;
+        this.createdEpochSeconds = createdEpochSeconds;
+    }
+
+    /** Whether a path is under OpenAI's {@code /v1}, whose errors take OpenAI's shape. */
+    static boolean owns(String path) {
+        return path != null && (path.equals("/v1") || path.startsWith("/v1/"));
+    }
+
+    /**
+     * The model a {@code /v1} request names for {@code task}: by name or alias; else the only model
+     * of that task; else 404 naming the served models.
+     */
+    ServedModel resolve(String requested, Task task) {
+        if (requested != null) {
+            for (ServedModel m : service.models()) {
+                if (m.answersTo(requested)) {
+                    return service.resolve(m.name(), task);   // WRONG_TASK when it cannot do this
+                }
+            }
+            List<ServedModel> able = service.models().stream().filter(m -> m.info().task() == task).toList();
+            if (able.size() == 1) {
+                return able.get(0);
+            }
+            throw new ApiException(ApiError.NOT_FOUND, "The model '" + requested + "' does not exist; "
+                    + (able.isEmpty() ? "no " + noun(task) + " is served" : "this server has several "
+                    + noun(task) + "s, name one of: " + names(able)) + " (served models: " + names(service.models()) + ")");
+        }
+        return service.resolve(null, task);
+    }
+
+    /**
+     * {@code POST /v1/embeddings {"input": str|[str], "model", "encoding_format"?: "float"|"base64",
+     * "dimensions"?, "user"?}} -> {@code {"object": "list", "data": [{"object": "embedding", "index",
+     * "embedding"}], "model", "usage"}}. Vectors are unit length, as OpenAI's are.
+     */
+    Pending embeddings(JsonNode body, RequestScope scope) {
+        ServedModel served = resolve(JsonInput.string(body, "model"), Task.EMBEDDING);
+        String model = served.name();
+        scope.model(model);
+        JsonInput.string(body, "user");   // accepted, as OpenAI's abuse-monitoring id; nothing to do with it here
+        refuseTokenIds(body.get("input"));
+        List<String> texts = JsonInput.texts(body, "input", maxInputs);
+        String format = JsonInput.string(body, "encoding_format");
+        boolean base64;
+        if (format == null || format.equals("float")) {
+            base64 = false;
+        } else if (format.equals("base64")) {
+            base64 = true;
+        } else {
+            throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '" + format + "'");
+        }
+        Integer dimensions = JsonInput.integer(body, "dimensions", 1);
+        int native_ = served.info().dimension();
+        if (dimensions != null && dimensions != native_) {
+            throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
+                    + "-dimensional embeddings; 'dimensions' " + dimensions + " is not supported");
+        }
+        return Pending.of(service.embed(model, texts, scope.options(null, true)), result -> new Reply(result.model(),
+                JsonOutput.write(g -> {
+                    g.writeStartObject();
+                    g.writeStringField("object", "list");
+                    g.writeArrayFieldStart("data");
+                    for (int i = 0; i < result.vectors().size(); i++) {
+                        g.writeStartObject();
+                        g.writeStringField("object", "embedding");
+                        g.writeNumberField("index", i);
+                        g.writeFieldName("embedding");
+                        if (base64) {
+                            g.writeString(base64(result.vectors().get(i)));
+                        } else {
+                            JsonOutput.floats(g, result.vectors().get(i));
+                        }
+                        g.writeEndObject();
+                    }
+                    g.writeEndArray();
+                    g.writeStringField("model", result.model());
+                    g.writeObjectFieldStart("usage");
+                    g.writeNumberField("prompt_tokens", result.promptTokens());
+                    g.writeNumberField("total_tokens", result.promptTokens());
+                    g.writeEndObject();
+                    g.writeEndObject();
+                }), result.timings(), result.promptTokens()));
+    }
+
+    /**
+     * OpenAI also takes pre-tokenized input ({@code [1, 2]} or {@code [[1, 2], [3]]}), in its own
+     * tokenizer's ids. Those ids mean nothing to this model's vocabulary, and the serving path
+     * (cache, drift, batcher) is keyed by text, so they are refused clearly rather than guessed at
+     * or decoded and re-encoded behind the client's back.
+     */
+    private static void refuseTokenIds(JsonNode input) {
+        if (input == null || !input.isArray() || input.isEmpty()) {
+            return;
+        }
+        JsonNode first = input.get(0);
+        if (first.isIntegralNumber() || (first.isArray() && !first.isEmpty() && first.get(0).isIntegralNumber())) {
+            throw new ApiException(ApiError.VALIDATION, "'input' as token ids is not supported by this server: "
+                    + "send the texts as strings (token ids are specific to a tokenizer, and this server tokenizes "
+                    + "each text with its model's own)");
+        }
+    }
+
+    /** {@code GET /v1/models}: every served model, in OpenAI's list shape. */
+    Buffer list() {
+        return JsonOutput.write(g -> {
+            g.writeStartObject();
+            g.writeStringField("object", "list");
+            g.writeArrayFieldStart("data");
+            for (ServedModel m : service.models()) {
+                model(g, m.name());
+            }
+            g.writeEndArray();
+            g.writeEndObject();
+        });
+    }
+
+    /** {@code GET /v1/models/{id}}: the model of that name or alias (no fallback: this is a lookup). */
+    Buffer retrieve(String id) {
+        for (ServedModel m : service.models()) {
+            if (m.answersTo(id)) {
+                return JsonOutput.write(g -> model(g, m.name()));
+            }
+        }
+        throw new ApiException(ApiError.NOT_FOUND, "The model '" + id + "' does not exist (served models: "
+                + names(service.models()) + ")");
+    }
+
+    private void model(JsonGenerator g, String id) throws IOException {
+        g.writeStartObject();
+        g.writeStringField("id", id);
+        g.writeStringField("object", "model");
+        g.writeNumberField("created", createdEpochSeconds);
+        g.writeStringField("owned_by", "peregrine");
+        g.writeEndObject();
+    }
+
+    /** The status a {@code /v1} client gets: OpenAI answers every invalid request 400, never 422. */
+    static int status(ApiException e) {
+        return e.error() == ApiError.VALIDATION ? 400 : e.error().status();
+    }
+
+    /** OpenAI's error body: {@code {"error": {"message", "type", "param", "code"}}}. */
+    static Buffer error(ApiException e) {
+        return JsonOutput.write(g -> {
+            g.writeStartObject();
+            g.writeObjectFieldStart("error");
+            g.writeStringField("message", e.getMessage());
+            g.writeStringField("type", type(e.error()));
+            g.writeNullField("param");
+            g.writeStringField("code", code(e.error()));
+            g.writeEndObject();
+            g.writeEndObject();
+        });
+    }
+
+    private static String type(ApiError error) {
+        return switch (error) {
+            case UNAUTHORIZED -> "authentication_error";
+            case OVERLOADED -> "rate_limit_error";
+            case BACKEND, INTERNAL, UNHEALTHY, TIMEOUT -> "server_error";
+            default -> "invalid_request_error";
+        };
+    }
+
+    private static String code(ApiError error) {
+        return switch (error) {
+            case UNAUTHORIZED -> "invalid_api_key";
+            case OVERLOADED -> "rate_limit_exceeded";
+            // The rest by our own error type, in OpenAI's snake case: "not_found", "payload_too_large", ...
+            default -> error.name().toLowerCase(Locale.ROOT);
+        };
+    }
+
+    private static String noun(Task task) {
+        return task == Task.EMBEDDING ? "embedding model" : "classifier";
+    }
+
+    private static String names(List<ServedModel> models) {
+        return models.stream().map(ServedModel::name).collect(Collectors.joining(", "));
+    }
+
+    /** OpenAI's base64 format: the float32 values, little-endian, base64-encoded. */
+    static String base64(float[] v) {
+        ByteBuffer bytes = ByteBuffer.allocate(v.length * Float.BYTES).order(ByteOrder.LITTLE_ENDIAN);
+        for (float x : v) {
+            bytes.putFloat(x);
+        }
+        return Base64.getEncoder().encodeToString(bytes.array());
+    }
+}
