@@ -88,6 +88,12 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             Map<String, ModelFolder> folders = folders(config, resolver);
             Map<String, List<String>> aliases = aliases(folders, config.servedModelName());
             if (config.servedModelName() != null) {
+                if (folders.size() != 1) {
+                    // With no --model the defaults may be two (embedder and classifier): never guess which.
+                    throw new IllegalArgumentException("--served-model-name names the one served model, but "
+                            + folders.size() + " are served (" + String.join(", ", folders.keySet())
+                            + "); name each with --model NAME=REF instead");
+                }
                 folders = Map.of(config.servedModelName(), folders.values().iterator().next());
             }
             for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {

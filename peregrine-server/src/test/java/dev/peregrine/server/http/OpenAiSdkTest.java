@@ -117,6 +117,9 @@ class OpenAiSdkTest {
         assertThatThrownBy(() -> client.models().retrieve("gpt-4o"))
                 .isInstanceOfSatisfying(NotFoundException.class,
                         e -> assertThat(e.getMessage()).contains("The model 'gpt-4o' does not exist"));
+        // Both are all-minilm-l6-v2 underneath: that name is claimed twice, so it is no alias of either.
+        assertThatThrownBy(() -> client.models().retrieve(TestServers.EMBEDDER))
+                .isInstanceOf(NotFoundException.class);
     }
 
     @Test

@@ -3,6 +3,7 @@ package dev.peregrine.server.http;
 import static dev.peregrine.server.TestClient.body;
 import static dev.peregrine.server.TestClient.json;
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.engine.Classification;
@@ -93,5 +94,15 @@ class SeedsClassifyTest {
         assertThat(client.post("/classify", body(Map.of("texts", List.of("refund"), "model", "support"))).statusCode())
                 .isEqualTo(200);
         assertThat(client.post("/predict", body(Map.of("inputs", "refund", "model", "other"))).statusCode()).isEqualTo(404);
+    }
+
+    @Test
+    void servedModelName_withSeveralModels_andAnUnknownClassifyFormat_areRefusedAtStart() {
+        assertThatThrownBy(() -> TestServers.config().servedModelName("support").build())
+                .isInstanceOf(IllegalStateException.class).hasMessageContaining("--model NAME=REF");
+        assertThatThrownBy(() -> ServeConfig.builder().servedModelName("not a name!").build())
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("must be 1-128 letters");
+        assertThatThrownBy(() -> ServeConfig.ClassifyFormat.parse("fastapi"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("peregrine or seeds");
     }
 }
