@@ -648,6 +648,11 @@ public final class HttpApi {
                 ModelInfo info = m.info();
                 g.writeStartObject();
                 g.writeStringField("name", m.name());
+                g.writeArrayFieldStart("aliases");
+                for (String alias : m.aliases()) {
+                    g.writeString(alias);
+                }
+                g.writeEndArray();
                 g.writeStringField("task", info.task().id());
                 g.writeStringField("variant", info.variant());
                 g.writeNumberField("dimension", info.dimension());

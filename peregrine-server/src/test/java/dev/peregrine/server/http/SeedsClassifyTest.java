@@ -87,6 +87,7 @@ class SeedsClassifyTest {
     void servedModelName_namesTheModelEverywhere_andItsOwnNameStillAnswers() {
         assertThat(json(client.get("/v1/models")).at("/data/0/id").asText()).isEqualTo("support");
         assertThat(json(client.get("/info")).at("/models/0/name").asText()).isEqualTo("support");
+        assertThat(json(client.get("/info")).at("/models/0/aliases/0").asText()).isEqualTo(TestServers.CLASSIFIER);
         HttpResponse<String> own = client.post("/predict", body(Map.of("inputs", "refund", "model", TestServers.CLASSIFIER)));
         assertThat(own.statusCode()).as(own.body()).isEqualTo(200);
         assertThat(own.headers().firstValue("x-model")).contains("support");
