@@ -157,6 +157,12 @@ final class PredictCommand implements Runnable {
         if (input != null && !texts.isEmpty()) {
             throw new ParameterException(spec.commandLine(), "give texts or --input FILE, not both");
         }
+        for (int i = 0; i < texts.size(); i++) {
+            if (dev.peregrine.core.Texts.isBlank(texts.get(i))) {
+                throw new PeregrineException(ErrorKind.INVALID_INPUT, (texts.size() == 1 ? "the text" : "text " + (i + 1))
+                        + " is empty (or only whitespace and invisible characters); give something to predict");
+            }
+        }
         if (input == null && (column != null || idColumn != null || format != null || query != null)) {
             throw new ParameterException(spec.commandLine(), "--column, --id-column, --input-format and --query apply to --input files");
         }

@@ -59,6 +59,12 @@ class UserErrorsTest {
     }
 
     @Test
+    void emptyOrInvisibleTextArgument_exit4_beforeTheModelIsLoaded() {
+        expect(4, "the text is empty", "predict", "");
+        expect(4, "text 2 is empty", "predict", "a real text", " \u200b\t");
+    }
+
+    @Test
     void missingInputFile_exit4() {
         expect(4, "no such input file", "predict", "-i", dir.resolve("nope.jsonl").toString());
     }

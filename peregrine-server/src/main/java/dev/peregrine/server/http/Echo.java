@@ -6,7 +6,22 @@ final class Echo {
     /** Characters of a client's value that an error message repeats. */
     static final int MAX_CHARS = 100;
 
+    /** Characters of an error message as a whole: room for a few echoed values and the explanation. */
+    static final int MAX_MESSAGE_CHARS = 1000;
+
     private Echo() {
+    }
+
+    /** An error message cut to {@value #MAX_MESSAGE_CHARS} characters, for messages of layers that echo freely. */
+    static String message(String message) {
+        if (message == null || message.length() <= MAX_MESSAGE_CHARS) {
+            return message;
+        }
+        int end = MAX_MESSAGE_CHARS;
+        if (Character.isHighSurrogate(message.charAt(end - 1))) {
+            end--;
+        }
+        return message.substring(0, end) + "…";
     }
 
     /** {@code value} itself when short, else its first {@value #MAX_CHARS} characters and an ellipsis. */

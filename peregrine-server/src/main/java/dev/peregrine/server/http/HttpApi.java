@@ -54,8 +54,11 @@ import org.slf4j.LoggerFactory;
  *   <li>On the event loop: check the API key, read the body up to {@code max-body-bytes} (413 beyond).
  *       Only then, with the whole body received, count the request against
  *       {@code max-concurrent-requests} (429 at once beyond): a slow sender never holds a slot.</li>
- *   <li>On the request pool: parse and validate the JSON, and start the work through the
- *       {@link InferenceService} (which admits or refuses it at once, then tokenizes and batches).</li>
+ *   <li>On the request pool: inflate a gzip body (no further than {@code max-body-bytes}; other
+ *       encodings were refused with 415 on the event loop), parse the JSON strictly (one value, no
+ *       duplicate keys) and validate it for its wire format ({@link WireFormat}: the pure step the
+ *       fuzz test drives), then start the work through the {@link InferenceService} (which admits or
+ *       refuses it at once, then tokenizes and batches).</li>
  *   <li>When the work completes (on the request pool), render the JSON; then write it on the
  *       request's event loop with the timing headers.</li>
  * </ol>
@@ -276,7 +279,8 @@ public final class HttpApi {
             monitoring.report(name).ifPresentOrElse(r -> {
                 model(ctx, name);
                 send(ctx, 200, DriftJson.one(r));
-            }, () -> sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + name + "' is served")));
+            }, () -> sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + Echo.of(name)
+                    + "' is served")));
         });
         router.get("/v2").handler(ctx -> {
             label(ctx, "/v2");
@@ -312,9 +316,9 @@ public final class HttpApi {
 
         router.route().failureHandler(this::failure);
         router.errorHandler(404, ctx -> sendError(ctx, new ApiException(ApiError.NOT_FOUND,
-                "no route " + ctx.request().method() + " " + ctx.request().path())));
+                "no route " + ctx.request().method() + " " + Echo.of(ctx.request().path()))));
         router.errorHandler(405, ctx -> sendError(ctx, new ApiException(ApiError.METHOD_NOT_ALLOWED,
-                "method " + ctx.request().method() + " is not allowed on " + ctx.request().path())));
+                "method " + ctx.request().method() + " is not allowed on " + Echo.of(ctx.request().path()))));
         router.errorHandler(413, ctx -> sendError(ctx, new ApiException(ApiError.PAYLOAD_TOO_LARGE,
                 "the body is larger than the limit of " + config.maxBodyBytes() + " bytes")));
         router.errorHandler(500, ctx -> failure(ctx));
@@ -474,8 +478,15 @@ public final class HttpApi {
                     });
                     ctx.addEndHandler(done -> vertx.cancelTimer(timer));
                     byte[] body = ctx.body().buffer() == null ? new byte[0] : ctx.body().buffer().getBytes();
+                    boolean gzip;
                     try {
-                        pool.execute(() -> start(ctx, context, scope, route, body));
+                        gzip = RequestBody.gzip(ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING));
+                    } catch (ApiException e) {
+                        sendError(ctx, e);
+                        return;
+                    }
+                    try {
+                        pool.execute(() -> start(ctx, context, scope, route, body, gzip));
                     } catch (RejectedExecutionException e) {
                         sendError(ctx, new ApiException(ApiError.UNHEALTHY, "the server is shutting down"));
                     }
@@ -483,13 +494,14 @@ public final class HttpApi {
     }
 
     /** On the request pool: parse, validate, start the work, and arrange its answer. */
-    private void start(RoutingContext ctx, Context context, RequestScope scope, InferenceRoute route, byte[] body) {
+    private void start(RoutingContext ctx, Context context, RequestScope scope, InferenceRoute route, byte[] body,
+                       boolean gzip) {
         if (scope.expired()) {
             return;   // answered 504 while waiting for the pool
         }
         Pending pending;
         try {
-            JsonNode json = JsonInput.object(body);
+            JsonNode json = JsonInput.object(RequestBody.decode(body, gzip, config.maxBodyBytes()));
             pending = route.start(json, scope);
         } catch (RuntimeException e) {
             ApiException error = ErrorMapping.of(e);

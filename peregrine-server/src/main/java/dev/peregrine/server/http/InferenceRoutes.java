@@ -2,10 +2,12 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.LabelScore;
 import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.ServedModel;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -27,18 +29,31 @@ final class InferenceRoutes {
         this.maxInputs = maxInputs;
     }
 
+    /** A validated {@code /classify} body. */
+    record ClassifyBody(String model, List<String> texts, int topK, Boolean truncate) {
+        static ClassifyBody parse(JsonNode body, int maxInputs) {
+            String model = JsonInput.string(body, "model");
+            List<String> texts = JsonInput.texts(body, "texts", maxInputs);
+            Integer topK = JsonInput.integer(body, "top_k", 1);
+            Boolean all = JsonInput.bool(body, "return_all_scores");
+            Boolean truncate = JsonInput.bool(body, "truncate");
+            return new ClassifyBody(model, texts, Boolean.TRUE.equals(all) ? Integer.MAX_VALUE : topK == null ? 0 : topK,
+                    truncate);
+        }
+    }
+
     /**
      * {@code POST /classify {"texts": [...], "model"?, "top_k"?, "return_all_scores"?, "truncate"?}}
      * -> {@code {"predictions": [{"label", "score", "scores"?}], "model", "latency_ms"}}.
      */
-    Pending classify(JsonNode body, RequestScope scope) {
-        String model = service.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION).name();
+    Pending classify(JsonNode json, RequestScope scope) {
+        // The model first, so that even a request with a bad body is counted under its model.
+        String model = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION).name();
         scope.model(model);
-        List<String> texts = JsonInput.texts(body, "texts", maxInputs);
-        Integer topK = JsonInput.integer(body, "top_k", 1);
-        Boolean all = JsonInput.bool(body, "return_all_scores");
-        Boolean truncate = JsonInput.bool(body, "truncate");
-        int k = Boolean.TRUE.equals(all) ? Integer.MAX_VALUE : topK == null ? 0 : topK;
+        ClassifyBody body = ClassifyBody.parse(json, maxInputs);
+        List<String> texts = body.texts();
+        Boolean truncate = body.truncate();
+        int k = body.topK();
         return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartObject();
@@ -60,18 +75,30 @@ final class InferenceRoutes {
                 }), result.timings(), result.promptTokens()));
     }
 
+    /** A validated text-embeddings-inference {@code /embed} body. */
+    record EmbedBody(String model, List<String> texts, boolean normalize, Boolean truncate) {
+        static EmbedBody parse(JsonNode body, int maxInputs) {
+            String model = JsonInput.string(body, "model");
+            List<String> texts = JsonInput.texts(body, "inputs", maxInputs);
+            Boolean normalize = JsonInput.bool(body, "normalize");
+            Boolean truncate = JsonInput.bool(body, "truncate");
+            // TEI normalizes unless told not to, whatever the model's own default.
+            return new EmbedBody(model, texts, normalize == null || normalize, truncate);
+        }
+    }
+
     /**
      * text-embeddings-inference's {@code POST /embed {"inputs": str|[str], "normalize"?: true, "truncate"?}}
      * -> {@code [[...], ...]}, always a list of lists.
      */
-    Pending embed(JsonNode body, RequestScope scope) {
-        String model = service.resolve(JsonInput.string(body, "model"), Task.EMBEDDING).name();
+    Pending embed(JsonNode json, RequestScope scope) {
+        // The model first, so that even a request with a bad body is counted under its model.
+        String model = resolve(JsonInput.string(json, "model"), Task.EMBEDDING).name();
         scope.model(model);
-        List<String> texts = JsonInput.texts(body, "inputs", maxInputs);
-        Boolean normalize = JsonInput.bool(body, "normalize");
-        Boolean truncate = JsonInput.bool(body, "truncate");
-        // TEI normalizes unless told not to, whatever the model's own default.
-        boolean norm = normalize == null || normalize;
+        EmbedBody body = EmbedBody.parse(json, maxInputs);
+        List<String> texts = body.texts();
+        Boolean truncate = body.truncate();
+        boolean norm = body.normalize();
         return Pending.of(service.embed(model, texts, scope.options(truncate, norm)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
@@ -82,46 +109,59 @@ final class InferenceRoutes {
                 }), result.timings(), result.promptTokens()));
     }
 
+    /** A validated text-embeddings-inference {@code /predict} body; {@code single} for one bare string. */
+    record PredictBody(String model, List<String> texts, boolean single, Boolean truncate) {
+        static PredictBody parse(JsonNode body, int maxInputs) {
+            String model = JsonInput.string(body, "model");
+            JsonNode inputs = body.get("inputs");
+            if (inputs == null || inputs.isNull()) {
+                throw new ApiException(ApiError.VALIDATION, "missing field 'inputs'");
+            }
+            if (Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"))) {
+                throw new ApiException(ApiError.VALIDATION, "raw_scores is not supported: this server returns probabilities");
+            }
+            Boolean truncate = JsonInput.bool(body, "truncate");
+            boolean single = inputs.isTextual();
+            List<String> texts;
+            if (single) {
+                texts = List.of(inputs.asText());
+            } else if (inputs.isArray()) {
+                texts = new ArrayList<>(inputs.size());
+                for (int i = 0; i < inputs.size(); i++) {
+                    JsonNode item = inputs.get(i);
+                    if (item.isTextual()) {
+                        texts.add(item.asText());
+                    } else if (item.isArray() && item.size() == 1 && item.get(0).isTextual()) {
+                        texts.add(item.get(0).asText());
+                    } else if (item.isArray() && item.size() == 2) {
+                        throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' is a text pair; pairs are not supported");
+                    } else {
+                        throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' must be a string or [string], not "
+                                + JsonInput.kind(item));
+                    }
+                }
+            } else {
+                throw new ApiException(ApiError.VALIDATION, "'inputs' must be a string or a list of strings, not "
+                        + JsonInput.kind(inputs));
+            }
+            JsonInput.checkTexts(texts, "inputs", maxInputs);
+            return new PredictBody(model, texts, single, truncate);
+        }
+    }
+
     /**
      * text-embeddings-inference's {@code POST /predict {"inputs": str | [str] | [[str], ...], "truncate"?}}
      * -> all classes as {@code {"score", "label"}}, most probable first: one list for a single text,
      * a list of lists for a batch.
      */
-    Pending predict(JsonNode body, RequestScope scope) {
-        String model = service.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION).name();
+    Pending predict(JsonNode json, RequestScope scope) {
+        // The model first, so that even a request with a bad body is counted under its model.
+        String model = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION).name();
         scope.model(model);
-        JsonNode inputs = body.get("inputs");
-        if (inputs == null || inputs.isNull()) {
-            throw new ApiException(ApiError.VALIDATION, "missing field 'inputs'");
-        }
-        if (Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"))) {
-            throw new ApiException(ApiError.VALIDATION, "raw_scores is not supported: this server returns probabilities");
-        }
-        Boolean truncate = JsonInput.bool(body, "truncate");
-        boolean single = inputs.isTextual();
-        List<String> texts;
-        if (single) {
-            texts = List.of(inputs.asText());
-        } else if (inputs.isArray()) {
-            texts = new ArrayList<>(inputs.size());
-            for (int i = 0; i < inputs.size(); i++) {
-                JsonNode item = inputs.get(i);
-                if (item.isTextual()) {
-                    texts.add(item.asText());
-                } else if (item.isArray() && item.size() == 1 && item.get(0).isTextual()) {
-                    texts.add(item.get(0).asText());
-                } else if (item.isArray() && item.size() == 2) {
-                    throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' is a text pair; pairs are not supported");
-                } else {
-                    throw new ApiException(ApiError.VALIDATION, "'inputs[" + i + "]' must be a string or [string], not "
-                            + JsonInput.kind(item));
-                }
-            }
-        } else {
-            throw new ApiException(ApiError.VALIDATION, "'inputs' must be a string or a list of strings, not "
-                    + JsonInput.kind(inputs));
-        }
-        JsonInput.checkTexts(texts, "inputs", maxInputs);
+        PredictBody body = PredictBody.parse(json, maxInputs);
+        List<String> texts = body.texts();
+        Boolean truncate = body.truncate();
+        boolean single = body.single();
         return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     if (single) {
@@ -134,6 +174,18 @@ final class InferenceRoutes {
                         g.writeEndArray();
                     }
                 }), result.timings(), result.promptTokens()));
+    }
+
+    /** The served model a request names, its name shortened in the error when it is not served. */
+    private ServedModel resolve(String name, Task task) {
+        try {
+            return service.resolve(name, task);
+        } catch (PeregrineException e) {
+            if (name != null && name.length() > Echo.MAX_CHARS && e.getMessage() != null) {
+                throw new PeregrineException(e.kind(), e.getMessage().replace(name, Echo.of(name)));
+            }
+            throw e;
+        }
     }
 
     private static void predictions(JsonGenerator g, Classification c) throws IOException {

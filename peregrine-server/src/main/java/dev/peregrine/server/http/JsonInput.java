@@ -1,8 +1,12 @@
 package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.StreamReadFeature;
+import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.peregrine.core.Texts;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -10,7 +14,14 @@ import java.util.List;
 /** Reading request bodies with a typed error for every way they can be wrong. */
 final class JsonInput {
 
-    static final ObjectMapper JSON = new ObjectMapper();
+    /**
+     * Strict: a duplicated key or anything after the JSON value ({@code {"inputs":["a"]}xyz}) is a
+     * malformed body, not something to guess about.
+     */
+    static final ObjectMapper JSON = JsonMapper.builder()
+            .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
+            .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
+            .build();
 
     private JsonInput() {
     }
@@ -24,9 +35,9 @@ final class JsonInput {
         try {
             node = JSON.readTree(body);
         } catch (JsonProcessingException e) {
-            throw new ApiException(ApiError.MALFORMED, "malformed JSON: " + e.getOriginalMessage());
+            throw new ApiException(ApiError.MALFORMED, "malformed JSON: " + Echo.of(e.getOriginalMessage()));
         } catch (IOException e) {
-            throw new ApiException(ApiError.MALFORMED, "unreadable body: " + e.getMessage());
+            throw new ApiException(ApiError.MALFORMED, "unreadable body: " + Echo.of(e.getMessage()));
         }
         if (node == null || node.isMissingNode()) {
             throw new ApiException(ApiError.MALFORMED, "the request has no body; send a JSON object");
@@ -80,9 +91,9 @@ final class JsonInput {
                     + " texts, more than the limit of " + maxInputs + " per request");
         }
         for (int i = 0; i < texts.size(); i++) {
-            if (texts.get(i).isEmpty()) {
-                throw new ApiException(ApiError.EMPTY, texts.size() == 1 ? "'" + field + "' is an empty text"
-                        : "'" + field + "[" + i + "]' is an empty text");
+            if (Texts.isBlank(texts.get(i))) {
+                throw new ApiException(ApiError.EMPTY, (texts.size() == 1 ? "'" + field + "'" : "'" + field + "[" + i + "]'")
+                        + " is an empty text (or only whitespace and invisible characters)");
             }
         }
         return texts;

@@ -40,7 +40,8 @@ final class JsonOutput {
     static Buffer error(ApiException e) {
         return write(g -> {
             g.writeStartObject();
-            g.writeStringField("error", e.getMessage());
+            // No message repeats more than a few hundred characters of a client's input, whatever layer wrote it.
+            g.writeStringField("error", Echo.message(e.getMessage()));
             g.writeStringField("error_type", e.error().type());
             g.writeEndObject();
         });

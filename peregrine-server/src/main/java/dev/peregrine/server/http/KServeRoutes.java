@@ -58,7 +58,7 @@ final class KServeRoutes {
                 return m;
             }
         }
-        throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + name + "' is served");
+        throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + Echo.of(name) + "' is served");
     }
 
     /** {@code GET /v2/models/{name}}. */
@@ -95,63 +95,93 @@ final class KServeRoutes {
         g.writeEndObject();
     }
 
+    /**
+     * A validated KServe v2 {@code infer} body: one BYTES input named {@value #INPUT} whose shape
+     * holds exactly its texts; {@code outputs} empty for all; parameters null when not given.
+     */
+    record InferBody(String id, List<String> texts, Set<String> outputs, Boolean truncate, Boolean normalize) {
+        static InferBody parse(JsonNode body, int maxInputs) {
+            String id = JsonInput.string(body, "id");
+            JsonNode inputs = body.get("inputs");
+            if (inputs == null || !inputs.isArray()) {
+                throw new ApiException(ApiError.VALIDATION, "'inputs' must be a list of input tensors");
+            }
+            if (inputs.size() != 1) {
+                throw new ApiException(ApiError.VALIDATION, "the model takes exactly one input ('" + INPUT
+                        + "', BYTES), got " + inputs.size());
+            }
+            JsonNode input = inputs.get(0);
+            if (!input.isObject()) {
+                throw new ApiException(ApiError.VALIDATION, "'inputs[0]' must be an object");
+            }
+            String name = JsonInput.string(input, "name");
+            if (!INPUT.equals(name)) {
+                throw new ApiException(ApiError.VALIDATION, "unknown input " + (name == null ? "(no name)"
+                        : "'" + Echo.of(name) + "'") + "; the model's input is '" + INPUT + "' (BYTES)");
+            }
+            String datatype = JsonInput.string(input, "datatype");
+            if (!"BYTES".equals(datatype)) {
+                throw new ApiException(ApiError.VALIDATION, "input datatype must be BYTES (texts), not " + Echo.of(datatype));
+            }
+            JsonNode data = input.get("data");
+            if (data == null || !data.isArray()) {
+                throw new ApiException(ApiError.VALIDATION, "'inputs[0].data' must be a list of strings");
+            }
+            // The shape first: it bounds how many texts may be read out of the data.
+            long elements = shapeElements(input.get("shape"));
+            if (elements > maxInputs) {
+                throw new ApiException(ApiError.VALIDATION, "input shape holds " + elements
+                        + " texts, more than the limit of " + maxInputs + " per request");
+            }
+            List<String> texts = new ArrayList<>();
+            flatten(data, texts, 0);
+            if (elements != texts.size()) {
+                throw new ApiException(ApiError.VALIDATION, "input shape holds " + elements + " elements but data has "
+                        + texts.size());
+            }
+            JsonInput.checkTexts(texts, "inputs[0].data", maxInputs);
+            Set<String> wanted = new LinkedHashSet<>();
+            JsonNode outputs = body.get("outputs");
+            if (outputs != null && !outputs.isNull()) {
+                if (!outputs.isArray()) {
+                    throw new ApiException(ApiError.VALIDATION, "'outputs' must be a list");
+                }
+                for (JsonNode o : outputs) {
+                    String output = o.isObject() ? JsonInput.string(o, "name") : null;
+                    if (output == null) {
+                        throw new ApiException(ApiError.VALIDATION, "every requested output needs a 'name'");
+                    }
+                    wanted.add(output);
+                }
+            }
+            JsonNode parameters = body.get("parameters");
+            if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+                throw new ApiException(ApiError.VALIDATION, "'parameters' must be an object");
+            }
+            boolean params = parameters != null && parameters.isObject();
+            return new InferBody(id, texts, wanted, params ? JsonInput.bool(parameters, "truncate") : null,
+                    params ? JsonInput.bool(parameters, "normalize") : null);
+        }
+    }
+
     /** {@code POST /v2/models/{name}/infer}. */
-    Pending infer(JsonNode body, RequestScope scope) {
+    Pending infer(JsonNode json, RequestScope scope) {
         ServedModel m = model(scope.pathParam("name"));
         scope.model(m.name());
-        String id = JsonInput.string(body, "id");
-        JsonNode inputs = body.get("inputs");
-        if (inputs == null || !inputs.isArray()) {
-            throw new ApiException(ApiError.VALIDATION, "'inputs' must be a list of input tensors");
-        }
-        if (inputs.size() != 1) {
-            throw new ApiException(ApiError.VALIDATION, "model '" + m.name() + "' takes exactly one input ('"
-                    + INPUT + "', BYTES), got " + inputs.size());
-        }
-        JsonNode input = inputs.get(0);
-        if (!input.isObject()) {
-            throw new ApiException(ApiError.VALIDATION, "'inputs[0]' must be an object");
-        }
-        String datatype = JsonInput.string(input, "datatype");
-        if (!"BYTES".equals(datatype)) {
-            throw new ApiException(ApiError.VALIDATION, "input datatype must be BYTES (texts), not " + datatype);
-        }
-        JsonNode data = input.get("data");
-        if (data == null || !data.isArray()) {
-            throw new ApiException(ApiError.VALIDATION, "'inputs[0].data' must be a list of strings");
-        }
-        List<String> texts = new ArrayList<>();
-        flatten(data, texts);
-        long elements = shapeElements(input.get("shape"));
-        if (elements != texts.size()) {
-            throw new ApiException(ApiError.VALIDATION, "input shape holds " + elements + " elements but data has "
-                    + texts.size());
-        }
-        JsonInput.checkTexts(texts, "inputs[0].data", maxInputs);
-
+        InferBody body = InferBody.parse(json, maxInputs);
+        String id = body.id();
+        List<String> texts = body.texts();
         Task task = m.info().task();
         Set<String> known = task == Task.EMBEDDING ? Set.of(EMBEDDING) : new LinkedHashSet<>(List.of(PROBABILITIES, LABEL));
-        Set<String> wanted = new LinkedHashSet<>();
-        JsonNode outputs = body.get("outputs");
-        if (outputs != null && !outputs.isNull()) {
-            if (!outputs.isArray()) {
-                throw new ApiException(ApiError.VALIDATION, "'outputs' must be a list");
-            }
-            for (JsonNode o : outputs) {
-                String name = o.isObject() ? JsonInput.string(o, "name") : null;
-                if (name == null || !known.contains(name)) {
-                    throw new ApiException(ApiError.VALIDATION, "unknown output " + (name == null ? "(no name)" : "'" + name + "'")
-                            + "; model '" + m.name() + "' has " + known);
-                }
-                wanted.add(name);
+        for (String name : body.outputs()) {
+            if (!known.contains(name)) {
+                throw new ApiException(ApiError.VALIDATION, "unknown output '" + Echo.of(name) + "'; model '" + m.name()
+                        + "' has " + known);
             }
         }
-        if (wanted.isEmpty()) {
-            wanted.addAll(known);
-        }
-        JsonNode parameters = body.get("parameters");
-        Boolean truncate = parameters != null && parameters.isObject() ? JsonInput.bool(parameters, "truncate") : null;
-        Boolean normalize = parameters != null && parameters.isObject() ? JsonInput.bool(parameters, "normalize") : null;
+        Set<String> wanted = body.outputs().isEmpty() ? known : body.outputs();
+        Boolean truncate = body.truncate();
+        Boolean normalize = body.normalize();
         int n = texts.size();
         if (task == Task.EMBEDDING) {
             return Pending.of(service.embed(m.name(), texts, scope.options(truncate, normalize)), result -> new Reply(result.model(),
@@ -219,11 +249,14 @@ final class KServeRoutes {
         g.writeEndObject();
     }
 
-    /** Texts in row-major order, whether given flat or nested. */
-    private static void flatten(JsonNode data, List<String> out) {
+    /** Texts in row-major order, whether given flat or nested (at most as deep as a shape may be). */
+    private static void flatten(JsonNode data, List<String> out, int depth) {
+        if (depth > MAX_RANK) {
+            throw new ApiException(ApiError.VALIDATION, "BYTES data is nested deeper than " + MAX_RANK + " levels");
+        }
         for (JsonNode item : data) {
             if (item.isArray()) {
-                flatten(item, out);
+                flatten(item, out, depth + 1);
             } else if (item.isTextual()) {
                 out.add(item.asText());
             } else {
@@ -232,19 +265,29 @@ final class KServeRoutes {
         }
     }
 
+    /** Most dimensions a shape may have. */
+    static final int MAX_RANK = 8;
+
+    /** The element count of a shape, checked without overflow: every dimension a non-negative long. */
     private static long shapeElements(JsonNode shape) {
         if (shape == null || !shape.isArray() || shape.isEmpty()) {
             throw new ApiException(ApiError.VALIDATION, "'inputs[0].shape' must be a non-empty list of dimensions");
         }
+        if (shape.size() > MAX_RANK) {
+            throw new ApiException(ApiError.VALIDATION, "'inputs[0].shape' has " + shape.size()
+                    + " dimensions, more than " + MAX_RANK);
+        }
         long product = 1;
         for (JsonNode d : shape) {
-            if (!d.isIntegralNumber() || d.asLong() < 0) {
-                throw new ApiException(ApiError.VALIDATION, "shape dimensions must be non-negative integers");
+            // canConvertToLong: 18446744073709551617 must not wrap around to 1.
+            if (!d.isIntegralNumber() || !d.canConvertToLong() || d.asLong() < 0) {
+                throw new ApiException(ApiError.VALIDATION, "shape dimensions must be non-negative integers that fit "
+                        + "in 64 bits, not " + Echo.of(d.toString()));
             }
             try {
                 product = Math.multiplyExact(product, d.asLong());
             } catch (ArithmeticException e) {
-                throw new ApiException(ApiError.VALIDATION, "the input shape is too large");
+                throw new ApiException(ApiError.VALIDATION, "the input shape holds more elements than fit in 64 bits");
             }
         }
         return product;

@@ -58,11 +58,31 @@ final class OpenAiRoutes {
             if (able.size() == 1) {
                 return able.get(0);
             }
-            throw new ApiException(ApiError.NOT_FOUND, "The model '" + requested + "' does not exist; "
+            throw new ApiException(ApiError.NOT_FOUND, "The model '" + Echo.of(requested) + "' does not exist; "
                     + (able.isEmpty() ? "no " + noun(task) + " is served" : "this server has several "
                     + noun(task) + "s, name one of: " + names(able)) + " (served models: " + names(service.models()) + ")");
         }
         return service.resolve(null, task);
+    }
+
+    /** A validated {@code /v1/embeddings} body (the model aside); {@code dimensions} null when not given. */
+    record EmbeddingsBody(List<String> texts, boolean base64, Integer dimensions) {
+        static EmbeddingsBody parse(JsonNode body, int maxInputs) {
+            JsonInput.string(body, "user");   // accepted, as OpenAI's abuse-monitoring id; nothing to do with it here
+            refuseTokenIds(body.get("input"));
+            List<String> texts = JsonInput.texts(body, "input", maxInputs);
+            String format = JsonInput.string(body, "encoding_format");
+            boolean base64;
+            if (format == null || format.equals("float")) {
+                base64 = false;
+            } else if (format.equals("base64")) {
+                base64 = true;
+            } else {
+                throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '"
+                        + Echo.of(format) + "'");
+            }
+            return new EmbeddingsBody(texts, base64, JsonInput.integer(body, "dimensions", 1));
+        }
     }
 
     /**
@@ -74,19 +94,10 @@ final class OpenAiRoutes {
         ServedModel served = resolve(JsonInput.string(body, "model"), Task.EMBEDDING);
         String model = served.name();
         scope.model(model);
-        JsonInput.string(body, "user");   // accepted, as OpenAI's abuse-monitoring id; nothing to do with it here
-        refuseTokenIds(body.get("input"));
-        List<String> texts = JsonInput.texts(body, "input", maxInputs);
-        String format = JsonInput.string(body, "encoding_format");
-        boolean base64;
-        if (format == null || format.equals("float")) {
-            base64 = false;
-        } else if (format.equals("base64")) {
-            base64 = true;
-        } else {
-            throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '" + format + "'");
-        }
-        Integer dimensions = JsonInput.integer(body, "dimensions", 1);
+        EmbeddingsBody parsed = EmbeddingsBody.parse(body, maxInputs);
+        List<String> texts = parsed.texts();
+        boolean base64 = parsed.base64();
+        Integer dimensions = parsed.dimensions();
         int native_ = served.info().dimension();
         if (dimensions != null && dimensions != native_) {
             throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
@@ -158,7 +169,7 @@ final class OpenAiRoutes {
                 return JsonOutput.write(g -> model(g, m.name()));
             }
         }
-        throw new ApiException(ApiError.NOT_FOUND, "The model '" + id + "' does not exist (served models: "
+        throw new ApiException(ApiError.NOT_FOUND, "The model '" + Echo.of(id) + "' does not exist (served models: "
                 + names(service.models()) + ")");
     }
 
