@@ -11,6 +11,7 @@ import ai.onnxruntime.OrtSession;
 import ai.onnxruntime.OrtSession.SessionOptions.OptLevel;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.cpu.CpuTarget;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.onnx.GraphBuilder;
 import dev.peregrine.onnx.OnnxModel;
@@ -187,7 +188,10 @@ class StaticInt8QuantizerTest {
     void unfusedTinyBert_sharesOneQuantizeLinearForQKV_andLeavesTheScoreProductsFloat() {
         ModelProto original = TinyBert.build();
 
-        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(original, QuantizeOptions.recommended(),
+        // 7-bit weights, the choice for AVX2 that is faithful on every CPU, so this runs the same
+        // arithmetic everywhere; the coarser weight step puts this random tiny model's worst output
+        // near 0.10, hence the bound below (measured 0.1016 here and under an emulated Haswell).
+        Int8Quantizer.Result r = StaticInt8Quantizer.quantize(original, QuantizeOptions.recommendedFor(CpuTarget.AVX2),
                 calibrate(original));
 
         Map<String, Integer> ops = OnnxGraph.of(r.model()).opCounts();
@@ -195,7 +199,7 @@ class StaticInt8QuantizerTest {
                 .containsEntry("MatMul", 2)                                     // scores and context: no constant
                 .containsEntry("QuantizeLinear", 4);                            // QKV share their input's
         assertThat(r.report().skipped()).containsEntry("MatMul/Gemm whose weight is not a constant", 2);
-        assertThat(OrtCheck.compare(original, r.model(), TinyBert.feeds()).worst()).isLessThan(0.1);
+        assertThat(OrtCheck.compare(original, r.model(), TinyBert.feeds()).worst()).isLessThan(0.15);
     }
 
     @Test
