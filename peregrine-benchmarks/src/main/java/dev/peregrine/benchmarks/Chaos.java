@@ -63,6 +63,7 @@ import org.HdrHistogram.Histogram;
  *
  * <pre>
  * peregrine-benchmarks/run Chaos [--seconds 15] [--scenarios slow,flood,huge,sigterm,redis] [--json FILE]
+ *                                [--server-java-opts "-Xmx1g"]
  * </pre>
  */
 public final class Chaos {
@@ -71,6 +72,8 @@ public final class Chaos {
     private static final String MODEL = "all-minilm-l6-v2";
     /** The server's default request timeout; "in time" allows one second more for the network. */
     private static final long REQUEST_TIMEOUT_MS = 30_000;
+    /** JVM flags for the server's process ({@code --server-java-opts}), e.g. a heap limit. */
+    private static List<String> serverJavaOptions = List.of();
 
     /** One scenario's counts: the table row and the JSON object. */
     public record Outcome(String scenario, long sent, long answered, long inTime, long noAnswer, long refused,
@@ -95,8 +98,10 @@ public final class Chaos {
                 case "--seconds" -> seconds = Integer.parseInt(args[++i]);
                 case "--scenarios" -> scenarios = List.of(args[++i].split(","));
                 case "--json" -> json = Path.of(args[++i]);
+                case "--server-java-opts" -> serverJavaOptions = List.of(args[++i].trim().split("\\s+"));
                 default -> throw new IllegalArgumentException("unknown argument " + args[i]
-                        + " (usage: Chaos [--seconds N] [--scenarios slow,flood,huge,sigterm,redis] [--json FILE])");
+                        + " (usage: Chaos [--seconds N] [--scenarios slow,flood,huge,sigterm,redis] [--json FILE] "
+                        + "[--server-java-opts \"-Xmx1g ...\"])");
             }
         }
         Path jar = Path.of(System.getProperty("peregrine.cli.jar", "peregrine-cli/target/peregrine.jar"));
@@ -104,8 +109,9 @@ public final class Chaos {
             throw new IllegalStateException("no " + jar + " (build it: mvn -DskipTests -pl peregrine-cli -am package, "
                     + "or run through peregrine-benchmarks/run, which does)");
         }
-        System.out.printf(Locale.ROOT, "%s, %d cores, %s; model %s; %d s per scenario%n%n", Machine.cpuModel(),
-                Runtime.getRuntime().availableProcessors(), Machine.instructionSets(), MODEL, seconds);
+        System.out.printf(Locale.ROOT, "%s, %d cores, %s; model %s; %d s per scenario; server JVM options: %s%n%n",
+                Machine.cpuModel(), Runtime.getRuntime().availableProcessors(), Machine.instructionSets(), MODEL, seconds,
+                serverJavaOptions.isEmpty() ? "none" : String.join(" ", serverJavaOptions));
         List<Outcome> outcomes = new ArrayList<>();
         for (String s : scenarios) {
             System.out.printf(Locale.ROOT, "-- %s ...%n", s);
@@ -168,6 +174,11 @@ public final class Chaos {
                             continue;
                         }
                         try {
+                            if (answeredOrClosed(s)) {
+                                cut.incrementAndGet();
+                                closeQuietly(s);
+                                continue;
+                            }
                             s.getOutputStream().write('x');
                             s.getOutputStream().flush();
                         } catch (IOException e) {
@@ -182,13 +193,15 @@ public final class Chaos {
             trickler.setDaemon(true);
             trickler.start();
             Probe probe = Probe.start(server);
-            Traffic t = Traffic.closedLoop(server.port, 4, seconds, "/embed", false);
+            // Long enough for the server's header (10 s) and body (30 s) timeouts to cut them.
+            int slowSeconds = Math.max(seconds, 40);
+            Traffic t = Traffic.closedLoop(server.port, 4, slowSeconds, "/embed", false);
             probe.stop();
             stop.set(true);
             trickler.join(2000);
             sockets.forEach(Chaos::closeQuietly);
-            return t.outcome("slow", probe, idle, "slow connections opened " + opened + ", cut by the server "
-                    + cut.get() + " (a socket is seen cut when its next byte fails)");
+            return t.outcome("slow", probe, idle, "slow connections opened " + opened + ", cut by the server within "
+                    + slowSeconds + " s: " + cut.get());
         }
     }
 
@@ -294,7 +307,9 @@ public final class Chaos {
         static ServerProcess start(Path jar, List<String> extra) throws IOException, InterruptedException {
             int port = freePort();
             Path log = Files.createTempFile("peregrine-chaos-", ".log");
-            List<String> cmd = new ArrayList<>(List.of(javaBinary(), "-jar", jar.toString(), "serve", "-m", MODEL,
+            List<String> cmd = new ArrayList<>(List.of(javaBinary()));
+            cmd.addAll(serverJavaOptions);
+            cmd.addAll(List.of("-jar", jar.toString(), "serve", "-m", MODEL,
                     "--host", "127.0.0.1", "--port", Integer.toString(port)));
             cmd.addAll(extra);
             Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(log.toFile()).start();
@@ -674,6 +689,19 @@ public final class Chaos {
             }
         }
         return null;
+    }
+
+    /** Whether the server answered (a 408) or closed the connection: a read that does not wait. */
+    private static boolean answeredOrClosed(Socket s) {
+        try {
+            s.setSoTimeout(1);
+            s.getInputStream().read(); // a byte of an answer, or -1 at the end of the stream
+            return true;
+        } catch (java.net.SocketTimeoutException e) {
+            return false; // nothing yet: still open
+        } catch (IOException e) {
+            return true;
+        }
     }
 
     private static void closeQuietly(Socket s) {
