@@ -3,6 +3,7 @@ package dev.peregrine.optimize.profile;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.peregrine.optimize.bench.Grid;
 import dev.peregrine.optimize.bench.ReportFormat;
 import java.io.UncheckedIOException;
 import java.util.ArrayList;
@@ -52,7 +53,7 @@ public final class ProfileText {
             stages.add(new String[] {"(unaccounted: loop, batch planning)", fmt(m.unaccountedMs(), 1),
                 pct(m.unaccountedMs() / m.totalMs())});
             stages.add(new String[] {"total", fmt(m.totalMs(), 1), "100.0%"});
-            b.append(md ? "\n" : "").append(grid(new String[] {"stage", "ms", "share"}, stages, md));
+            b.append(md ? "\n" : "").append(Grid.render(new String[] {"stage", "ms", "share"}, stages, md));
             b.append(String.format(Locale.ROOT, "%sinside ONNX Runtime (its profiler, %.1f ms of runs, %.1f ms in "
                     + "kernels): matrix products %.1f%%, the rest %.1f%%%n", md ? "\n" : "\n", m.profiledRunMs(),
                     m.kernelMs(), 100 * m.matrixProductShare(), 100 * (1 - m.matrixProductShare())));
@@ -61,49 +62,17 @@ public final class ProfileText {
                 ops.add(new String[] {o.opType() + (o.matrixProduct() ? " *" : ""), fmt(o.ms(), 1), pct(o.share()),
                     Integer.toString(o.calls())});
             }
-            b.append(md ? "\n" : "").append(grid(new String[] {"operator (* matrix product)", "ms", "share", "calls"},
+            b.append(md ? "\n" : "").append(Grid.render(new String[] {"operator (* matrix product)", "ms", "share", "calls"},
                     ops, md));
             List<String[]> layers = new ArrayList<>();
             for (ProfileReport.LayerTime l : m.layers()) {
                 layers.add(new String[] {l.layer(), fmt(l.ms(), 1), pct(l.share())});
             }
-            b.append(md ? "\n" : "\n").append(grid(new String[] {"block", "ms", "share"}, layers, md));
+            b.append(md ? "\n" : "\n").append(Grid.render(new String[] {"block", "ms", "share"}, layers, md));
         }
         b.append('\n');
         r.environment().forEach((k, v) -> b.append(md ? "- " : "").append(k).append(": ").append(v).append('\n'));
         r.notes().forEach(n -> b.append(md ? "- " : "").append(n).append('\n'));
-        return b.toString();
-    }
-
-    private static String grid(String[] header, List<String[]> rows, boolean md) {
-        StringBuilder b = new StringBuilder();
-        if (md) {
-            b.append("| ").append(String.join(" | ", header)).append(" |\n|");
-            for (int c = 0; c < header.length; c++) {
-                b.append(c == 0 ? " --- |" : " ---: |");
-            }
-            b.append('\n');
-            for (String[] row : rows) {
-                b.append("| ").append(String.join(" | ", row)).append(" |\n");
-            }
-            return b.toString();
-        }
-        int[] width = new int[header.length];
-        List<String[]> all = new ArrayList<>();
-        all.add(header);
-        all.addAll(rows);
-        for (String[] row : all) {
-            for (int c = 0; c < row.length; c++) {
-                width[c] = Math.max(width[c], row[c].length());
-            }
-        }
-        for (String[] row : all) {
-            for (int c = 0; c < row.length; c++) {
-                String fill = " ".repeat(width[c] - row[c].length());
-                b.append(c == 0 ? row[c] + fill : "  " + fill + row[c]);
-            }
-            b.append('\n');
-        }
         return b.toString();
     }
 
