@@ -57,8 +57,10 @@ public final class PeregrineServer implements AutoCloseable {
      * How long a drain keeps the listener and idle keep-alive connections open: a client that got a
      * response just before the drain began sends its next request within this time, and gets it
      * answered (with {@code Connection: close}) instead of finding its connection closed under it.
+     * 250 ms proved too short on a loaded 2-core machine, where a client thread can take that long to
+     * send its next request: its connection was closed as idle under it and the request was lost.
      */
-    static final Duration IDLE_DRAIN_GRACE = Duration.ofMillis(250);
+    static final Duration IDLE_DRAIN_GRACE = Duration.ofSeconds(1);
     /** Time to write the 503s of a drain that ran out of time, before the connections are cut. */
     private static final Duration ABANDON_MARGIN = Duration.ofSeconds(5);
 
