@@ -115,7 +115,7 @@ final class BenchCommand implements Runnable {
         Path work = null;
         try {
             work = Files.createTempDirectory("peregrine-bench");
-            BenchReport result = Benchmark.run(folder, data.texts(), options, work, line -> {
+            BenchReport result = Benchmark.run(folder, data.texts(folder), options, work, line -> {
                 if (!report.noProgress) {
                     err.printf(java.util.Locale.ROOT, "bench [%s]: %s%n",
                             Progress.duration((System.nanoTime() - start) / 1e9), line);

@@ -1,6 +1,7 @@
 package dev.peregrine.cli;
 
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.datasets.DataFormat;
 import dev.peregrine.datasets.TextDataFile;
 import dev.peregrine.datasets.TextRecord;
@@ -10,14 +11,15 @@ import java.util.List;
 import picocli.CommandLine.Option;
 
 /**
- * The texts an optimization command judges or times a model on: a user's file, or Peregrine's
- * validation set. Declared once for validate, quantize, bench and optimize.
+ * The texts an optimization command judges or times a model on: a user's file, the model's own
+ * held-out texts ({@link ModelFolder#HELD_OUT_FILE}), or Peregrine's validation set. Declared once for validate, quantize, bench and optimize.
  */
 final class DataOptions {
 
     @Option(names = {"-d", "--data"}, paramLabel = "FILE", defaultValue = "${env:PEREGRINE_DATA}",
             description = "Texts to use: one per line (.txt), JSONL (.jsonl) or CSV/TSV with a header. "
-                    + "Default: Peregrine's built-in validation set. Env: PEREGRINE_DATA.")
+                    + "Default: the model's own held-out texts (validation.jsonl in its folder, written by train), "
+                    + "else Peregrine's built-in validation set. Env: PEREGRINE_DATA.")
     Path data;
 
     @Option(names = "--data-format", paramLabel = "FORMAT",
@@ -33,10 +35,14 @@ final class DataOptions {
                     + "Default: label (when the file has such a column).")
     String labelColumn;
 
-    /** The records of --data, or the built-in validation texts. */
-    List<TextRecord> records() {
-        if (data == null) {
+    /** The records of --data, else the model's held-out texts, else the built-in validation texts. */
+    List<TextRecord> records(ModelFolder model) {
+        Path file = source(model);
+        if (file == null) {
             return DefaultTexts.validation().stream().map(TextRecord::of).toList();
+        }
+        if (data == null) {
+            return TextDataFile.at(file).labelField(DEFAULT_LABEL_COLUMN).build().readAll();
         }
         if (labelColumn == null) {
             // The default label column is used when the file has one; a file without labels is fine.
@@ -61,11 +67,24 @@ final class DataOptions {
                 .readAll();
     }
 
-    List<String> texts() {
-        return records().stream().map(TextRecord::text).toList();
+    /** The texts of {@link #records(ModelFolder)}. */
+    List<String> texts(ModelFolder model) {
+        return records(model).stream().map(TextRecord::text).toList();
     }
 
-    String describe() {
-        return data == null ? "built-in validation set" : data.toString();
+    /** What {@link #records(ModelFolder)} reads, for reports. */
+    String describe(ModelFolder model) {
+        Path file = source(model);
+        if (file == null) {
+            return "built-in validation set";
+        }
+        return data == null ? "the model's held-out texts (" + file + ")" : data.toString();
+    }
+
+    private Path source(ModelFolder model) {
+        if (data != null) {
+            return data;
+        }
+        return model == null ? null : model.heldOutData().orElse(null);
     }
 }

@@ -64,7 +64,7 @@ final class OptimizeCommand implements Runnable {
         ModelFolder folder = source.folder();
         PrintWriter err = spec.commandLine().getErr();
         Autotuner.Result result = Autotuner.run(folder, out,
-                new Autotuner.Options(fidelity.options(), data.texts(), DefaultTexts.calibration(), passes, sweep,
+                new Autotuner.Options(fidelity.options(), data.texts(folder), DefaultTexts.calibration(), passes, sweep,
                         timeBudget, targetCpu.target()),
                 line -> {
                     if (!noProgress) {

@@ -70,7 +70,7 @@ final class ProfileCommand implements Runnable {
                     + "--threads and --single-texts at least 0");
         }
         ModelFolder folder = source.folder();
-        List<String> texts = data.texts();
+        List<String> texts = data.texts(folder);
         PrintWriter err = spec.commandLine().getErr();
         Profiler.Options options = Profiler.Options.defaults().withLimits(maxBatchSize, maxBatchTokens, threads)
                 .withSingleTexts(singleTexts);

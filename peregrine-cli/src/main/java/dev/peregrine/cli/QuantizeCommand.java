@@ -160,7 +160,7 @@ final class QuantizeCommand implements Runnable {
             return;
         }
         QuantizeSearch.Result result = QuantizeSearch.run(folder, out, new QuantizeSearch.Options(modes, q, f,
-                calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT, fidelity.options(), data.records(), allowed,
+                calibrationTexts, Float16Converter.DEFAULT_KEEP_FLOAT, fidelity.options(), data.records(folder), allowed,
                 timing), line -> {
                     if (!noProgress) {
                         err.println("quantize: " + line);
@@ -169,7 +169,7 @@ final class QuantizeCommand implements Runnable {
                 });
         QuantizeSearch.Attempt chosen = result.chosen();
         printConversion(o, chosen.outcome());
-        o.println("fidelity on " + data.describe() + ":");
+        o.println("fidelity on " + data.describe(folder) + ":");
         chosen.validation().lines().forEach(l -> o.println("  " + l));
         result.lines().forEach(o::println);
         o.flush();

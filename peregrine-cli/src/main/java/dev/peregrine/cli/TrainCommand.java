@@ -61,7 +61,8 @@ final class TrainCommand implements Runnable {
             description = "JSONL field or CSV column holding the label. Default: ${DEFAULT-VALUE}.")
     String labelColumn;
 
-    @Option(names = "--test", paramLabel = "FILE", description = "Held-out labelled texts to score the final classifier on.")
+    @Option(names = "--test", paramLabel = "FILE", description = "Held-out labelled texts to score the final classifier on. They are also written beside it "
+                    + "(validation.jsonl), where quantize, validate and bench find them when no --data is given.")
     Path test;
 
     @Option(names = "--head", paramLabel = "KIND", defaultValue = "logistic", converter = HeadConverter.class,
@@ -134,6 +135,9 @@ final class TrainCommand implements Runnable {
                 extra.put("held_out", Trainer.metricsJson(m));
             }
             Trainer.export(result, this.out, extra);
+            if (!testRecords.isEmpty()) {
+                Trainer.writeHeldOut(testRecords, this.out);
+            }
             out.printf("%nwrote %s (use: peregrine predict -m %s \"some text\")%n", this.out, this.out);
         } catch (IOException e) {
             throw new UncheckedIOException("cannot write " + this.out + ": " + e.getMessage(), e);

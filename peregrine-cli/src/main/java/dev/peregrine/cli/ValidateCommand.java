@@ -4,6 +4,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.engine.EngineOptions;
+import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.optimize.validate.ValidationReport;
 import dev.peregrine.optimize.validate.Validator;
@@ -49,9 +50,13 @@ final class ValidateCommand implements Runnable {
     public void run() {
         ModelResolver resolver = ModelResolver.standard();
         ValidationReport report;
-        try (Engine ref = Engine.open(resolver.resolve(reference), EngineOptions.defaults());
+        ModelFolder refFolder = resolver.resolve(reference);
+        try (Engine ref = Engine.open(refFolder, EngineOptions.defaults());
              Engine cand = Engine.open(resolver.resolve(candidate), EngineOptions.defaults())) {
-            report = Validator.compare(ref, cand, data.records(), fidelity.options());
+            report = Validator.compare(ref, cand, data.records(refFolder), fidelity.options());
+        }
+        if (!json) {
+            spec.commandLine().getOut().println("texts: " + data.describe(refFolder));
         }
         print(spec.commandLine().getOut(), report, json);
         if (!report.passed()) {

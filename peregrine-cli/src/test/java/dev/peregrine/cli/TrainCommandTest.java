@@ -37,6 +37,42 @@ class TrainCommandTest {
     }
 
     @Test
+    void heldOutTexts_areWrittenBesideTheClassifier_andValidateJudgesOnThemByDefault() throws Exception {
+        List<String> train = new ArrayList<>();
+        for (Ticket t : Datasets.ticketsTrain().subList(0, 40)) {
+            train.add(json(t));
+        }
+        List<String> test = new ArrayList<>();
+        for (Ticket t : Datasets.ticketsTest().subList(0, 12)) {
+            test.add(json(t));
+        }
+        Path trainFile = Files.write(dir.resolve("train.jsonl"), train);
+        Path testFile = Files.write(dir.resolve("test.jsonl"), test);
+        Path out = dir.resolve("clf");
+        CliRun run = CliRun.of("train", "--data", trainFile.toString(), "--test", testFile.toString(),
+                "--out", out.toString(), "--folds", "0", "--no-progress");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        Path heldOut = out.resolve("validation.jsonl");
+        assertThat(Files.readAllLines(heldOut)).hasSize(12)
+                .allSatisfy(l -> assertThat(l).startsWith("{\"text\":").contains("\"label\":"));
+
+        CliRun validate = CliRun.of("validate", "--reference", out.toString(), "--candidate", out.toString());
+        assertThat(validate.exitCode()).as(validate.err()).isZero();
+        assertThat(validate.out()).contains("texts: the model's held-out texts (" + heldOut + ")")
+                .contains("texts: 12").contains("(12 labelled)");
+
+        CliRun explicit = CliRun.of("validate", "--reference", out.toString(), "--candidate", out.toString(),
+                "--data", trainFile.toString());
+        assertThat(explicit.exitCode()).as(explicit.err()).isZero();
+        assertThat(explicit.out()).contains("texts: " + trainFile).contains("texts: 40");
+    }
+
+    private static String json(Ticket t) throws Exception {
+        return new com.fasterxml.jackson.databind.ObjectMapper()
+                .writeValueAsString(java.util.Map.of("text", t.text(), "label", t.label()));
+    }
+
+    @Test
     void badData_andUnknownEncoder_getTheirExitCodes() throws Exception {
         Path one = Files.writeString(dir.resolve("one.jsonl"), "{\"text\":\"a\",\"label\":\"x\"}\n{\"text\":\"b\",\"label\":\"x\"}\n");
         CliRun single = CliRun.of("train", "--data", one.toString(), "--out", dir.resolve("o1").toString());

@@ -35,7 +35,8 @@ import org.slf4j.LoggerFactory;
  * minute on two cores: embedding 833 tickets, training, writing a 90 MB graph) into
  * {@link PeregrineHome#built()}, under a key that changes when the data, the encoder or the trainer
  * changes, and reused afterwards. Its held-out accuracy on the test split is recorded in
- * {@code training.json}.
+ * {@code training.json}, and the test split itself is written beside it as
+ * {@link ModelFolder#HELD_OUT_FILE}, the texts quantize and validate judge it on by default.
  */
 public final class TicketClassifier implements NamedModelProvider {
 
@@ -59,6 +60,9 @@ public final class TicketClassifier implements NamedModelProvider {
         }
         Path target = home.built().resolve(NAME).resolve(buildKey());
         if (Files.isRegularFile(target.resolve("model.onnx"))) {
+            if (!Files.isRegularFile(target.resolve(ModelFolder.HELD_OUT_FILE))) {
+                writeHeldOut(target); // a build from before held-out texts were written beside the model
+            }
             return Optional.of(target);
         }
         synchronized (LOCK) {
@@ -93,6 +97,7 @@ public final class TicketClassifier implements NamedModelProvider {
             extra.put("held_out", Trainer.metricsJson(heldOut));
             extra.put("held_out_tickets", test.size());
             Trainer.export(result, staging, extra);
+            Trainer.writeHeldOut(test, staging);
             try {
                 Files.move(staging, target, StandardCopyOption.ATOMIC_MOVE);
             } catch (IOException raced) {
@@ -106,6 +111,16 @@ public final class TicketClassifier implements NamedModelProvider {
             throw new PeregrineException(ErrorKind.IO, "cannot build " + NAME + " into " + target + ": " + e.getMessage(), e);
         } finally {
             deleteQuietly(staging);
+        }
+    }
+
+    private static void writeHeldOut(Path target) {
+        synchronized (LOCK) {
+            try {
+                Trainer.writeHeldOut(Datasets.ticketsTest().stream().map(Ticket::toTextRecord).toList(), target);
+            } catch (IOException e) {
+                LOG.warn("cannot write the held-out tickets beside {}: {}", target, e.getMessage());
+            }
         }
     }
 

@@ -13,6 +13,7 @@ import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.datasets.TextRecord;
 import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -44,6 +45,7 @@ public final class Trainer {
     public static final String VERSION = "1";
 
     private static final ObjectMapper JSON = new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT);
+    private static final ObjectMapper LINES = new ObjectMapper();
 
     /** Labelled features ready for fitting. */
     public record Features(List<String> labels, float[][] x, int[] y, List<TextRecord> records) {
@@ -177,6 +179,27 @@ public final class Trainer {
         ClassifierExporter.export(result.encoder(), result.encoderInfo(), result.normalized(), result.head(),
                 result.labels(), metadata, out);
         writeReport(result, out.resolve("training.json"), extraReport);
+    }
+
+    /**
+     * Writes held-out labelled texts beside a classifier as {@link ModelFolder#HELD_OUT_FILE}, so
+     * that quantize, validate and bench judge it on texts like the ones it serves by default.
+     */
+    public static void writeHeldOut(List<TextRecord> heldOut, Path out) throws IOException {
+        Path file = out.resolve(ModelFolder.HELD_OUT_FILE);
+        Path tmp = out.resolve(ModelFolder.HELD_OUT_FILE + ".tmp");
+        try (java.io.BufferedWriter w = Files.newBufferedWriter(tmp, java.nio.charset.StandardCharsets.UTF_8)) {
+            for (TextRecord r : heldOut) {
+                ObjectNode line = JSON.createObjectNode();
+                line.put("text", r.text());
+                if (r.label() != null) {
+                    line.put("label", r.label());
+                }
+                w.write(LINES.writeValueAsString(line));
+                w.newLine();
+            }
+        }
+        Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
     }
 
     private static void writeReport(Result r, Path file, Map<String, Object> extra) throws IOException {

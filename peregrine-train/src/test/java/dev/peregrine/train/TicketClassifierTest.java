@@ -26,6 +26,10 @@ class TicketClassifierTest {
         JsonNode report = new ObjectMapper().readTree(folder.root().resolve("training.json").toFile());
         assertThat(report.get("held_out").get("accuracy").asDouble()).isGreaterThanOrEqualTo(0.88);
         assertThat(report.get("held_out_tickets").asInt()).isEqualTo(206);
+        // the held-out tickets travel with the model: quantize and validate judge it on them by default
+        assertThat(folder.heldOutData()).hasValue(folder.root().resolve(ModelFolder.HELD_OUT_FILE));
+        assertThat(Files.readAllLines(folder.heldOutData().orElseThrow())).hasSize(206)
+                .allSatisfy(l -> assertThat(new ObjectMapper().readTree(l).get("label").asText()).isNotBlank());
 
         try (Engine engine = Engine.open(folder)) {
             assertThat(engine.info().labels()).containsExactly("account", "billing", "general", "technical");

@@ -21,6 +21,7 @@ import java.util.stream.Stream;
  *   config.json                          (id2label, max_position_embeddings)
  *   tokenizer_config.json                (model_max_length)      optional
  *   modules.json, 1_Pooling/config.json  (sentence-transformers) optional
+ *   validation.jsonl                     (held-out texts, labelled for classifiers) optional
  * </pre>
  *
  * @param name          how the model is called in logs, metrics and APIs (the folder or embedded name)
@@ -80,6 +81,20 @@ public record ModelFolder(
         String chosenVariant = fileName.substring(0, fileName.length() - ".onnx".length());
         String modelName = name != null ? name : defaultName(root);
         return new ModelFolder(modelName, root, onnx, chosenVariant, tokenizer, ModelConfig.read(root));
+    }
+
+    /**
+     * The file holding texts the model was not trained on, one JSON object per line with
+     * {@code text} (and {@code label} for classifiers), written by {@code train} and by the default
+     * classifier's build. Optimization commands judge a model on it when no data is given: a
+     * fine-tuned classifier's fidelity is only meaningful on texts like the ones it serves.
+     */
+    public static final String HELD_OUT_FILE = "validation.jsonl";
+
+    /** The folder's held-out texts ({@value #HELD_OUT_FILE}), if it has them. */
+    public Optional<Path> heldOutData() {
+        Path file = root.resolve(HELD_OUT_FILE);
+        return Files.isRegularFile(file) ? Optional.of(file) : Optional.empty();
     }
 
     /** A copy under another name. */
