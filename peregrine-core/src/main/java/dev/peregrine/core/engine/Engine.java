@@ -18,6 +18,7 @@ import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.Pooling;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.TextTokenizer;
+import dev.peregrine.core.tokenize.WindowedText;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -413,6 +414,37 @@ public final class Engine implements AutoCloseable {
             String text = texts.get(i);
             if (text != null && tokenizer.overBudget(text)) {
                 throw InputTooLongException.ofCharacters(i, text.length(), tokenizer.maxLength());
+            }
+        }
+    }
+
+    /**
+     * Tokenizes texts for {@link LongTextMode#CHUNK}: each text whole, split into windows of at most
+     * the model's maximum length that {@link #run}/{@link #forward} take like any texts; pool their
+     * rows with {@link WindowPooling}. The work is bounded before it is done: a text longer than
+     * {@link LongTextOptions#maxChars()} is refused before any text is tokenized.
+     *
+     * @return one entry per text, in input order
+     * @throws InputTooLongException counted in characters, naming the text and the character limit;
+     *                               {@link PeregrineException} {@link ErrorKind#INVALID_INPUT} when a text is null
+     */
+    public List<WindowedText> encodeWindows(List<String> texts, LongTextOptions options) {
+        Objects.requireNonNull(texts, "texts");
+        Objects.requireNonNull(options, "options");
+        checkWindowBudget(texts, options);
+        return tokenizer.encodeWindows(texts, options.overlap());
+    }
+
+    /**
+     * Refuses, without tokenizing anything, the first text longer than {@link LongTextOptions#maxChars()}.
+     *
+     * @throws InputTooLongException counted in characters, naming the text's position and the limit
+     */
+    public void checkWindowBudget(List<String> texts, LongTextOptions options) {
+        for (int i = 0; i < texts.size(); i++) {
+            String text = texts.get(i);
+            if (text != null && text.length() > options.maxChars()) {
+                throw InputTooLongException.ofCharactersToSplit(i, text.length(), options.maxChars());
             }
         }
     }

@@ -163,6 +163,52 @@ public final class TextTokenizer implements AutoCloseable {
         return counting.encode(text).getIds().length;
     }
 
+    /**
+     * Tokenizes texts whole, without truncation or the character budget, and splits each one longer
+     * than {@link #maxLength()} into windows ({@link TextWindows}): the leading and trailing special
+     * tokens of the text (as the tokenizer's special-token mask marks them) are repeated in every
+     * window. A text within the limit comes out as {@link #encode} gives it.
+     *
+     * <p>Costs by the characters of the whole text: callers bound the texts' length first.
+     *
+     * @param overlap tokens shared by neighbouring windows (see {@link TextWindows#effectiveOverlap})
+     * @throws PeregrineException {@link ErrorKind#INVALID_INPUT} when a text is null
+     */
+    public List<WindowedText> encodeWindows(List<String> texts, int overlap) {
+        Objects.requireNonNull(texts, "texts");
+        if (texts.isEmpty()) {
+            return List.of();
+        }
+        for (int i = 0; i < texts.size(); i++) {
+            if (texts.get(i) == null) {
+                throw new PeregrineException(ErrorKind.INVALID_INPUT, "text " + i + " is null");
+            }
+        }
+        Encoding[] encodings = texts.size() == 1
+                ? new Encoding[] {counting.encode(texts.get(0))}
+                : counting.batchEncode(texts);
+        List<WindowedText> out = new ArrayList<>(encodings.length);
+        for (Encoding e : encodings) {
+            EncodedText whole = toEncoded(e, false);
+            if (whole.length() <= maxLength) {
+                out.add(WindowedText.of(whole));
+                continue;
+            }
+            long[] special = e.getSpecialTokenMask();
+            int leading = 0;
+            while (leading < special.length && special[leading] != 0) {
+                leading++;
+            }
+            int trailing = 0;
+            while (trailing < special.length - leading && special[special.length - 1 - trailing] != 0) {
+                trailing++;
+            }
+            out.add(new WindowedText(TextWindows.split(whole, leading, trailing, maxLength, overlap, unknownId),
+                    whole.length(), whole.unknownTokens()));
+        }
+        return out;
+    }
+
     /** The text cut to the character budget (the same instance when it fits), never splitting a surrogate pair. */
     private String withinBudget(String text) {
         int budget = charBudget();
