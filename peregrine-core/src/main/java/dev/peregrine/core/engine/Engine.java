@@ -89,12 +89,43 @@ public final class Engine implements AutoCloseable {
     private final int dimension;
     private final ThreadLocal<InputArena> arenas = ThreadLocal.withInitial(InputArena::new);
     private final ReentrantReadWriteLock lifecycle = new ReentrantReadWriteLock();
+    private final LoadReport loadReport;
     private boolean closed;
+
+    /** Whether the graph came from an {@link OptimizedModelCache}. */
+    public enum GraphCache {
+        /** No cache was configured (or the graph is loaded without optimization anyway). */
+        OFF,
+        /** The optimized graph was found in the cache and loaded with optimizations off. */
+        HIT,
+        /** The graph was optimized now and written to the cache for the next load. */
+        WRITTEN,
+        /** A cache was configured but could not be read or written; the graph was optimized now. */
+        UNAVAILABLE
+    }
+
+    /**
+     * Where the time of {@link #open} went, for start-up reports.
+     *
+     * @param sessionNanos creating the ONNX Runtime session: reading the graph, optimizing it (unless
+     *                     the cache had it) and preparing its kernels
+     * @param warmUpNanos  the first forward pass
+     * @param graphCache   what the optimized-graph cache did
+     */
+    public record LoadReport(long sessionNanos, long warmUpNanos, GraphCache graphCache) {
+        public LoadReport {
+            java.util.Objects.requireNonNull(graphCache, "graphCache");
+        }
+    }
+
+    private record SessionLoad(OrtSession session, GraphCache cache) {
+    }
 
     private Engine(ModelFolder folder, EngineOptions options, OrtEnvironment environment, OrtSession session,
                    TextTokenizer tokenizer, List<InputBinding> bindings, OutputKind outputKind, String outputName,
                    int fixedSequenceLength, int maxLength, List<TensorSpec> inputSpecs,
-                   List<TensorSpec> outputSpecs, Map<String, String> metadata, int declaredDimension) {
+                   List<TensorSpec> outputSpecs, Map<String, String> metadata, int declaredDimension,
+                   long sessionNanos, GraphCache graphCache) {
         this.name = folder.name();
         this.options = options;
         this.environment = environment;
@@ -112,6 +143,7 @@ public final class Engine implements AutoCloseable {
         this.multiLabel = config.multiLabel();
 
         // The warm-up pass tells the output width when the graph leaves it symbolic.
+        long warmUpStart = System.nanoTime();
         int width = declaredDimension > 0 ? declaredDimension : probeDimension();
         this.dimension = width;
         if (outputKind == OutputKind.LOGITS) {
@@ -141,6 +173,7 @@ public final class Engine implements AutoCloseable {
         if (declaredDimension > 0) {
             warmUp();
         }
+        this.loadReport = new LoadReport(sessionNanos, System.nanoTime() - warmUpStart, graphCache);
     }
 
     /**
@@ -168,7 +201,10 @@ public final class Engine implements AutoCloseable {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
         OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
-        OrtSession session = createSession(environment, folder.onnxFile(), options, profilePrefix);
+        long t0 = System.nanoTime();
+        SessionLoad loaded = createSession(environment, folder.onnxFile(), options, profilePrefix);
+        OrtSession session = loaded.session();
+        long sessionNanos = System.nanoTime() - t0;
         TextTokenizer tokenizer = null;
         try {
             Map<String, NodeInfo> inputInfo = session.getInputInfo();
@@ -201,7 +237,8 @@ public final class Engine implements AutoCloseable {
                     ? (int) outShape[outShape.length - 1] : 0;
             Map<String, String> metadata = session.getMetadata().getCustomMetadata();
             return new Engine(folder, effective, environment, session, tokenizer, bindings, kind, outputName,
-                    fixedSeq, maxLength, specs(inputInfo), specs(outputInfo), metadata, declaredDimension);
+                    fixedSeq, maxLength, specs(inputInfo), specs(outputInfo), metadata, declaredDimension,
+                    sessionNanos, loaded.cache());
         } catch (OrtException e) {
             closeQuietly(session, tokenizer);
             throw new PeregrineException(ErrorKind.MODEL_INVALID,
@@ -217,13 +254,74 @@ public final class Engine implements AutoCloseable {
         return open(folder, EngineOptions.defaults());
     }
 
-    private static OrtSession createSession(OrtEnvironment environment, Path onnxFile, EngineOptions options,
-                                            Path profilePrefix) {
+    /**
+     * A session for the model, through the optimized-graph cache when one is configured: a cached
+     * graph loads with optimizations off; otherwise ONNX Runtime optimizes and writes its result into
+     * the cache. A cache that fails in any way only costs the optimization, never the load.
+     */
+    private static SessionLoad createSession(OrtEnvironment environment, Path onnxFile, EngineOptions options,
+                                             Path profilePrefix) {
+        GraphOptimization level = options.graphOptimization();
+        if (options.optimizedModelCache() == null || level == GraphOptimization.NONE) {
+            return new SessionLoad(createSession(environment, onnxFile, onnxFile, options, level, profilePrefix, null),
+                    GraphCache.OFF);
+        }
+        OptimizedModelCache cache = new OptimizedModelCache(options.optimizedModelCache());
+        java.util.Optional<String> key = cache.key(onnxFile, level, environment.getVersion(), CpuFeatures.detect().isa());
+        if (key.isEmpty()) {
+            return new SessionLoad(createSession(environment, onnxFile, onnxFile, options, level, profilePrefix, null),
+                    GraphCache.UNAVAILABLE);
+        }
+        java.util.Optional<Path> hit = cache.lookup(key.get());
+        if (hit.isPresent()) {
+            try {
+                return new SessionLoad(createSession(environment, hit.get(), onnxFile, options, GraphOptimization.NONE,
+                        profilePrefix, null), GraphCache.HIT);
+            } catch (PeregrineException e) {
+                // A damaged entry (a disk that filled up mid-write): drop it and optimize again.
+                cache.evict(key.get());
+            }
+        }
+        Path staging;
+        try {
+            staging = cache.stage();
+        } catch (IOException e) {
+            return new SessionLoad(createSession(environment, onnxFile, onnxFile, options, level, profilePrefix, null),
+                    GraphCache.UNAVAILABLE);
+        }
+        OrtSession session;
+        try {
+            session = createSession(environment, onnxFile, onnxFile, options, level, profilePrefix,
+                    staging.resolve(OptimizedModelCache.MODEL_FILE));
+        } catch (PeregrineException e) {
+            // Writing may be what failed; a model that is itself broken fails again below, with its own message.
+            OptimizedModelCache.delete(staging);
+            return new SessionLoad(createSession(environment, onnxFile, onnxFile, options, level, profilePrefix, null),
+                    GraphCache.UNAVAILABLE);
+        }
+        try {
+            cache.commit(staging, key.get());
+            return new SessionLoad(session, GraphCache.WRITTEN);
+        } catch (IOException e) {
+            OptimizedModelCache.delete(staging);
+            return new SessionLoad(session, GraphCache.UNAVAILABLE);
+        }
+    }
+
+    /**
+     * @param graphFile  the file ONNX Runtime reads: the model's own, or its optimized copy from the cache
+     * @param sourceFile the model's own ONNX file (named in errors, scanned for workarounds)
+     * @param writeTo    where ONNX Runtime writes the optimized graph, or null
+     */
+    private static OrtSession createSession(OrtEnvironment environment, Path graphFile, Path sourceFile,
+                                            EngineOptions options, GraphOptimization level, Path profilePrefix,
+                                            Path writeTo) {
+        Path onnxFile = sourceFile;
         try (OrtSession.SessionOptions so = new OrtSession.SessionOptions()) {
             if (profilePrefix != null) {
                 so.enableProfiling(profilePrefix.toString());
             }
-            so.setOptimizationLevel(options.graphOptimization().ortLevel());
+            so.setOptimizationLevel(level.ortLevel());
             so.setSessionLogLevel(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR);
             so.setExecutionMode(OrtSession.SessionOptions.ExecutionMode.SEQUENTIAL);
             if (options.intraOpThreads() > 0) {
@@ -233,16 +331,23 @@ public final class Engine implements AutoCloseable {
             if (options.allowSpinning() != null) {
                 so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
             }
-            if (options.graphOptimization().compareTo(GraphOptimization.EXTENDED) >= 0) {
+            if (level.compareTo(GraphOptimization.EXTENDED) >= 0) {
                 List<String> disabled = OrtWorkarounds.optimizersToDisable(onnxFile);
                 if (!disabled.isEmpty()) {
                     so.addConfigEntry("optimization.disable_specified_optimizers", String.join(";", disabled));
                 }
             }
-            if (options.optimizedModelPath() != null) {
+            if (writeTo != null) {
+                so.setOptimizedModelFilePath(writeTo.toString());
+                if (OptimizedModelCache.hasExternalData(sourceFile)) {
+                    // Over 2 GB a graph cannot be one protobuf: the optimized copy keeps its weights beside it.
+                    so.addConfigEntry("session.optimized_model_external_initializers_file_name",
+                            OptimizedModelCache.DATA_FILE);
+                }
+            } else if (options.optimizedModelPath() != null) {
                 so.setOptimizedModelFilePath(options.optimizedModelPath().toString());
             }
-            return environment.createSession(onnxFile.toString(), so);
+            return environment.createSession(graphFile.toString(), so);
         } catch (OrtException e) {
             throw new PeregrineException(ErrorKind.MODEL_INVALID,
                     onnxFile + " is not a loadable ONNX model: " + firstLine(e.getMessage()), e);
@@ -355,6 +460,11 @@ public final class Engine implements AutoCloseable {
     /** What the model is and how it runs. */
     public ModelInfo info() {
         return info;
+    }
+
+    /** Where the time of loading went, and what the optimized-graph cache did. */
+    public LoadReport loadReport() {
+        return loadReport;
     }
 
     /** The options this engine runs with (the batch size is 1 for graphs with a fixed batch axis). */

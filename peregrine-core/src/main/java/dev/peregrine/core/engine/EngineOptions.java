@@ -22,6 +22,9 @@ import java.util.Objects;
  * @param passOverheadTokens  the fixed cost of one forward pass in padded-token units, which the
  *                            batch planner weighs against padding (see {@link BatchPlanner})
  * @param pooling             overrides the pooling the model folder declares; null keeps it
+ * @param optimizedModelCache a folder of graphs ONNX Runtime already optimized ({@link OptimizedModelCache}):
+ *                            a graph found there loads with optimizations off, one not found is
+ *                            optimized and written there; null for none
  * @param optimizedModelPath  where ONNX Runtime writes the graph after its optimizations, so a later
  *                            start can load it directly; null for none
  */
@@ -35,6 +38,7 @@ public record EngineOptions(
         boolean sortByLength,
         int passOverheadTokens,
         Pooling pooling,
+        Path optimizedModelCache,
         Path optimizedModelPath) {
 
     public static final int DEFAULT_MAX_BATCH_SIZE = 32;
@@ -57,6 +61,10 @@ public record EngineOptions(
         if (maxLength < 0 || maxLength == 1) {
             throw new IllegalArgumentException("maxLength must be 0 (model limit) or >= 2, was " + maxLength);
         }
+        if (optimizedModelCache != null && optimizedModelPath != null) {
+            throw new IllegalArgumentException("optimizedModelCache and optimizedModelPath both write the optimized "
+                    + "graph; set one");
+        }
     }
 
     public static EngineOptions defaults() {
@@ -78,6 +86,7 @@ public record EngineOptions(
                 .sortByLength(sortByLength)
                 .passOverheadTokens(passOverheadTokens)
                 .pooling(pooling)
+                .optimizedModelCache(optimizedModelCache)
                 .optimizedModelPath(optimizedModelPath);
     }
 
@@ -92,6 +101,7 @@ public record EngineOptions(
         private boolean sortByLength = true;
         private int passOverheadTokens = BatchPlanner.DEFAULT_PASS_OVERHEAD_TOKENS;
         private Pooling pooling = null;
+        private Path optimizedModelCache = null;
         private Path optimizedModelPath = null;
 
         private Builder() {
@@ -142,6 +152,11 @@ public record EngineOptions(
             return this;
         }
 
+        public Builder optimizedModelCache(Path value) {
+            this.optimizedModelCache = value;
+            return this;
+        }
+
         public Builder optimizedModelPath(Path value) {
             this.optimizedModelPath = value;
             return this;
@@ -150,7 +165,8 @@ public record EngineOptions(
         /** @throws IllegalArgumentException when a value is out of range */
         public EngineOptions build() {
             return new EngineOptions(graphOptimization, intraOpThreads, allowSpinning, maxBatchSize,
-                    maxBatchTokens, maxLength, sortByLength, passOverheadTokens, pooling, optimizedModelPath);
+                    maxBatchTokens, maxLength, sortByLength, passOverheadTokens, pooling, optimizedModelCache,
+                    optimizedModelPath);
         }
     }
 }
