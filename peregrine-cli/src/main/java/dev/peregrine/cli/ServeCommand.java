@@ -77,9 +77,25 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
     String variant;
 
     @Option(names = "--instances", paramLabel = "N", defaultValue = "${env:PEREGRINE_INSTANCES}",
-            description = "Workers per model, each with its own ONNX Runtime session. Default: peregrine.json, "
-                    + "else " + ServeConfig.DEFAULT_INSTANCES + ". Env: PEREGRINE_INSTANCES.")
+            description = "Workers per model, running forward passes at once (on one shared ONNX Runtime session "
+                    + "unless --no-share-weights). Default: peregrine.json, else " + ServeConfig.DEFAULT_INSTANCES
+                    + ". Env: PEREGRINE_INSTANCES.")
     Integer instances;
+
+    @Option(names = "--share-weights", negatable = true,
+            defaultValue = "${env:PEREGRINE_SHARE_WEIGHTS:-" + ServeConfig.DEFAULT_SHARE_WEIGHTS + "}",
+            fallbackValue = "true",
+            description = "A model's instances share one ONNX Runtime session, so one copy of its weights in memory; "
+                    + "--no-share-weights gives each instance its own session. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_SHARE_WEIGHTS.")
+    boolean shareWeights;
+
+    @Option(names = "--graph-cache", paramLabel = "DIR|auto|off", defaultValue = "${env:PEREGRINE_GRAPH_CACHE:-auto}",
+            description = "Keep each model's graph as ONNX Runtime optimized it here, keyed by the model's content, "
+                    + "optimization level, ONNX Runtime version and CPU, and load it from here next time without "
+                    + "optimizing again; auto: optimized/ under PEREGRINE_HOME (~/.cache/peregrine); off: optimize "
+                    + "on every start. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_GRAPH_CACHE.")
+    String graphCache;
 
     @Option(names = "--threads", paramLabel = "N", defaultValue = "${env:PEREGRINE_THREADS}",
             description = "ONNX Runtime intra-op threads per worker. Default: peregrine.json, else cores / instances. "
@@ -287,7 +303,20 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                 new DriftConfig(drift, DriftConfig.references(nonBlank(driftReferences)), driftWarmup, driftWindow,
                         driftLongWindow, predictionLog, predictionLogSample, DriftConfig.DEFAULT_LOG_MAX_BYTES,
                         DriftConfig.DEFAULT_LOG_KEEP, logText),
-                servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat));
+                servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat), shareWeights,
+                graphCacheFolder(graphCache, ModelResolver.standard()));
+    }
+
+    /** {@code --graph-cache}: auto is {@code optimized/} under the model home, off is none. */
+    static Path graphCacheFolder(String value, ModelResolver resolver) {
+        String v = value == null ? "auto" : value.trim();
+        if (v.isEmpty() || v.equalsIgnoreCase("auto")) {
+            return resolver.home().root().resolve("optimized");
+        }
+        if (v.equalsIgnoreCase("off")) {
+            return null;
+        }
+        return Path.of(v);
     }
 
     private static java.util.Set<String> nonBlank(List<String> values) {

@@ -15,6 +15,7 @@ import dev.peregrine.server.inference.InferenceService;
 import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
+import dev.peregrine.server.startup.StartupReport;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -113,10 +114,11 @@ public final class PeregrineServer implements AutoCloseable {
         }
     }
 
-    private static Layers layers(ServeConfig config, ModelResolver resolver, ServerMetrics metrics) {
+    private static Layers layers(ServeConfig config, ModelResolver resolver, ServerMetrics metrics,
+                                 StartupReport report) {
         Layers layers = new Layers();
         try {
-            layers.batched = BatchedInferenceService.load(config, resolver, metrics);
+            layers.batched = BatchedInferenceService.load(config, resolver, metrics, report);
             layers.top = layers.batched;
             List<String> names = layers.batched.models().stream().map(ServedModel::name).toList();
             CacheConfig c = config.cache();
@@ -202,16 +204,18 @@ public final class PeregrineServer implements AutoCloseable {
     public static PeregrineServer start(ServeConfig config, ModelResolver resolver) {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(resolver, "resolver");
+        StartupReport report = StartupReport.begin();
         for (Map.Entry<String, String> e : config.describe().entrySet()) {
             LOG.info("{} = {}", e.getKey(), e.getValue());
         }
         LOG.info("cpu: {}", CpuFeatures.detect().summary());
         ServerMetrics metrics = new ServerMetrics();
-        Layers layers = layers(config, resolver, metrics);
+        Layers layers = layers(config, resolver, metrics, report);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false));
         try {
             HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
                     layers.monitoring);
+            api.startupReport(report);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.host())
                     .setPort(config.port())
@@ -222,11 +226,14 @@ public final class PeregrineServer implements AutoCloseable {
                     .setTcpNoDelay(true));
             api.attach(http);
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+            report.portBound();
             PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics);
             // Every engine ran its warm-up pass when it was opened (Engine.open): ready as soon as we listen.
             api.started();
+            report.ready();
             LOG.info("listening on http://{}:{} ({} model(s): {}); ready", config.host(), http.actualPort(),
                     layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
+            report.lines().forEach(LOG::info);
             return server;
         } catch (ExecutionException | TimeoutException e) {
             closeQuietly(vertx, layers);

@@ -27,7 +27,7 @@ import java.util.Objects;
  * @param modelRepository       a folder with one model folder per sub-folder, served under the
  *                              sub-folder names; null for none
  * @param variant               ONNX variant to load from each folder; null: recommended or model.onnx
- * @param instances             workers per model, each with its own session; null: recommended or 1
+ * @param instances             workers per model (passes run at once); null: recommended or 1
  * @param threads               ONNX Runtime intra-op threads per worker; null: recommended or cores / instances
  * @param maxBatchSize          most texts per forward pass; null: recommended or {@value #DEFAULT_MAX_BATCH_SIZE}
  * @param maxBatchTokens        most padded tokens per pass; null: recommended or {@value #DEFAULT_MAX_BATCH_TOKENS}
@@ -55,6 +55,10 @@ import java.util.Objects;
  * @param servedModelName       the name clients use for the one served model (its own name stays an
  *                              alias); null to keep the model's name
  * @param classifyFormat        the wire shape of {@code /classify}: Peregrine's, or the seeds' FastAPI app's
+ * @param shareWeights          a model's instances share one ONNX Runtime session (one copy of the weights)
+ *                              rather than one session each
+ * @param graphCache            folder of graphs ONNX Runtime already optimized, reused across starts
+ *                              ({@link dev.peregrine.core.engine.OptimizedModelCache}); null for none
  */
 public record ServeConfig(
         String host,
@@ -85,7 +89,9 @@ public record ServeConfig(
         CacheConfig cache,
         DriftConfig drift,
         String servedModelName,
-        ClassifyFormat classifyFormat) {
+        ClassifyFormat classifyFormat,
+        boolean shareWeights,
+        Path graphCache) {
 
     /** The wire shapes {@code POST /classify} can speak. */
     public enum ClassifyFormat {
@@ -115,6 +121,7 @@ public record ServeConfig(
     public static final String DEFAULT_HOST = "0.0.0.0";
     public static final int DEFAULT_PORT = 8080;
     public static final String DEFAULT_CLASSIFY_FORMAT = "peregrine";
+    public static final boolean DEFAULT_SHARE_WEIGHTS = true;
     public static final int DEFAULT_INSTANCES = 1;
     public static final int DEFAULT_MAX_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
     public static final int DEFAULT_MAX_BATCH_TOKENS = EngineOptions.DEFAULT_MAX_BATCH_TOKENS;
@@ -254,6 +261,8 @@ public record ServeConfig(
         out.put("drift", drift.describe());
         out.put("served-model-name", servedModelName == null ? "-" : servedModelName);
         out.put("classify-format", classifyFormat.id());
+        out.put("share-weights", Boolean.toString(shareWeights));
+        out.put("graph-cache", graphCache == null ? "off" : graphCache.toString());
         return out;
     }
 
@@ -301,6 +310,8 @@ public record ServeConfig(
         private DriftConfig drift = DriftConfig.defaults();
         private String servedModelName;
         private ClassifyFormat classifyFormat = ClassifyFormat.parse(DEFAULT_CLASSIFY_FORMAT);
+        private boolean shareWeights = DEFAULT_SHARE_WEIGHTS;
+        private Path graphCache;
 
         private Builder() {
         }
@@ -336,6 +347,8 @@ public record ServeConfig(
         public Builder drift(DriftConfig v) { this.drift = v; return this; }
         public Builder servedModelName(String v) { this.servedModelName = v; return this; }
         public Builder classifyFormat(ClassifyFormat v) { this.classifyFormat = v; return this; }
+        public Builder shareWeights(boolean v) { this.shareWeights = v; return this; }
+        public Builder graphCache(Path v) { this.graphCache = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
@@ -343,7 +356,7 @@ public record ServeConfig(
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
-                    servedModelName, classifyFormat);
+                    servedModelName, classifyFormat, shareWeights, graphCache);
         }
     }
 }

@@ -9,6 +9,7 @@ import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
+import dev.peregrine.server.startup.StartupReport;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Context;
@@ -109,6 +110,7 @@ public final class HttpApi {
      */
     private final Map<HttpConnection, RoutingContext> open = new ConcurrentHashMap<>();
     private volatile boolean started;
+    private volatile StartupReport startupReport;
     private volatile boolean draining;
     /** The event-loop context the API's own tasks run on (set by {@link #attach}). */
     private Context context;
@@ -135,6 +137,11 @@ public final class HttpApi {
         this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
                 System::nanoTime, this::bodyTimedOut, metrics);
         metrics.inFlight(open::size);
+    }
+
+    /** The start-up report {@code /info} shows; set once, before {@link #attach}. */
+    public void startupReport(StartupReport report) {
+        this.startupReport = report;
     }
 
     /** Inference requests admitted (body received) and not yet answered. */
@@ -700,6 +707,9 @@ public final class HttpApi {
             g.writeNumberField("max_concurrent_requests", config.maxConcurrentRequests());
             g.writeNumberField("request_timeout_ms", config.requestTimeout().toMillis());
             g.writeBooleanField("auto_truncate", config.autoTruncate());
+            if (startupReport != null) {
+                startupReport.writeFields(g);
+            }
             g.writeEndObject();
         });
     }

@@ -18,6 +18,7 @@ import dev.peregrine.server.batching.BatchResult;
 import dev.peregrine.server.batching.BatcherClosedException;
 import dev.peregrine.server.batching.DynamicBatcher;
 import dev.peregrine.server.metrics.ServerMetrics;
+import dev.peregrine.server.startup.StartupReport;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,55 +78,15 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     }
 
     /**
-     * Resolves and loads every model the configuration names (the embedded default when it names
-     * none), each with its merged settings.
+     * Resolves and loads every model the configuration names (see {@link ModelLoader}), then starts
+     * the request pool.
      *
+     * @param report where each model's load time and memory are recorded
      * @throws PeregrineException when a model cannot be found or loaded
      */
-    public static BatchedInferenceService load(ServeConfig config, ModelResolver resolver, ServerMetrics metrics) {
-        Map<String, ModelHost> hosts = new LinkedHashMap<>();
-        try {
-            Map<String, ModelFolder> folders = folders(config, resolver);
-            Map<String, List<String>> aliases = aliases(folders, config.servedModelName());
-            if (config.servedModelName() != null) {
-                if (folders.size() != 1) {
-                    // With no --model the defaults may be two (embedder and classifier): never guess which.
-                    throw new IllegalArgumentException("--served-model-name names the one served model, but "
-                            + folders.size() + " are served (" + String.join(", ", folders.keySet())
-                            + "); name each with --model NAME=REF instead");
-                }
-                folders = Map.of(config.servedModelName(), folders.values().iterator().next());
-            }
-            for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {
-                String name = e.getKey();
-                ModelFolder resolved = e.getValue();
-                ServingHints hints = ServingHints.read(resolved.root()).orElse(null);
-                ModelFolder folder = ModelSettings.chooseVariant(resolved, config, hints);
-                boolean optimizedGraph = config.variant() == null && hints != null && hints.optimizedModel() != null;
-                ModelSettings settings = ModelSettings.resolve(config, hints, optimizedGraph);
-                long t0 = System.nanoTime();
-                ModelHost host = ModelHost.open(name, aliases.getOrDefault(name, List.of()), folder, settings,
-                        config.maxLength(), config.maxQueueDelay(),
-                        config.maxQueuedTexts(), metrics.batchListener(name));
-                hosts.put(name, host);
-                ModelInfo info = host.served.info();
-                metrics.model(name, Map.of("task", info.task().id(), "variant", info.variant(),
-                                "dimension", Integer.toString(info.dimension()),
-                                "instances", Integer.toString(settings.instances()),
-                                "threads", Integer.toString(settings.threads())),
-                        host.batcher::queuedTexts, host.batcher::admittedTexts);
-                metrics.queuedWork(name, host.batcher::estimatedWorkNanos);
-                LOG.info("model '{}' ({}, {}, variant {}) loaded in {} ms: {} instance(s) x {} thread(s), "
-                                + "batches of at most {} texts / {} tokens{}", name, info.task().id(), folder.root(),
-                        info.variant(), (System.nanoTime() - t0) / 1_000_000, settings.instances(), settings.threads(),
-                        host.batcher.options().maxBatchSize(), settings.maxBatchTokens(),
-                        settings.fromHints().isEmpty() ? "" : " (from peregrine.json: "
-                                + String.join(", ", settings.fromHints()) + ")");
-            }
-        } catch (RuntimeException e) {
-            hosts.values().forEach(h -> h.close(Duration.ZERO));
-            throw e;
-        }
+    public static BatchedInferenceService load(ServeConfig config, ModelResolver resolver, ServerMetrics metrics,
+                                               StartupReport report) {
+        Map<String, ModelHost> hosts = new ModelLoader(config, resolver, metrics, report).loadAll();
         int threads = config.effectiveTokenizerThreads();
         AtomicInteger counter = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
@@ -135,79 +96,6 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     return t;
                 });
         return new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
-    }
-
-    /**
-     * Served name -> its aliases: the folder's own name (and, under {@code --served-model-name}, the name
-     * it had before), unless that is another model's name or claimed by two models.
-     */
-    static Map<String, List<String>> aliases(Map<String, ModelFolder> folders, String servedModelName) {
-        Map<String, List<String>> candidates = new LinkedHashMap<>();
-        for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {
-            String served = servedModelName != null ? servedModelName : e.getKey();
-            List<String> names = new ArrayList<>();
-            for (String n : List.of(e.getKey(), e.getValue().name())) {
-                if (!n.equals(served) && !names.contains(n)) {
-                    names.add(n);
-                }
-            }
-            candidates.put(served, names);
-        }
-        Map<String, Integer> claims = new java.util.HashMap<>();
-        candidates.values().forEach(names -> names.forEach(n -> claims.merge(n, 1, Integer::sum)));
-        Map<String, List<String>> out = new LinkedHashMap<>();
-        candidates.forEach((served, names) -> out.put(served, names.stream()
-                .filter(n -> claims.get(n) == 1 && !candidates.containsKey(n)).toList()));
-        return out;
-    }
-
-    /** Name -> folder, in configuration order. */
-    private static Map<String, ModelFolder> folders(ServeConfig config, ModelResolver resolver) {
-        Map<String, ModelFolder> folders = new LinkedHashMap<>();
-        if (config.modelRepository() != null) {
-            Path repo = config.modelRepository();
-            if (!Files.isDirectory(repo)) {
-                throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model repository folder " + repo);
-            }
-            try (Stream<Path> children = Files.list(repo)) {
-                for (Path child : (Iterable<Path>) children.filter(Files::isDirectory).sorted()::iterator) {
-                    if (Files.isRegularFile(child.resolve("tokenizer.json"))) {
-                        String name = child.getFileName().toString();
-                        folders.put(name, resolver.resolve(child.toString(), config.variant()).withName(name));
-                    }
-                }
-            } catch (IOException e) {
-                throw new PeregrineException(ErrorKind.IO, "cannot list model repository " + repo + ": " + e.getMessage(), e);
-            }
-            if (folders.isEmpty()) {
-                throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "model repository " + repo
-                        + " has no model folders (sub-folders with tokenizer.json and an ONNX graph)");
-            }
-            return folders;
-        }
-        List<ModelSpec> specs = config.models().isEmpty() ? defaultModels(resolver) : config.models();
-        for (ModelSpec spec : specs) {
-            ModelFolder folder = resolver.resolve(spec.reference(), config.variant());
-            String name = spec.name() != null ? spec.name() : folder.name();
-            if (folders.containsKey(name)) {
-                throw new IllegalStateException("two models are named '" + name + "'; name them with --model NAME=DIR");
-            }
-            folders.put(name, folder);
-        }
-        return folders;
-    }
-
-    /**
-     * With no model named: the default embedder, and the default classifier when a provider on the
-     * class path offers it (the CLI's does), so /embed and /classify both answer out of the box.
-     */
-    private static List<ModelSpec> defaultModels(ModelResolver resolver) {
-        List<ModelSpec> specs = new ArrayList<>();
-        specs.add(new ModelSpec(null, EmbeddedModels.DEFAULT_MODEL));
-        if (resolver.namedModels().containsKey(EmbeddedModels.DEFAULT_CLASSIFIER)) {
-            specs.add(new ModelSpec(null, EmbeddedModels.DEFAULT_CLASSIFIER));
-        }
-        return specs;
     }
 
     /** The pool that parses, tokenizes and renders requests (never the event loop, never a worker). */

@@ -8,6 +8,8 @@ import dev.peregrine.server.batching.BatchRunner;
 import dev.peregrine.server.batching.BatchingOptions;
 import dev.peregrine.server.batching.DynamicBatcher;
 import dev.peregrine.server.batching.Ticker;
+import dev.peregrine.server.startup.ProcessMemory;
+import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -15,8 +17,11 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * One served model: its workers' engines (one ONNX Runtime session each) and its batcher.
- * Tokenization uses the first engine's tokenizer, which is thread-safe.
+ * One served model: its workers' engines and its batcher. With shared weights (the default) every
+ * worker runs its passes on one engine, so on one ONNX Runtime session and one copy of the weights
+ * (ONNX Runtime runs concurrent passes on a session; each pass has its own scratch memory). Without,
+ * each worker has its own session. Tokenization uses the first engine's tokenizer, which is
+ * thread-safe.
  */
 final class ModelHost implements AutoCloseable {
 
@@ -24,23 +29,70 @@ final class ModelHost implements AutoCloseable {
 
     final ServedModel served;
     final DynamicBatcher batcher;
+    final Loaded loaded;
     private final List<Engine> engines;
 
-    private ModelHost(ServedModel served, List<Engine> engines, DynamicBatcher batcher) {
+    /**
+     * What loading took, for the start-up report.
+     *
+     * @param sessionNanos     every session's creation
+     * @param graphCache       what the optimized-graph cache did for the first session
+     * @param firstPassNanos   the first session's first pass
+     * @param warmUpNanos      the warm-up passes ({@link WarmUp})
+     * @param rssOneInstanceKb resident memory once the first instance was warm (-1 unknown)
+     * @param rssAfterKb       resident memory once every instance was warm (-1 unknown)
+     */
+    record Loaded(long sessionNanos, Engine.GraphCache graphCache, long firstPassNanos, long warmUpNanos,
+                  long rssOneInstanceKb, long rssAfterKb) {
+    }
+
+    private ModelHost(ServedModel served, List<Engine> engines, DynamicBatcher batcher, Loaded loaded) {
         this.served = served;
         this.engines = engines;
         this.batcher = batcher;
+        this.loaded = loaded;
     }
 
-    /** Loads one engine per instance and starts the batcher. */
+    /**
+     * Opens the sessions, warms every instance up (see {@link WarmUp}) and starts the batcher.
+     *
+     * @param graphCache the optimized-graph cache folder, or null for none
+     */
     static ModelHost open(String name, List<String> aliases, ModelFolder folder, ModelSettings settings, int maxLength,
-                          Duration maxQueueDelay, int maxQueuedTexts, BatchListener listener) {
+                          Path graphCache, Duration maxQueueDelay, int maxQueuedTexts, BatchListener listener) {
         List<Engine> engines = new ArrayList<>();
         try {
-            for (int i = 0; i < settings.instances(); i++) {
-                engines.add(Engine.open(folder, settings.engineOptions(maxLength)));
+            long sessionNanos = 0;
+            long firstPass = 0;
+            long warmUp = 0;
+            long rssOne = -1;
+            for (int i = 0; i < settings.sessions(); i++) {
+                Engine engine = Engine.open(folder, settings.engineOptions(maxLength, graphCache));
+                engines.add(engine);
+                sessionNanos += engine.loadReport().sessionNanos();
+                if (i == 0) {
+                    firstPass = engine.loadReport().warmUpNanos();
+                    long t0 = System.nanoTime();
+                    WarmUp.run(engine, settings.maxBatchSize(), 1);
+                    warmUp += System.nanoTime() - t0;
+                    rssOne = ProcessMemory.residentKb();
+                }
             }
             Engine first = engines.get(0);
+            if (settings.instances() > 1) {
+                // Each extra instance's own memory (its passes' scratch space) is allocated by a pass
+                // running beside the others: run one on every instance at once.
+                long t0 = System.nanoTime();
+                if (settings.shareWeights()) {
+                    WarmUp.run(first, settings.maxBatchSize(), settings.instances());
+                } else {
+                    for (Engine e : engines.subList(1, engines.size())) {
+                        WarmUp.run(e, settings.maxBatchSize(), 1);
+                    }
+                }
+                warmUp += System.nanoTime() - t0;
+            }
+            long rssAfter = settings.instances() > 1 ? ProcessMemory.residentKb() : rssOne;
             // A graph with a fixed batch axis runs one text per pass whatever was asked.
             int maxBatchSize = Math.min(settings.maxBatchSize(), first.maxBatchSize());
             // Padding costs nothing extra when the graph pads every text to a fixed length anyway.
@@ -48,11 +100,13 @@ final class ModelHost implements AutoCloseable {
             BatchingOptions options = new BatchingOptions(maxBatchSize, settings.maxBatchTokens(), maxQueueDelay,
                     maxQueuedTexts, passOverhead);
             List<BatchRunner> runners = new ArrayList<>();
-            for (Engine engine : engines) {
-                runners.add(engine::forward);
+            for (int i = 0; i < settings.instances(); i++) {
+                runners.add(engines.get(i % engines.size())::forward);
             }
             DynamicBatcher batcher = new DynamicBatcher(name, options, runners, Ticker.system(), listener);
-            return new ModelHost(new ServedModel(name, aliases, first.info(), settings), List.copyOf(engines), batcher);
+            Loaded loaded = new Loaded(sessionNanos, first.loadReport().graphCache(), firstPass, warmUp, rssOne, rssAfter);
+            return new ModelHost(new ServedModel(name, aliases, first.info(), settings), List.copyOf(engines), batcher,
+                    loaded);
         } catch (RuntimeException e) {
             engines.forEach(Engine::close);
             throw e;

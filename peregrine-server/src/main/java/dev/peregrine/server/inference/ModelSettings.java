@@ -13,15 +13,17 @@ import java.util.Objects;
  * How one model is served, after merging, per setting: the flag given, else the model folder's
  * {@code peregrine.json} recommendation, else the default.
  *
- * @param instances         workers, each with its own ONNX Runtime session
+ * @param instances         workers running forward passes at once
  * @param threads           intra-op threads per worker
+ * @param shareWeights      the workers share one ONNX Runtime session (one copy of the weights) rather
+ *                          than each holding its own
  * @param maxBatchSize      texts per pass
  * @param maxBatchTokens    padded tokens per pass
  * @param graphOptimization ONNX Runtime level
  * @param allowSpinning     ONNX Runtime spinning, null for its default
  * @param fromHints         the settings taken from {@code peregrine.json} (for the start-up log)
  */
-public record ModelSettings(int instances, int threads, int maxBatchSize, int maxBatchTokens,
+public record ModelSettings(int instances, int threads, boolean shareWeights, int maxBatchSize, int maxBatchTokens,
                             GraphOptimization graphOptimization, Boolean allowSpinning, List<String> fromHints) {
 
     public ModelSettings {
@@ -59,7 +61,8 @@ public record ModelSettings(int instances, int threads, int maxBatchSize, int ma
             spinning = hints.allowSpinning();
             used.add("allow_spinning");
         }
-        return new ModelSettings(instances, threads, maxBatchSize, maxBatchTokens, level, spinning, used);
+        return new ModelSettings(instances, threads, config.shareWeights(), maxBatchSize, maxBatchTokens, level, spinning,
+                used);
     }
 
     private static int pick(Integer flag, Integer hint, int fallback, String name, List<String> used) {
@@ -73,11 +76,24 @@ public record ModelSettings(int instances, int threads, int maxBatchSize, int ma
         return fallback;
     }
 
-    /** The engine options of one worker. */
-    public EngineOptions engineOptions(int maxLength) {
+    /** The ONNX Runtime sessions the workers run on: one shared by all, or one each. */
+    public int sessions() {
+        return shareWeights ? 1 : instances;
+    }
+
+    /**
+     * The engine options of one session. A shared session gets the intra-op threads of every worker:
+     * each concurrent pass runs on its caller's thread plus the pool's, so N workers of T threads keep
+     * N x T threads busy at most, as N sessions would.
+     *
+     * @param graphCache the optimized-graph cache folder, or null for none
+     */
+    public EngineOptions engineOptions(int maxLength, java.nio.file.Path graphCache) {
+        int intraOp = shareWeights && instances > 1 && threads > 0 ? instances * (threads - 1) + 1 : threads;
         return EngineOptions.builder()
                 .graphOptimization(graphOptimization)
-                .intraOpThreads(threads)
+                .intraOpThreads(intraOp)
+                .optimizedModelCache(graphCache)
                 .allowSpinning(allowSpinning)
                 .maxBatchSize(maxBatchSize)
                 .maxBatchTokens(maxBatchTokens)

@@ -1,0 +1,235 @@
+package dev.peregrine.server.startup;
+
+import com.fasterxml.jackson.core.JsonGenerator;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+/**
+ * Where start-up time and memory went, from the JVM's start to readiness: logged as the server
+ * starts, and served under {@code /info}. Instants are milliseconds since the JVM started (the
+ * process start time the OS records, to its 10 ms tick), so the report covers what no code inside
+ * the JVM can time itself: the JVM's own start and class loading before {@code main}.
+ *
+ * <p>Thread-safe: the loader writes while {@code /info} reads.
+ */
+public final class StartupReport {
+
+    /** A memory difference that could not be measured (resident sizes themselves are -1 then). */
+    public static final long UNKNOWN = Long.MIN_VALUE;
+
+    private static volatile long mainEnteredEpochMillis = -1;
+
+    private final long jvmStartEpochMillis;
+    private final long mainEpochMillis;
+    private final long beginEpochMillis;
+    private final long rssAtBeginKb;
+    private final List<ModelLoad> models = new CopyOnWriteArrayList<>();
+    private volatile long portBoundAtMs = -1;
+    private volatile long readyAtMs = -1;
+    private volatile long rssAtReadyKb = -1;
+
+    /**
+     * One model's load.
+     *
+     * @param name                 the served name
+     * @param resolveMs            finding (extracting, building) the model folder
+     * @param sessionMs            creating its ONNX Runtime session(s): reading, optimizing, preparing kernels
+     * @param graphCache           what the optimized-graph cache did: off, hit, written or unavailable
+     * @param firstPassMs          the engine's first forward pass
+     * @param warmUpMs             the warm-up passes across lengths (and every instance) before ready
+     * @param instances            workers running passes
+     * @param sessions             ONNX Runtime sessions holding the weights (1 when instances share them)
+     * @param rssBeforeKb          resident memory before the load began
+     * @param rssOneInstanceKb     resident memory once the first instance was warm
+     * @param rssAfterKb           resident memory once every instance was warm
+     * @param readyAtMs            when the model was ready, in ms since the JVM started
+     */
+    public record ModelLoad(String name, long resolveMs, long sessionMs, String graphCache, long firstPassMs,
+                            long warmUpMs, int instances, int sessions, long rssBeforeKb, long rssOneInstanceKb,
+                            long rssAfterKb, long readyAtMs) {
+
+        public ModelLoad {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(graphCache, "graphCache");
+        }
+
+        /** Resident memory the model added with its first instance, in KiB; {@link #UNKNOWN} when unknown. */
+        public long modelKb() {
+            return rssBeforeKb < 0 || rssOneInstanceKb < 0 ? UNKNOWN : rssOneInstanceKb - rssBeforeKb;
+        }
+
+        /** Resident memory each instance past the first added, in KiB; {@link #UNKNOWN} when unknown or only one. */
+        public long perExtraInstanceKb() {
+            return instances < 2 || rssOneInstanceKb < 0 || rssAfterKb < 0 ? UNKNOWN
+                    : (rssAfterKb - rssOneInstanceKb) / (instances - 1);
+        }
+    }
+
+    private StartupReport(long jvmStartEpochMillis, long mainEpochMillis, long beginEpochMillis, long rssAtBeginKb) {
+        this.jvmStartEpochMillis = jvmStartEpochMillis;
+        this.mainEpochMillis = mainEpochMillis;
+        this.beginEpochMillis = beginEpochMillis;
+        this.rssAtBeginKb = rssAtBeginKb;
+    }
+
+    /** Called first thing in {@code main}, so the report can tell the JVM's start-up from the configuration's. */
+    public static void mainEntered() {
+        mainEnteredEpochMillis = System.currentTimeMillis();
+    }
+
+    /** A report whose clock starts now (the server's start), reading the JVM's start time from the OS. */
+    public static StartupReport begin() {
+        long now = System.currentTimeMillis();
+        long jvmStart = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(-1L);
+        return new StartupReport(jvmStart, mainEnteredEpochMillis, now, ProcessMemory.residentKb());
+    }
+
+    /** Milliseconds from the JVM's start to now, or from the server's start when the JVM's is unknown. */
+    public long sinceJvmStartMs() {
+        return System.currentTimeMillis() - (jvmStartEpochMillis > 0 ? jvmStartEpochMillis : beginEpochMillis);
+    }
+
+    public void modelLoaded(ModelLoad load) {
+        models.add(Objects.requireNonNull(load, "load"));
+    }
+
+    public void portBound() {
+        portBoundAtMs = sinceJvmStartMs();
+    }
+
+    public void ready() {
+        readyAtMs = sinceJvmStartMs();
+        rssAtReadyKb = ProcessMemory.residentKb();
+    }
+
+    /** JVM start to {@code main}, or -1 when either is unknown (a JVM that embeds the server). */
+    public long jvmToMainMs() {
+        return jvmStartEpochMillis > 0 && mainEpochMillis > 0 ? mainEpochMillis - jvmStartEpochMillis : -1;
+    }
+
+    /** {@code main} to the server's start: parsing flags and building the configuration; -1 when unknown. */
+    public long configMs() {
+        return mainEpochMillis > 0 ? beginEpochMillis - mainEpochMillis : -1;
+    }
+
+    /** When the server's start began, in ms since the JVM started (-1 when unknown). */
+    public long beginAtMs() {
+        return jvmStartEpochMillis > 0 ? beginEpochMillis - jvmStartEpochMillis : -1;
+    }
+
+    public long rssAtBeginKb() {
+        return rssAtBeginKb;
+    }
+
+    public List<ModelLoad> models() {
+        return List.copyOf(models);
+    }
+
+    /** The load of the model served as {@code name}, if it has loaded. */
+    public java.util.Optional<ModelLoad> model(String name) {
+        return models.stream().filter(m -> m.name().equals(name)).findFirst();
+    }
+
+    public long portBoundAtMs() {
+        return portBoundAtMs;
+    }
+
+    public long readyAtMs() {
+        return readyAtMs;
+    }
+
+    public long rssAtReadyKb() {
+        return rssAtReadyKb;
+    }
+
+    /** The report as log lines: time, then memory. */
+    public List<String> lines() {
+        List<String> out = new ArrayList<>();
+        StringBuilder t = new StringBuilder("start-up: ready ").append(readyAtMs).append(" ms after the JVM started: ");
+        t.append("JVM to main ").append(ms(jvmToMainMs())).append(", flags and config ").append(ms(configMs()));
+        for (ModelLoad m : models) {
+            t.append(String.format(Locale.ROOT, "; model '%s' ready at %d ms (resolve %d ms, session %d ms [optimized graph: %s], "
+                            + "first pass %d ms, warm-up %d ms)", m.name(), m.readyAtMs(), m.resolveMs(), m.sessionMs(),
+                    m.graphCache(), m.firstPassMs(), m.warmUpMs()));
+        }
+        t.append("; port bound at ").append(portBoundAtMs).append(" ms");
+        out.add(t.toString());
+        StringBuilder r = new StringBuilder("memory: RSS ").append(rss(rssAtReadyKb)).append(" at ready (")
+                .append(rss(rssAtBeginKb)).append(" before the models");
+        for (ModelLoad m : models) {
+            r.append("; '").append(m.name()).append("' +").append(mb(m.modelKb()));
+            if (m.instances() > 1) {
+                r.append(String.format(Locale.ROOT, ", %d instances on %d session(s): +%s per extra instance",
+                        m.instances(), m.sessions(), mb(m.perExtraInstanceKb())));
+            }
+        }
+        out.add(r.append(")").toString());
+        return out;
+    }
+
+    /**
+     * Writes {@code "startup": {...}} and {@code "memory": {...}} fields into the object being
+     * written: instants in ms since the JVM started, sizes in KiB, -1 (or absent) when unknown.
+     */
+    public void writeFields(JsonGenerator g) throws IOException {
+        g.writeObjectFieldStart("startup");
+        g.writeNumberField("jvm_to_main_ms", jvmToMainMs());
+        g.writeNumberField("config_ms", configMs());
+        g.writeNumberField("server_start_at_ms", beginAtMs());
+        g.writeArrayFieldStart("models");
+        for (ModelLoad m : models) {
+            g.writeStartObject();
+            g.writeStringField("name", m.name());
+            g.writeNumberField("resolve_ms", m.resolveMs());
+            g.writeNumberField("session_ms", m.sessionMs());
+            g.writeStringField("optimized_graph", m.graphCache());
+            g.writeNumberField("first_pass_ms", m.firstPassMs());
+            g.writeNumberField("warm_up_ms", m.warmUpMs());
+            g.writeNumberField("ready_at_ms", m.readyAtMs());
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeNumberField("port_bound_at_ms", portBoundAtMs);
+        g.writeNumberField("ready_at_ms", readyAtMs);
+        g.writeEndObject();
+
+        g.writeObjectFieldStart("memory");
+        g.writeNumberField("rss_kb", ProcessMemory.residentKb());
+        g.writeNumberField("rss_at_ready_kb", rssAtReadyKb);
+        g.writeNumberField("rss_before_models_kb", rssAtBeginKb);
+        g.writeArrayFieldStart("models");
+        for (ModelLoad m : models) {
+            g.writeStartObject();
+            g.writeStringField("name", m.name());
+            g.writeNumberField("instances", m.instances());
+            g.writeNumberField("sessions", m.sessions());
+            if (m.modelKb() != UNKNOWN) {
+                g.writeNumberField("first_instance_kb", m.modelKb());
+            }
+            if (m.perExtraInstanceKb() != UNKNOWN) {
+                g.writeNumberField("per_extra_instance_kb", m.perExtraInstanceKb());
+            }
+            g.writeEndObject();
+        }
+        g.writeEndArray();
+        g.writeEndObject();
+    }
+
+    private static String ms(long value) {
+        return value < 0 ? "unknown" : value + " ms";
+    }
+
+    /** A difference in MB ({@link #UNKNOWN}: unknown). */
+    private static String mb(long kb) {
+        return kb == UNKNOWN ? "unknown" : String.format(Locale.ROOT, "%.1f MB", kb / 1024.0);
+    }
+
+    /** A resident size in MB (-1: unknown). */
+    private static String rss(long kb) {
+        return kb < 0 ? "unknown" : mb(kb);
+    }
+}
