@@ -38,10 +38,10 @@ class StartupTest {
     }
 
     @Test
-    void info_reportsWhereStartUpWent_andTheGraphCacheIsReusedOnTheNextStart_withTheSameAnswers() throws Exception {
+    void info_reportsStartUpAndMemory_andTheNextStartReusesTheOptimizedGraph_withTheSameAnswers() throws Exception {
         Path cache = freshCache();
         JsonNode firstVectors;
-        try (PeregrineServer server = PeregrineServer.start(embedder(cache).build(), TestServers.resolver())) {
+        try (PeregrineServer server = PeregrineServer.start(embedder(cache).instances(2).build(), TestServers.resolver())) {
             TestClient client = new TestClient(server.port(), null);
             JsonNode info = json(client.get("/info"));
             JsonNode startup = info.get("startup");
@@ -57,38 +57,30 @@ class StartupTest {
             JsonNode memory = info.get("memory");
             assertThat(memory.get("rss_kb").asLong()).as("VmRSS of the server's process").isPositive();
             assertThat(memory.get("rss_at_ready_kb").asLong()).isPositive();
-            assertThat(memory.at("/models/0/first_instance_kb").isNumber()).isTrue();
+            JsonNode load = memory.at("/models/0");
+            assertThat(load.get("first_instance_kb").isNumber()).isTrue();
+            assertThat(load.get("instances").asInt()).isEqualTo(2);
+            assertThat(load.get("sessions").asInt()).as("instances share one session by default").isEqualTo(1);
+            assertThat(load.get("per_extra_instance_kb").isNumber()).as(load.toString()).isTrue();
+            // Both workers run passes on the shared session at once.
+            var replies = Stream.generate(() -> client.postAsync("/embed", body(Map.of("inputs", TEXTS,
+                    "truncate", true)))).limit(6).toList();
+            for (var r : replies) {
+                assertThat(r.get().statusCode()).isEqualTo(200);
+            }
             firstVectors = json(client.post("/embed", body(Map.of("inputs", TEXTS))));
         }
         try (Stream<Path> entries = Files.list(cache)) {
             assertThat(entries.filter(p -> Files.isRegularFile(p.resolve("model.onnx"))).count()).isEqualTo(1);
         }
-        try (PeregrineServer server = PeregrineServer.start(embedder(cache).build(), TestServers.resolver())) {
+        try (PeregrineServer server = PeregrineServer.start(embedder(cache).instances(2).shareWeights(false).build(),
+                TestServers.resolver())) {
             TestClient client = new TestClient(server.port(), null);
-            assertThat(json(client.get("/info")).at("/startup/models/0/optimized_graph").asText()).isEqualTo("hit");
+            JsonNode info = json(client.get("/info"));
+            assertThat(info.at("/startup/models/0/optimized_graph").asText()).isEqualTo("hit");
+            assertThat(info.at("/memory/models/0/sessions").asInt()).as("--no-share-weights").isEqualTo(2);
             JsonNode again = json(client.post("/embed", body(Map.of("inputs", TEXTS))));
             assertThat(again).as("the cached graph answers exactly as the one optimized at load").isEqualTo(firstVectors);
-        }
-    }
-
-    @Test
-    void instancesShareOneSession_byDefault_andEachGetsItsOwnWithoutSharing() throws Exception {
-        Path cache = freshCache();
-        for (boolean share : List.of(true, false)) {
-            try (PeregrineServer server = PeregrineServer.start(embedder(cache).instances(2).shareWeights(share).build(),
-                    TestServers.resolver())) {
-                TestClient client = new TestClient(server.port(), null);
-                JsonNode model = json(client.get("/info")).at("/memory/models/0");
-                assertThat(model.get("instances").asInt()).isEqualTo(2);
-                assertThat(model.get("sessions").asInt()).isEqualTo(share ? 1 : 2);
-                assertThat(model.get("per_extra_instance_kb").isNumber()).as(model.toString()).isTrue();
-                // Both workers answer: more requests at once than one worker would take alone.
-                var replies = Stream.generate(() -> client.postAsync("/embed", body(Map.of("inputs", TEXTS))))
-                        .limit(8).toList();
-                for (var r : replies) {
-                    assertThat(r.get().statusCode()).isEqualTo(200);
-                }
-            }
         }
     }
 }
