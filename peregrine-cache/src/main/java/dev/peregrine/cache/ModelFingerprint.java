@@ -2,14 +2,13 @@ package dev.peregrine.cache;
 
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.model.FileHashes;
 import dev.peregrine.core.model.ModelFolder;
 import java.io.IOException;
 import java.nio.ByteBuffer;
-import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardOpenOption;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -22,9 +21,10 @@ import java.util.stream.Stream;
  * A hash of a model's content, for {@link CacheScope#modelFingerprint()}: the same files give the
  * same fingerprint on every replica, wherever they sit, and any changed byte gives another.
  *
- * <p>It is SHA-256 over each file's length and bytes in the order given (file names and paths are
- * left out, so two copies of one export agree). Reading costs about 0.2 s per 100 MB on one core:
- * compute it once per model when the model loads, never per request. Thread-safe (stateless).
+ * <p>It is SHA-256 over each file's length and content hash in the order given (file names and
+ * paths are left out, so two copies of one export agree). Reading costs about 0.2 s per 100 MB on one
+ * core the first time; each file's hash is then remembered by its path, size and modification time
+ * ({@link FileHashes}), so later starts read nothing. Never compute it per request. Thread-safe.
  */
 public final class ModelFingerprint {
 
@@ -34,8 +34,6 @@ public final class ModelFingerprint {
      */
     private static final List<String> OPTIONAL_FILES = List.of("config.json", "tokenizer_config.json",
             "special_tokens_map.json", "sentence_bert_config.json", "modules.json", "1_Pooling/config.json");
-
-    private static final int CHUNK = 1 << 20;
 
     private ModelFingerprint() {
     }
@@ -107,25 +105,12 @@ public final class ModelFingerprint {
         return files;
     }
 
+    /** The file's length and content hash (remembered between runs by {@link FileHashes}). */
     private static void hashFile(MessageDigest digest, Path file) {
-        try (FileChannel channel = FileChannel.open(file, StandardOpenOption.READ)) {
-            long size = channel.size();
+        try {
+            long size = Files.size(file);
             digest.update(ByteBuffer.allocate(Long.BYTES).putLong(0, size));
-            ByteBuffer buffer = ByteBuffer.allocateDirect((int) Math.min(CHUNK, Math.max(size, 1)));
-            long read = 0;
-            while (true) {
-                buffer.clear();
-                int n = channel.read(buffer);
-                if (n < 0) {
-                    break;
-                }
-                read += n;
-                buffer.flip();
-                digest.update(buffer);
-            }
-            if (read != size) {
-                throw new IOException("changed while being read (" + size + " bytes, then " + read + ")");
-            }
+            digest.update(FileHashes.sha256(file));
         } catch (IOException e) {
             throw new PeregrineException(ErrorKind.IO, "cannot read " + file + " to fingerprint the model: "
                     + e.getMessage(), e);

@@ -1,12 +1,11 @@
 package dev.peregrine.core.engine;
 
+import dev.peregrine.core.model.FileHashes;
 import java.io.IOException;
-import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.attribute.BasicFileAttributes;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -27,10 +26,7 @@ import java.util.stream.Stream;
  * optimizer writes, so its key is a SHA-256 over: this class's format version, the content of the
  * ONNX file and of any external-data files beside it, the optimization level, the ONNX Runtime
  * version and the CPU's instruction sets (at level {@code all} ONNX Runtime writes
- * hardware-specific layouts). Hashing a 90 MB file costs tens of milliseconds on every start, so the
- * content hash of each file is remembered under {@code fingerprints/}, with the file's size and
- * modification time: a file rewritten with the same size within the same nanosecond timestamp would
- * be missed, which no tool that writes models does.
+ * hardware-specific layouts). File hashes are remembered between runs ({@link FileHashes}).
  *
  * <h2>Layout and concurrency</h2>
  * {@code DIR/KEY/model.onnx} (and {@code model.onnx.data} when the source had external data). An
@@ -72,7 +68,8 @@ public final class OptimizedModelCache {
             update(d, FORMAT);
             for (Path file : modelFiles(onnxFile)) {
                 update(d, file.getFileName().toString());
-                update(d, contentHash(file));
+                d.update(FileHashes.sha256(file));
+                d.update((byte) 0);
             }
             update(d, level.id());
             update(d, ortVersion);
@@ -149,42 +146,6 @@ public final class OptimizedModelCache {
         } catch (IOException e) {
             return false;
         }
-    }
-
-    /** SHA-256 of a file's content, remembered by path, size and modification time. */
-    private String contentHash(Path file) throws IOException {
-        Path real = file.toRealPath();
-        BasicFileAttributes attrs = Files.readAttributes(real, BasicFileAttributes.class);
-        String stamp = attrs.size() + " " + attrs.lastModifiedTime().toInstant();
-        MessageDigest pathDigest = sha256();
-        update(pathDigest, real.toString());
-        Path memo = dir.resolve("fingerprints").resolve(HexFormat.of().formatHex(pathDigest.digest()).substring(0, 32));
-        try {
-            List<String> lines = Files.readAllLines(memo, StandardCharsets.UTF_8);
-            if (lines.size() == 2 && lines.get(0).equals(stamp)) {
-                return lines.get(1);
-            }
-        } catch (IOException e) {
-            // not remembered yet
-        }
-        MessageDigest d = sha256();
-        byte[] buffer = new byte[1 << 20];
-        try (InputStream in = Files.newInputStream(real)) {
-            int n;
-            while ((n = in.read(buffer)) > 0) {
-                d.update(buffer, 0, n);
-            }
-        }
-        String hash = HexFormat.of().formatHex(d.digest());
-        try {
-            Files.createDirectories(memo.getParent());
-            Path tmp = Files.createTempFile(memo.getParent(), ".memo-", "");
-            Files.writeString(tmp, stamp + "\n" + hash + "\n", StandardCharsets.UTF_8);
-            Files.move(tmp, memo, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } catch (IOException e) {
-            // a read-only cache still works; it only hashes again next time
-        }
-        return hash;
     }
 
     private static MessageDigest sha256() {

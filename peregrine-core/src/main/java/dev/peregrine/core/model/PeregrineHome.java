@@ -57,6 +57,11 @@ public final class PeregrineHome {
         return root.resolve("embedded");
     }
 
+    /** Remembered content hashes of model files ({@link FileHashes}). */
+    public Path fingerprints() {
+        return root.resolve("fingerprints");
+    }
+
     /** Folder of models built on first use (trained heads and the like). */
     public Path built() {
         return root.resolve("built");
