@@ -7,6 +7,7 @@ import dev.peregrine.server.DriftConfig;
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
+import dev.peregrine.server.TracingConfig;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -285,6 +286,41 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             description = "Write texts in clear in the prediction log (default: SHA-256 hashes). Env: PEREGRINE_LOG_TEXT.")
     boolean logText;
 
+    // ---- tracing and logs ------------------------------------------------------------------
+
+    @Option(names = "--otlp-endpoint", paramLabel = "URL",
+            defaultValue = "${env:PEREGRINE_OTLP_ENDPOINT:-${env:OTEL_EXPORTER_OTLP_ENDPOINT}}",
+            description = "Send OpenTelemetry traces (a span per request, with tokenize, cache, queue, inference and "
+                    + "serialize spans) over OTLP http/protobuf to this collector, e.g. http://localhost:4318 "
+                    + "(/v1/traces is added to a URL without a path). Default: off. "
+                    + "Env: PEREGRINE_OTLP_ENDPOINT, else OTEL_EXPORTER_OTLP_ENDPOINT.")
+    String otlpEndpoint;
+
+    @Option(names = "--service-name", paramLabel = "NAME",
+            defaultValue = "${env:PEREGRINE_SERVICE_NAME:-${env:OTEL_SERVICE_NAME:-" + TracingConfig.DEFAULT_SERVICE_NAME + "}}",
+            description = "The service.name of the spans. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_SERVICE_NAME, else OTEL_SERVICE_NAME.")
+    String serviceName;
+
+    @Option(names = "--trace-sample-ratio", paramLabel = "SHARE",
+            defaultValue = "${env:PEREGRINE_TRACE_SAMPLE_RATIO:-" + TracingConfig.DEFAULT_SAMPLE_RATIO + "}",
+            description = "Share of new traces recorded (0..1); a request with a traceparent follows its caller's "
+                    + "decision. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_TRACE_SAMPLE_RATIO.")
+    double traceSampleRatio;
+
+    @Option(names = "--access-log", negatable = true, defaultValue = "${env:PEREGRINE_ACCESS_LOG:-false}",
+            fallbackValue = "true",
+            description = "Log one line per answered request (method, route, status, model, texts, ms), with its "
+                    + "trace id when traced. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_ACCESS_LOG.")
+    boolean accessLog;
+
+    @Option(names = "--json-logs", negatable = true, defaultValue = "${env:PEREGRINE_JSON_LOGS:-false}",
+            fallbackValue = "true",
+            description = "Write log lines as one JSON object per line on stderr (timestamp, level, logger, message, "
+                    + "trace_id and span_id inside a request's span, key-value fields). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_JSON_LOGS.")
+    boolean jsonLogs;
+
     /** The configuration these options describe. */
     ServeConfig config() {
         List<ModelSpec> specs = new ArrayList<>();
@@ -304,7 +340,8 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                         driftLongWindow, predictionLog, predictionLogSample, DriftConfig.DEFAULT_LOG_MAX_BYTES,
                         DriftConfig.DEFAULT_LOG_KEEP, logText),
                 servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat), shareWeights,
-                graphCacheFolder(graphCache, ModelResolver.standard()));
+                graphCacheFolder(graphCache, ModelResolver.standard()),
+                TracingConfig.parse(otlpEndpoint, serviceName, traceSampleRatio, accessLog));
     }
 
     /** {@code --graph-cache}: auto is {@code optimized/} under the model home, off is none. */
@@ -333,6 +370,9 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        if (jsonLogs) {
+            JsonLogs.install();
+        }
         ServeConfig config;
         try {
             config = config();

@@ -16,6 +16,7 @@ import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
+import dev.peregrine.server.tracing.Tracing;
 import io.vertx.core.Vertx;
 import io.vertx.core.VertxOptions;
 import io.vertx.core.http.HttpServer;
@@ -74,12 +75,14 @@ public final class PeregrineServer implements AutoCloseable {
     private final PredictionCache cache;
     private final Map<String, DriftMonitor> monitors;
     private final ServerMetrics metrics;
+    private final Tracing tracing;
     private final CountDownLatch stopped = new CountDownLatch(1);
     private final Object stopLock = new Object();
     private boolean stopping;
 
     private PeregrineServer(ServeConfig config, Vertx vertx, HttpServer http, HttpApi api, Layers layers,
-                            ServerMetrics metrics) {
+                            ServerMetrics metrics, Tracing tracing) {
+        this.tracing = tracing;
         this.config = config;
         this.vertx = vertx;
         this.http = http;
@@ -212,9 +215,11 @@ public final class PeregrineServer implements AutoCloseable {
         ServerMetrics metrics = new ServerMetrics();
         Layers layers = layers(config, resolver, metrics, report);
         Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false));
+        Tracing tracing = Tracing.disabled();
         try {
+            tracing = Tracing.start(config.tracing(), version());
             HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
-                    layers.monitoring);
+                    layers.monitoring, tracing);
             api.startupReport(report);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.host())
@@ -227,7 +232,7 @@ public final class PeregrineServer implements AutoCloseable {
             api.attach(http);
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             report.portBound();
-            PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics);
+            PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics, tracing);
             // Every engine ran its warm-up pass when it was opened (Engine.open): ready as soon as we listen.
             api.started();
             report.ready();
@@ -236,15 +241,18 @@ public final class PeregrineServer implements AutoCloseable {
             report.lines().forEach(LOG::info);
             return server;
         } catch (ExecutionException | TimeoutException e) {
+            tracing.close();
             closeQuietly(vertx, layers);
             Throwable cause = e instanceof ExecutionException && e.getCause() != null ? e.getCause() : e;
             throw new IllegalStateException("cannot listen on " + config.host() + ":" + config.port() + ": "
                     + cause.getMessage(), cause);
         } catch (InterruptedException e) {
             Thread.currentThread().interrupt();
+            tracing.close();
             closeQuietly(vertx, layers);
             throw new IllegalStateException("interrupted while starting", e);
         } catch (RuntimeException e) {
+            tracing.close();
             closeQuietly(vertx, layers);
             throw e;
         }
@@ -283,6 +291,11 @@ public final class PeregrineServer implements AutoCloseable {
         return config;
     }
 
+    /** The server's tracing ({@link Tracing#disabled()} without an OTLP endpoint). */
+    public Tracing tracing() {
+        return tracing;
+    }
+
     /**
      * Stops gracefully, within the configured shutdown timeout, losing no request:
      * <ol>
@@ -292,7 +305,8 @@ public final class PeregrineServer implements AutoCloseable {
      *       keep-alive connections close; requests in progress go on.</li>
      *   <li>Accepted requests are answered as usual until the shutdown timeout; whatever is still open
      *       then is answered 503 with {@code Retry-After}.</li>
-     *   <li>The batchers, the cache, the drift monitors and Vert.x are closed.</li>
+     *   <li>The batchers, the cache, the drift monitors and Vert.x are closed; then the tracing exporter
+     *       sends the spans it still holds and stops.</li>
      * </ol>
      * Idempotent; concurrent callers wait for the first.
      */
@@ -346,6 +360,8 @@ public final class PeregrineServer implements AutoCloseable {
             LOG.warn("Vert.x did not close cleanly: {}", e.toString());
         }
         metrics.close();
+        // Last, when every request has ended its span: the exporter sends what it still holds.
+        tracing.close();
         LOG.info("stopped in {} ms", (System.nanoTime() - t0) / 1_000_000);
         stopped.countDown();
     }

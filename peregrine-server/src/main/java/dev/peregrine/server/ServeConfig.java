@@ -59,6 +59,7 @@ import java.util.Objects;
  *                              rather than one session each
  * @param graphCache            folder of graphs ONNX Runtime already optimized, reused across starts
  *                              ({@link dev.peregrine.core.engine.OptimizedModelCache}); null for none
+ * @param tracing               OpenTelemetry tracing over OTLP and the access log
  */
 public record ServeConfig(
         String host,
@@ -91,7 +92,8 @@ public record ServeConfig(
         String servedModelName,
         ClassifyFormat classifyFormat,
         boolean shareWeights,
-        Path graphCache) {
+        Path graphCache,
+        TracingConfig tracing) {
 
     /** The wire shapes {@code POST /classify} can speak. */
     public enum ClassifyFormat {
@@ -155,6 +157,7 @@ public record ServeConfig(
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(drift, "drift");
         Objects.requireNonNull(classifyFormat, "classifyFormat");
+        Objects.requireNonNull(tracing, "tracing");
         if (servedModelName != null && servedModelName.isBlank()) {
             servedModelName = null;
         }
@@ -263,6 +266,7 @@ public record ServeConfig(
         out.put("classify-format", classifyFormat.id());
         out.put("share-weights", Boolean.toString(shareWeights));
         out.put("graph-cache", graphCache == null ? "off" : graphCache.toString());
+        out.put("tracing", tracing.describe());
         return out;
     }
 
@@ -312,6 +316,7 @@ public record ServeConfig(
         private ClassifyFormat classifyFormat = ClassifyFormat.parse(DEFAULT_CLASSIFY_FORMAT);
         private boolean shareWeights = DEFAULT_SHARE_WEIGHTS;
         private Path graphCache;
+        private TracingConfig tracing = TracingConfig.disabled();
 
         private Builder() {
         }
@@ -349,6 +354,7 @@ public record ServeConfig(
         public Builder classifyFormat(ClassifyFormat v) { this.classifyFormat = v; return this; }
         public Builder shareWeights(boolean v) { this.shareWeights = v; return this; }
         public Builder graphCache(Path v) { this.graphCache = v; return this; }
+        public Builder tracing(TracingConfig v) { this.tracing = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
@@ -356,7 +362,7 @@ public record ServeConfig(
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
-                    servedModelName, classifyFormat, shareWeights, graphCache);
+                    servedModelName, classifyFormat, shareWeights, graphCache, tracing);
         }
     }
 }

@@ -77,6 +77,8 @@ public final class DynamicBatcher implements AutoCloseable {
     private final AtomicLong admittedTokens = new AtomicLong();
     private final WorkEstimate estimate = new WorkEstimate();
     private final AtomicInteger unsubmitted = new AtomicInteger();
+    /** Numbers the passes, for {@link PassObserver}s (a pass serves many requests: they share its number). */
+    private final AtomicLong passes = new AtomicLong();
     private final AtomicBoolean closing = new AtomicBoolean();
     private volatile int queued;
     private volatile long submissionsSeen;
@@ -279,7 +281,17 @@ public final class DynamicBatcher implements AutoCloseable {
          * @param deadlineNanos on the batcher's ticker's scale; {@code Long.MAX_VALUE} for none
          */
         public CompletableFuture<BatchResult> submit(List<EncodedText> encoded, long deadlineNanos) {
+            return submit(encoded, deadlineNanos, PassObserver.NONE);
+        }
+
+        /**
+         * As {@link #submit(List, long)}, telling {@code observer} about each pass that holds any of
+         * these texts (on the worker thread, after the pass).
+         */
+        public CompletableFuture<BatchResult> submit(List<EncodedText> encoded, long deadlineNanos,
+                                                     PassObserver observer) {
             Objects.requireNonNull(encoded, "encoded");
+            Objects.requireNonNull(observer, "observer");
             if (encoded.size() > texts) {
                 throw new IllegalArgumentException(encoded.size() + " texts, but only " + texts + " reserved");
             }
@@ -293,7 +305,7 @@ public final class DynamicBatcher implements AutoCloseable {
             }
             admittedTokens.addAndGet(tokens - estimatedTokens);
             estimate.submitted(encoded.size(), tokens);
-            Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos);
+            Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos, observer);
             if (encoded.isEmpty()) {
                 submission.future.complete(new BatchResult(new float[0][], 0, 0));
                 unsubmitted.decrementAndGet();
@@ -478,6 +490,28 @@ public final class DynamicBatcher implements AutoCloseable {
         }
     }
 
+    /** Tells each observed submission in the pass about it, once (before its rows complete it). */
+    private void observe(PlannedBatch pass, long start, long end) {
+        long id = 0;
+        List<Submission> told = null;
+        for (WorkItem item : pass.items) {
+            Submission s = item.owner;
+            if (s.observer == PassObserver.NONE || (told != null && told.contains(s))) {
+                continue;
+            }
+            if (told == null) {
+                told = new ArrayList<>(2);
+                id = passes.incrementAndGet();
+            }
+            told.add(s);
+            int own = 0;
+            for (WorkItem other : pass.items) {
+                own += other.owner == s ? 1 : 0;
+            }
+            s.observer.pass(id, pass.size(), pass.longest, own, start, end);
+        }
+    }
+
     private void run(PlannedBatch batch, BatchRunner runner) {
         PlannedBatch live = new PlannedBatch(batch.anchorLength);
         long now = ticker.read();
@@ -508,6 +542,7 @@ public final class DynamicBatcher implements AutoCloseable {
             long end = ticker.read();
             estimate.pass(live.tokens, end - start);
             listener.onBatch(live.size(), live.paddedTokens(), end - start);
+            observe(live, start, end);
             for (int k = 0; k < rows.length; k++) {
                 WorkItem item = live.items.get(k);
                 item.owner.complete(item.index, rows[k], start, end);

@@ -18,6 +18,8 @@ final class Submission {
     final long submittedNanos;
     /** When its answer is due, on the ticker's scale; {@link #NO_DEADLINE} for none. */
     final long deadlineNanos;
+    /** Told about each pass holding any of its texts; {@link PassObserver#NONE} when nobody asked. */
+    final PassObserver observer;
     final CompletableFuture<BatchResult> future = new CompletableFuture<>();
     private final float[][] rows;
     private final AtomicInteger remaining;
@@ -31,7 +33,12 @@ final class Submission {
     }
 
     Submission(List<EncodedText> texts, long submittedNanos, long deadlineNanos) {
+        this(texts, submittedNanos, deadlineNanos, PassObserver.NONE);
+    }
+
+    Submission(List<EncodedText> texts, long submittedNanos, long deadlineNanos, PassObserver observer) {
         this.texts = texts;
+        this.observer = observer;
         this.submittedNanos = submittedNanos;
         this.deadlineNanos = deadlineNanos;
         this.rows = new float[texts.size()][];

@@ -10,6 +10,8 @@ import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
+import dev.peregrine.server.tracing.RequestTrace;
+import dev.peregrine.server.tracing.Tracing;
 import io.netty.handler.codec.http.TooLongHttpHeaderException;
 import io.netty.handler.codec.http.TooLongHttpLineException;
 import io.vertx.core.Context;
@@ -104,6 +106,7 @@ public final class HttpApi {
     private final MonitoringInferenceService monitoring;
     private final DebugRoutes debug;
     private final ConnectionGuard guard;
+    private final Tracing tracing;
     /**
      * Requests whose response has not ended, by connection (HTTP/1.1: one at a time on each): what
      * {@link #abandonOpenRequests()} answers.
@@ -117,10 +120,12 @@ public final class HttpApi {
 
     /**
      * @param monitoring the drift monitor behind {@code GET /drift}, or null when monitoring is off
+     * @param tracing    a span per request (and the access log), or {@link Tracing#disabled()}
      */
     public HttpApi(Vertx vertx, InferenceService service, ServeConfig config, ServerMetrics metrics, Executor pool,
-                   String version, MonitoringInferenceService monitoring) {
+                   String version, MonitoringInferenceService monitoring, Tracing tracing) {
         this.vertx = vertx;
+        this.tracing = tracing;
         this.service = service;
         this.config = config;
         this.metrics = metrics;
@@ -358,9 +363,17 @@ public final class HttpApi {
         ctx.put("route", "unmatched");
         ctx.put("model", "");
         open.put(connection, ctx);
+        RequestTrace trace = tracing.request(request, start);
+        if (trace != RequestTrace.NOOP) {
+            ctx.put("trace", trace);
+        }
         ctx.addHeadersEndHandler(v -> {
             if (draining || Boolean.TRUE.equals(ctx.get("close"))) {
                 ctx.response().putHeader(HttpHeaders.CONNECTION, HttpHeaders.CLOSE);
+            }
+            String traceResponse = trace.traceResponse();
+            if (traceResponse != null) {
+                ctx.response().putHeader("traceresponse", traceResponse);
             }
         });
         ctx.addEndHandler(done -> {
@@ -371,9 +384,11 @@ public final class HttpApi {
             }
             String route = ctx.get("route");
             if (done.failed() && !ctx.response().ended()) {
+                trace.end(0, route, ctx.get("model"), "client_closed");
                 clientGone(ctx);
                 return;
             }
+            trace.end(ctx.response().getStatusCode(), route, ctx.get("model"), ctx.get("err"));
             metrics.request(route, ctx.get("model"), ctx.response().getStatusCode(), ctx.get("err"),
                     System.nanoTime() - start);
         });
@@ -476,7 +491,7 @@ public final class HttpApi {
                     // loop answers 504 on time whatever the pool is doing.
                     long startNanos = ctx.get("start");
                     long deadline = startNanos + config.requestTimeout().toNanos();
-                    RequestScope scope = new RequestScope(ctx, startNanos, label, deadline);
+                    RequestScope scope = new RequestScope(ctx, startNanos, label, deadline, trace(ctx));
                     ctx.put("scope", scope);
                     long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), id -> {
                         if (!scope.expire()) {
@@ -493,7 +508,11 @@ public final class HttpApi {
                         return;
                     }
                     try {
-                        pool.execute(() -> start(ctx, context, scope, route, body, gzip));
+                        pool.execute(() -> {
+                            try (RequestTrace.Scope traced = scope.trace.activate()) {
+                                start(ctx, context, scope, route, body, gzip);
+                            }
+                        });
                     } catch (RejectedExecutionException e) {
                         sendError(ctx, new ApiException(ApiError.UNHEALTHY, "the server is shutting down"));
                     }
@@ -520,31 +539,43 @@ public final class HttpApi {
         }
         scope.attach(pending.work);
         pending.work.whenComplete((value, failure) -> {
-            Reply reply = null;
-            ApiException error = null;
-            if (failure != null) {
-                error = ErrorMapping.of(failure);
-            } else {
-                try {
-                    reply = pending.render(value);
-                } catch (RuntimeException e) {
-                    error = ErrorMapping.of(e);
-                }
+            try (RequestTrace.Scope traced = scope.trace.activate()) {
+                answer(ctx, context, scope, pending, value, failure);
             }
-            Reply r = reply;
-            ApiException err = error;
-            context.runOnContext(v -> {
-                model(ctx, scope.model());
-                if (ctx.response().ended() || ctx.response().closed()) {
-                    return;
+        });
+    }
+
+    /** When the work is done (on the thread that completed it): render, then write on the event loop. */
+    private void answer(RoutingContext ctx, Context context, RequestScope scope, Pending pending, Object value,
+                        Throwable failure) {
+        Reply reply = null;
+        ApiException error = null;
+        if (failure != null) {
+            error = ErrorMapping.of(failure);
+        } else {
+            try {
+                long t0 = scope.trace.recording() ? System.nanoTime() : 0;
+                reply = pending.render(value);
+                if (t0 != 0) {
+                    scope.trace.serialized(t0, System.nanoTime());
                 }
-                if (err != null) {
-                    sendError(ctx, err);
-                } else {
-                    timingHeaders(ctx.response(), r, scope);
-                    send(ctx, 200, r.body());
-                }
-            });
+            } catch (RuntimeException e) {
+                error = ErrorMapping.of(e);
+            }
+        }
+        Reply r = reply;
+        ApiException err = error;
+        context.runOnContext(v -> {
+            model(ctx, scope.model());
+            if (ctx.response().ended() || ctx.response().closed()) {
+                return;
+            }
+            if (err != null) {
+                sendError(ctx, err);
+            } else {
+                timingHeaders(ctx.response(), r, scope);
+                send(ctx, 200, r.body());
+            }
         });
     }
 
@@ -600,6 +631,12 @@ public final class HttpApi {
             }
         }
         return false;
+    }
+
+    /** The request's trace, {@link RequestTrace#NOOP} when tracing is off. */
+    private static RequestTrace trace(RoutingContext ctx) {
+        RequestTrace trace = ctx.get("trace");
+        return trace == null ? RequestTrace.NOOP : trace;
     }
 
     private static void label(RoutingContext ctx, String route) {

@@ -1,6 +1,7 @@
 package dev.peregrine.server.http;
 
 import dev.peregrine.server.inference.RequestOptions;
+import dev.peregrine.server.tracing.RequestTrace;
 import io.vertx.ext.web.RoutingContext;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
@@ -13,21 +14,24 @@ final class RequestScope {
     final String route;
     /** When the answer is due ({@link System#nanoTime()} scale): the one deadline the layers below honour. */
     final long deadlineNanos;
+    /** The request's trace ({@link RequestTrace#NOOP} when tracing is off). */
+    final RequestTrace trace;
     private volatile String model = "";
     private volatile CompletableFuture<?> work;
     private volatile boolean clientGone;
     private volatile boolean expired;
 
-    RequestScope(RoutingContext ctx, long startNanos, String route, long deadlineNanos) {
+    RequestScope(RoutingContext ctx, long startNanos, String route, long deadlineNanos, RequestTrace trace) {
         this.ctx = ctx;
+        this.trace = trace;
         this.startNanos = startNanos;
         this.route = route;
         this.deadlineNanos = deadlineNanos;
     }
 
-    /** The request's options, with its cache choice and deadline. */
+    /** The request's options, with its cache choice, deadline and trace. */
     RequestOptions options(Boolean truncate, Boolean normalize) {
-        return new RequestOptions(truncate, normalize, cacheAllowed(), deadlineNanos);
+        return new RequestOptions(truncate, normalize, cacheAllowed(), deadlineNanos, trace);
     }
 
     /**

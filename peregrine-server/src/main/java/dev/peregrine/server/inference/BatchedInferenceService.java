@@ -19,6 +19,7 @@ import dev.peregrine.server.batching.BatcherClosedException;
 import dev.peregrine.server.batching.DynamicBatcher;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
+import dev.peregrine.server.tracing.RequestTrace;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -186,6 +187,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                                          Finisher<T> finisher) {
         ModelHost host;
         DynamicBatcher.Reservation reservation;
+        options.trace().texts(texts.size());
         try {
             if (texts.isEmpty()) {
                 throw new PeregrineException(ErrorKind.INVALID_INPUT, "no texts given");
@@ -198,7 +200,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         CompletableFuture<T> result = new CompletableFuture<>();
         Tokenization<T> tokenization = new Tokenization<>(host, reservation, texts, truncate, options.deadlineNanos(),
-                result, finisher);
+                result, finisher, options.trace());
         if (Thread.currentThread() instanceof RequestThread) {
             // Already off the event loop (the routes parse on this pool): start here, saving a hand-off.
             tokenization.run();
@@ -228,11 +230,15 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         private final CompletableFuture<T> result;
         private final Finisher<T> finisher;
         private final List<EncodedText> encoded;
+        private final RequestTrace trace;
         private int next;
         private long tokenizeNanos;
+        /** When the first step started (for the trace's tokenize span). */
+        private long firstStepNanos;
 
         Tokenization(ModelHost host, DynamicBatcher.Reservation reservation, List<String> texts, boolean truncate,
-                     long deadlineNanos, CompletableFuture<T> result, Finisher<T> finisher) {
+                     long deadlineNanos, CompletableFuture<T> result, Finisher<T> finisher, RequestTrace trace) {
+            this.trace = trace;
             this.host = host;
             this.reservation = reservation;
             this.texts = texts;
@@ -264,6 +270,9 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                 result.completeExceptionally(new TimeoutException("the deadline passed during tokenization"));
                 return;
             }
+            if (next == 0) {
+                firstStepNanos = t0;
+            }
             if (next == 0 && !truncate) {
                 // A text over the character budget is refused before any text is tokenized.
                 host.engine().checkCharacterBudget(texts);
@@ -294,7 +303,16 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
 
         private void submit() {
             metrics.tokenization(host.name(), tokenizeNanos);
-            CompletableFuture<BatchResult> inner = reservation.submit(encoded, deadlineNanos);
+            long submitted = System.nanoTime();
+            if (trace.recording()) {
+                long tokens = 0;
+                for (EncodedText e : encoded) {
+                    tokens += e.length();
+                }
+                trace.tokenized(host.name(), firstStepNanos, submitted, encoded.size(), tokens);
+            }
+            CompletableFuture<BatchResult> inner = trace.recording()
+                    ? reservation.submit(encoded, deadlineNanos, trace) : reservation.submit(encoded, deadlineNanos);
             // A timeout or a client gone completes the result early: drop the texts not yet run.
             result.whenComplete((v, e) -> {
                 if (e != null) {
@@ -307,6 +325,9 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     return;
                 }
                 metrics.queue(host.name(), batch.queueNanos());
+                if (trace.recording()) {
+                    trace.queued(host.name(), submitted, submitted + batch.queueNanos());
+                }
                 try {
                     result.complete(finisher.finish(host, batch, encoded, tokenizeNanos));
                 } catch (RuntimeException e) {

@@ -8,6 +8,7 @@ import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.ModelInfo;
+import dev.peregrine.server.tracing.RequestTrace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -19,6 +20,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -114,11 +116,12 @@ public final class CachingInferenceService implements InferenceService {
         boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         boolean normalize = options.normalize() != null ? options.normalize() : served.info().normalize();
         CacheScope scope = scope(served, "embedding", "normalize=" + normalize + ";truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, normalize, false, options.deadlineNanos());
+        RequestOptions resolved = new RequestOptions(truncate, normalize, false, options.deadlineNanos(), options.trace());
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
         AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();
+        Lookup lookup = new Lookup(options.trace(), served.name(), texts.size());
         return cancelling(computing, cache.get(scope, texts, false, missing ->
-                        remapTooLong(texts, missing, started(computing, delegate.embed(served.name(), missing, resolved)).thenApply(r -> {
+                        remapTooLong(texts, lookup.missed(missing), started(computing, delegate.embed(served.name(), missing, resolved)).thenApply(r -> {
                             timings.set(r.timings());
                             List<CachedPrediction> out = new ArrayList<>(r.vectors().size());
                             for (int i = 0; i < r.vectors().size(); i++) {
@@ -128,6 +131,7 @@ public final class CachingInferenceService implements InferenceService {
                             return out;
                         })))
                 .thenApply(cached -> {
+                    lookup.allHit();
                     List<float[]> vectors = new ArrayList<>(cached.size());
                     List<TextStats> stats = new ArrayList<>(cached.size());
                     for (CachedPrediction p : cached) {
@@ -151,12 +155,13 @@ public final class CachingInferenceService implements InferenceService {
         }
         boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
         CacheScope scope = scope(served, "classification", "truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, null, false, options.deadlineNanos());
+        RequestOptions resolved = new RequestOptions(truncate, null, false, options.deadlineNanos(), options.trace());
         List<String> labels = served.info().labels();
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
         AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();
+        Lookup lookup = new Lookup(options.trace(), served.name(), texts.size());
         return cancelling(computing, cache.get(scope, texts, false, missing ->
-                        remapTooLong(texts, missing, started(computing, delegate.classify(served.name(), missing, resolved)).thenApply(r -> {
+                        remapTooLong(texts, lookup.missed(missing), started(computing, delegate.classify(served.name(), missing, resolved)).thenApply(r -> {
                             timings.set(r.timings());
                             List<CachedPrediction> out = new ArrayList<>(r.predictions().size());
                             for (int i = 0; i < r.predictions().size(); i++) {
@@ -167,6 +172,7 @@ public final class CachingInferenceService implements InferenceService {
                             return out;
                         })))
                 .thenApply(cached -> {
+                    lookup.allHit();
                     List<Classification> predictions = new ArrayList<>(cached.size());
                     List<TextStats> stats = new ArrayList<>(cached.size());
                     for (CachedPrediction p : cached) {
@@ -175,6 +181,39 @@ public final class CachingInferenceService implements InferenceService {
                     }
                     return new ClassifyResult(served.name(), predictions, stats, timings.get());
                 }));
+    }
+
+    /**
+     * One request's cache lookup, for its trace: it ends when the cache asks for the texts it missed,
+     * or, when it held them all, with the answer. Reported once.
+     */
+    private static final class Lookup {
+        private final RequestTrace trace;
+        private final String model;
+        private final int texts;
+        private final long startNanos;
+        private final AtomicBoolean reported = new AtomicBoolean();
+
+        Lookup(RequestTrace trace, String model, int texts) {
+            this.trace = trace;
+            this.model = model;
+            this.texts = texts;
+            this.startNanos = trace.recording() ? System.nanoTime() : 0;
+            trace.texts(texts);
+        }
+
+        <L extends List<?>> L missed(L missing) {
+            if (trace.recording() && reported.compareAndSet(false, true)) {
+                trace.cacheLookup(model, startNanos, System.nanoTime(), Math.max(0, texts - missing.size()), missing.size());
+            }
+            return missing;
+        }
+
+        void allHit() {
+            if (trace.recording() && reported.compareAndSet(false, true)) {
+                trace.cacheLookup(model, startNanos, System.nanoTime(), texts, 0);
+            }
+        }
     }
 
     /** Remembers the batcher's future of this request's own computation. */

@@ -1,5 +1,8 @@
 package dev.peregrine.server.inference;
 
+import dev.peregrine.server.tracing.RequestTrace;
+import java.util.Objects;
+
 /**
  * How one request wants its texts handled. Null fields take the server's or the model's default.
  *
@@ -11,8 +14,19 @@ package dev.peregrine.server.inference;
  *                      set at the edge, carried through tokenization and the queue); work past it is
  *                      dropped and the request fails with a {@link java.util.concurrent.TimeoutException}.
  *                      {@link #NO_DEADLINE} for none
+ * @param trace         where the layers report their steps for the request's span
+ *                      ({@link RequestTrace#NOOP} when tracing is off)
  */
-public record RequestOptions(Boolean truncate, Boolean normalize, boolean cache, long deadlineNanos) {
+public record RequestOptions(Boolean truncate, Boolean normalize, boolean cache, long deadlineNanos, RequestTrace trace) {
+
+    public RequestOptions {
+        Objects.requireNonNull(trace, "trace");
+    }
+
+    /** Not traced. */
+    public RequestOptions(Boolean truncate, Boolean normalize, boolean cache, long deadlineNanos) {
+        this(truncate, normalize, cache, deadlineNanos, RequestTrace.NOOP);
+    }
 
     /** The deadline of a request that has none. */
     public static final long NO_DEADLINE = Long.MAX_VALUE;
@@ -30,10 +44,10 @@ public record RequestOptions(Boolean truncate, Boolean normalize, boolean cache,
     }
 
     public RequestOptions withCache(boolean value) {
-        return new RequestOptions(truncate, normalize, value, deadlineNanos);
+        return new RequestOptions(truncate, normalize, value, deadlineNanos, trace);
     }
 
     public RequestOptions withDeadline(long nanos) {
-        return new RequestOptions(truncate, normalize, cache, nanos);
+        return new RequestOptions(truncate, normalize, cache, nanos, trace);
     }
 }
