@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.ServeConfig;
+import dev.peregrine.server.TracingConfig;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Path;
@@ -63,6 +64,33 @@ class ServeCommandTest {
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofMillis(4000));
         assertThat(config.describe().get("api-key")).doesNotContain("s3cret");
         assertThat(config.toString()).doesNotContain("s3cret");
+    }
+
+    @Test
+    void tracingIsOff_withoutAnEndpoint_andTheTracingFlagsFillTracingConfig() {
+        TracingConfig off = parse("serve").tracing();
+        assertThat(off.enabled()).isFalse();
+        assertThat(off.serviceName()).isEqualTo("peregrine");
+        assertThat(off.sampleRatio()).isEqualTo(1.0);
+        assertThat(off.accessLog()).isFalse();
+        TracingConfig on = parse("serve", "--otlp-endpoint", "http://collector:4318", "--service-name", "support-embedder",
+                "--trace-sample-ratio", "0.25", "--access-log").tracing();
+        assertThat(on.tracesUrl()).hasToString("http://collector:4318/v1/traces");
+        assertThat(on.serviceName()).isEqualTo("support-embedder");
+        assertThat(on.sampleRatio()).isEqualTo(0.25);
+        assertThat(on.accessLog()).isTrue();
+        assertThat(parse("serve", "--otlp-endpoint", "https://otel.example:443/custom/traces").tracing().tracesUrl())
+                .hasToString("https://otel.example:443/custom/traces");
+    }
+
+    @Test
+    void aBadOtlpEndpointOrRatio_isABadFlag() {
+        CliRun endpoint = CliRun.of("serve", "--otlp-endpoint", "collector:4318");
+        assertThat(endpoint.exitCode()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(endpoint.err()).contains("OTLP endpoint");
+        CliRun ratio = CliRun.of("serve", "--trace-sample-ratio", "1.5");
+        assertThat(ratio.exitCode()).isEqualTo(ExitCode.USAGE.code());
+        assertThat(ratio.err()).contains("sample ratio");
     }
 
     @Test
