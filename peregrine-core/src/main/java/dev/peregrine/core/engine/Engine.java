@@ -13,12 +13,14 @@ import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.model.EmbeddingConfig;
 import dev.peregrine.core.model.ModelConfig;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.Pooling;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.TextTokenizer;
 import dev.peregrine.core.tokenize.WindowedText;
+import dev.peregrine.core.tokenize.TruncationDirection;
 import java.io.IOException;
 import java.nio.FloatBuffer;
 import java.nio.IntBuffer;
@@ -169,7 +171,7 @@ public final class Engine implements AutoCloseable {
         this.info = new ModelInfo(folder.name(), task, folder.root(), folder.onnxFile(), folder.variant(),
                 onnxSize(folder.onnxFile()), inputSpecs, outputSpecs, outputName, labels, maxLength, width,
                 pooling, task == Task.EMBEDDING && config.normalize(), multiLabel, environment.getVersion(), metadata,
-                warnings);
+                warnings, task == Task.EMBEDDING ? EmbeddingConfig.read(folder.root()) : EmbeddingConfig.NONE);
         if (declaredDimension > 0) {
             warmUp();
         }
@@ -497,19 +499,37 @@ public final class Engine implements AutoCloseable {
      *                            {@link ErrorKind#INVALID_INPUT} when a text is null
      */
     public List<EncodedText> encode(List<String> texts, boolean truncate) {
+        return encode(texts, truncate, TruncationDirection.RIGHT, true);
+    }
+
+    /**
+     * {@link #encode(List, boolean)}, choosing which end of a too-long text is cut and whether the
+     * tokenizer adds its special tokens (not when the texts spell them, as texts decoded from token ids do).
+     */
+    public List<EncodedText> encode(List<String> texts, boolean truncate, TruncationDirection direction,
+                                    boolean addSpecialTokens) {
         Objects.requireNonNull(texts, "texts");
         if (!truncate) {
             checkCharacterBudget(texts);
         }
-        List<EncodedText> encoded = tokenizer.encodeAll(texts);
+        List<EncodedText> encoded = tokenizer.encodeAll(texts, direction, addSpecialTokens);
         if (!truncate) {
             for (int i = 0; i < encoded.size(); i++) {
                 if (encoded.get(i).truncated()) {
-                    throw new InputTooLongException(i, tokenizer.countTokens(texts.get(i)), tokenizer.maxLength());
+                    throw new InputTooLongException(i, tokenizer.countTokens(texts.get(i), addSpecialTokens),
+                            tokenizer.maxLength());
                 }
             }
         }
         return encoded;
+    }
+
+    /**
+     * The model's tokenizer, for showing tokens and decoding ids ({@link TextTokenizer#tokens},
+     * {@link TextTokenizer#decode}); owned by the engine, closed with it.
+     */
+    public TextTokenizer tokenizer() {
+        return tokenizer;
     }
 
     /**
@@ -629,7 +649,86 @@ public final class Engine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("engine for " + name + " is closed");
             }
-            return forwardLocked(batch, dimension, null);
+            return forwardLocked(batch, dimension, null, this::postprocess);
+        } finally {
+            lock.unlock();
+        }
+    }
+
+    /**
+     * {@link #forward} without the classifier's last step: one row per text of raw logits for a
+     * classifier (turn a row into probabilities with {@link #scores}), and pooled, not normalized
+     * embeddings for an embedder (as {@link #forward}). What a server's batch runs when some of its
+     * requests want logits and others probabilities.
+     *
+     * @param batch at most {@link #maxBatchSize()} texts
+     * @throws PeregrineException {@link ErrorKind#INFERENCE_FAILED} when ONNX Runtime fails
+     */
+    public float[][] forwardRaw(List<EncodedText> batch) {
+        return locked(batch, () -> forwardLocked(batch, dimension, null, this::postprocessRaw));
+    }
+
+    /**
+     * A classifier's probabilities from one row of {@link #forwardRaw} logits: softmax, or a sigmoid
+     * per class for a multi-label model. The row is not changed.
+     *
+     * @throws PeregrineException {@link ErrorKind#WRONG_TASK} when the model is an embedder
+     */
+    public float[] scores(float[] logits) {
+        requireTask(Task.CLASSIFICATION);
+        float[] copy = logits.clone();
+        return multiLabel ? Vectors.sigmoidInPlace(copy) : Vectors.softmaxInPlace(copy);
+    }
+
+    /**
+     * Every token's vector of each text, before pooling (text-embeddings-inference's {@code /embed_all}):
+     * the graph's token output, for the text's own tokens (special tokens included, padding not), in
+     * as many passes as the batch limits require.
+     *
+     * @return per text, in input order: one row per token of {@link #info()}'s dimension
+     * @throws PeregrineException {@link ErrorKind#WRONG_TASK} when the graph has no per-token output
+     *                            (a classifier, or a graph that outputs only a pooled sentence embedding)
+     */
+    public List<float[][]> embedTokens(List<EncodedText> items) {
+        Objects.requireNonNull(items, "items");
+        if (outputKind != OutputKind.TOKEN_EMBEDDINGS) {
+            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + name + "' "
+                    + (outputKind == OutputKind.LOGITS ? "is a classifier" : "outputs only pooled sentence embeddings ('"
+                    + outputName + "')") + ", so it has no per-token vectors");
+        }
+        int n = items.size();
+        float[][][] out = new float[n][][];
+        int[] lengths = new int[n];
+        for (int i = 0; i < n; i++) {
+            lengths[i] = paddedLength(items.get(i).length());
+        }
+        for (int[] batch : BatchPlanner.plan(lengths, maxBatchSize, options.maxBatchTokens(), options.sortByLength(),
+                options.passOverheadTokens())) {
+            List<EncodedText> members = new ArrayList<>(batch.length);
+            for (int index : batch) {
+                members.add(items.get(index));
+            }
+            float[][][] rows = locked(members, () -> forwardLocked(members, dimension, null, this::tokenRows));
+            for (int k = 0; k < batch.length; k++) {
+                out[batch[k]] = rows[k];
+            }
+        }
+        return List.of(out);
+    }
+
+    /** Runs a pass under the lifecycle's read lock, refusing a closed engine or an oversized batch. */
+    private <T> T locked(List<EncodedText> batch, java.util.function.Supplier<T> pass) {
+        Objects.requireNonNull(batch, "batch");
+        if (batch.size() > maxBatchSize) {
+            throw new IllegalArgumentException("batch of " + batch.size() + " exceeds maxBatchSize " + maxBatchSize);
+        }
+        ReentrantReadWriteLock.ReadLock lock = lifecycle.readLock();
+        lock.lock();
+        try {
+            if (closed) {
+                throw new IllegalStateException("engine for " + name + " is closed");
+            }
+            return pass.get();
         } finally {
             lock.unlock();
         }
@@ -652,7 +751,7 @@ public final class Engine implements AutoCloseable {
             if (closed) {
                 throw new IllegalStateException("engine for " + name + " is closed");
             }
-            float[][] rows = forwardLocked(batch, dimension, nanos);
+            float[][] rows = forwardLocked(batch, dimension, nanos, this::postprocess);
             return new TimedPass(rows, nanos[0], nanos[1], nanos[2]);
         } finally {
             lock.unlock();
@@ -762,8 +861,14 @@ public final class Engine implements AutoCloseable {
     // ---------------------------------------------------------------------------------------------
     // The forward pass
 
+    /** Turns the output tensor of one pass into what the caller wants from it. */
+    @FunctionalInterface
+    private interface Output<T> {
+        T read(FloatBuffer out, List<EncodedText> batch, int seq, int width);
+    }
+
     /** @param nanos when not null, receives the input, run and output stage times */
-    private float[][] forwardLocked(List<EncodedText> batch, int width, long[] nanos) {
+    private <T> T forwardLocked(List<EncodedText> batch, int width, long[] nanos, Output<T> reader) {
         int rows = batch.size();
         int seq = 0;
         for (EncodedText item : batch) {
@@ -792,7 +897,7 @@ public final class Engine implements AutoCloseable {
                 long t1 = nanos == null ? 0 : System.nanoTime();
                 try (OrtSession.Result ignored = session.run(inputs, Map.of(outputName, output))) {
                     long t2 = nanos == null ? 0 : System.nanoTime();
-                    float[][] result = postprocess(outBuffer, batch, seq, width);
+                    T result = reader.read(outBuffer, batch, seq, width);
                     if (nanos != null) {
                         nanos[0] = t1 - t0;
                         nanos[1] = t2 - t1;
@@ -806,7 +911,7 @@ public final class Engine implements AutoCloseable {
                 long t2 = nanos == null ? 0 : System.nanoTime();
                 OnnxTensor tensor = (OnnxTensor) result.get(0);
                 long[] shape = tensor.getInfo().getShape();
-                float[][] rowsOut = postprocess(tensor.getFloatBuffer(), batch, seq, (int) shape[shape.length - 1]);
+                T rowsOut = reader.read(tensor.getFloatBuffer(), batch, seq, (int) shape[shape.length - 1]);
                 if (nanos != null) {
                     nanos[0] = t1 - t0;
                     nanos[1] = t2 - t1;
@@ -876,15 +981,41 @@ public final class Engine implements AutoCloseable {
         return result;
     }
 
+    /** Like {@link #postprocess}, but a classifier's logits stay raw. */
+    private float[][] postprocessRaw(FloatBuffer out, List<EncodedText> batch, int seq, int width) {
+        if (outputKind != OutputKind.LOGITS) {
+            return postprocess(out, batch, seq, width);
+        }
+        float[][] result = new float[batch.size()][];
+        for (int r = 0; r < result.length; r++) {
+            result[r] = Vectors.row(out, r, width);
+        }
+        return result;
+    }
+
+    /** Each text's own token vectors (its padding left out) from a token-embedding output. */
+    private float[][][] tokenRows(FloatBuffer out, List<EncodedText> batch, int seq, int width) {
+        float[][][] result = new float[batch.size()][][];
+        for (int r = 0; r < result.length; r++) {
+            int tokens = batch.get(r).length();
+            float[][] rows = new float[tokens][width];
+            for (int t = 0; t < tokens; t++) {
+                out.get(((r * seq) + t) * width, rows[t]);
+            }
+            result[r] = rows;
+        }
+        return result;
+    }
+
     /** Runs the warm-up pass without a known output width and returns the width ONNX Runtime produced. */
     private int probeDimension() {
         List<EncodedText> probe = tokenizer.encodeAll(List.of("warm-up"));
-        float[][] rows = forwardLocked(probe, 0, null);
+        float[][] rows = forwardLocked(probe, 0, null, this::postprocess);
         return rows[0].length;
     }
 
     private void warmUp() {
-        forwardLocked(tokenizer.encodeAll(List.of("warm-up")), dimension, null);
+        forwardLocked(tokenizer.encodeAll(List.of("warm-up")), dimension, null, this::postprocess);
     }
 
     // ---------------------------------------------------------------------------------------------

@@ -1,6 +1,7 @@
 package dev.peregrine.core.engine;
 
 import dev.peregrine.core.Task;
+import dev.peregrine.core.model.EmbeddingConfig;
 import dev.peregrine.core.model.Pooling;
 import java.nio.file.Path;
 import java.util.List;
@@ -29,6 +30,8 @@ import java.util.Objects;
  * @param onnxRuntime    ONNX Runtime version
  * @param graphMetadata  the graph's custom metadata (for example what a quantizer recorded)
  * @param warnings       what the user should know before serving it (see {@link LoadWarnings}); usually empty
+ * @param embedding      an embedder's declared prompts and Matryoshka dimensions ({@link EmbeddingConfig#NONE}
+ *                       for classifiers)
  */
 public record ModelInfo(
         String name,
@@ -48,7 +51,8 @@ public record ModelInfo(
         boolean multiLabel,
         String onnxRuntime,
         Map<String, String> graphMetadata,
-        List<String> warnings) {
+        List<String> warnings,
+        EmbeddingConfig embedding) {
 
     public ModelInfo {
         Objects.requireNonNull(name, "name");
@@ -58,5 +62,6 @@ public record ModelInfo(
         labels = List.copyOf(labels);
         graphMetadata = Map.copyOf(graphMetadata);
         warnings = List.copyOf(warnings);
+        Objects.requireNonNull(embedding, "embedding");
     }
 }
