@@ -4,6 +4,7 @@ import dev.peregrine.core.engine.GraphOptimization;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.server.CacheConfig;
 import dev.peregrine.server.DriftConfig;
+import dev.peregrine.server.EmbeddingsConfig;
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
@@ -131,9 +132,10 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             description = "Most texts in one request (422 beyond). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_INPUTS.")
     int maxInputs;
 
-    @Option(names = "--max-body-bytes", paramLabel = "BYTES",
+    @Option(names = {"--max-body-bytes", "--payload-limit"}, paramLabel = "BYTES",
             defaultValue = "${env:PEREGRINE_MAX_BODY_BYTES:-" + ServeConfig.DEFAULT_MAX_BODY_BYTES + "}",
-            description = "Largest request body (413 beyond). Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_BODY_BYTES.")
+            description = "Largest request body (413 beyond); --payload-limit is text-embeddings-inference's name for it. "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MAX_BODY_BYTES.")
     long maxBodyBytes;
 
     @Option(names = "--max-concurrent-requests", paramLabel = "N",
@@ -321,6 +323,29 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "Env: PEREGRINE_JSON_LOGS.")
     boolean jsonLogs;
 
+    @Option(names = "--default-prompt-name", paramLabel = "NAME", defaultValue = "${env:PEREGRINE_DEFAULT_PROMPT_NAME}",
+            description = "A prompt every served embedder declares (config_sentence_transformers.json \"prompts\", e.g. "
+                    + "query), put before texts whose request names no prompt_name. Default: the model's own "
+                    + "default_prompt_name, else none. Env: PEREGRINE_DEFAULT_PROMPT_NAME.")
+    String defaultPromptName;
+
+    @Option(names = "--default-prompt", paramLabel = "TEXT", defaultValue = "${env:PEREGRINE_DEFAULT_PROMPT}",
+            description = "Text put before every embedded text whose request names no prompt_name (exclusive with "
+                    + "--default-prompt-name). Default: none. Env: PEREGRINE_DEFAULT_PROMPT.")
+    String defaultPrompt;
+
+    @Option(names = "--matryoshka", paramLabel = "NAME", split = ",", defaultValue = "${env:PEREGRINE_MATRYOSHKA}",
+            description = "Served embedders (repeatable) trained for shorter embeddings (Matryoshka) though their folder "
+                    + "does not declare matryoshka_dims: requests may ask them for fewer 'dimensions'. "
+                    + "Env: PEREGRINE_MATRYOSHKA (comma-separated).")
+    List<String> matryoshka = new ArrayList<>();
+
+    @Option(names = "--allow-any-dimensions", defaultValue = "${env:PEREGRINE_ALLOW_ANY_DIMENSIONS:-false}",
+            description = "Cut any embedder's vectors to the 'dimensions' a request asks for (then renormalize), "
+                    + "trained for it or not (default: only Matryoshka models; others answer 400). "
+                    + "Env: PEREGRINE_ALLOW_ANY_DIMENSIONS.")
+    boolean allowAnyDimensions;
+
     /** The configuration these options describe. */
     ServeConfig config() {
         List<ModelSpec> specs = new ArrayList<>();
@@ -341,7 +366,8 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                         DriftConfig.DEFAULT_LOG_KEEP, logText),
                 servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat), shareWeights,
                 graphCacheFolder(graphCache, ModelResolver.standard()),
-                TracingConfig.parse(otlpEndpoint, serviceName, traceSampleRatio, accessLog));
+                TracingConfig.parse(otlpEndpoint, serviceName, traceSampleRatio, accessLog),
+                new EmbeddingsConfig(defaultPromptName, defaultPrompt, nonBlank(matryoshka), allowAnyDimensions));
     }
 
     /** {@code --graph-cache}: auto is {@code optimized/} under the model home, off is none. */

@@ -94,6 +94,20 @@ class ServeCommandTest {
     }
 
     @Test
+    void teiNames_payloadLimitIsTheBodyLimit_andTheEmbeddingOptionsReachTheConfig() {
+        assertThat(parse("serve", "--payload-limit", "12345").maxBodyBytes()).isEqualTo(12345);
+        ServeConfig config = parse("serve", "--default-prompt-name", "query", "--matryoshka", "a,b",
+                "--allow-any-dimensions");
+        assertThat(config.embeddings().defaultPromptName()).isEqualTo("query");
+        assertThat(config.embeddings().matryoshkaModels()).containsExactlyInAnyOrder("a", "b");
+        assertThat(config.embeddings().allowAnyDimensions()).isTrue();
+        assertThat(parse("serve").embeddings()).isEqualTo(dev.peregrine.server.EmbeddingsConfig.defaults());
+        assertThat(parse("serve", "--default-prompt", "query: ").embeddings().defaultPrompt()).isEqualTo("query: ");
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> parse("serve", "--default-prompt", "q: ",
+                "--default-prompt-name", "query")).hasMessageContaining("exclusive");
+    }
+
+    @Test
     void modelRepository_isAccepted() {
         assertThat(parse("serve", "--model-repository", "/srv/models").modelRepository()).isEqualTo(Path.of("/srv/models"));
     }

@@ -60,6 +60,7 @@ import java.util.Objects;
  * @param graphCache            folder of graphs ONNX Runtime already optimized, reused across starts
  *                              ({@link dev.peregrine.core.engine.OptimizedModelCache}); null for none
  * @param tracing               OpenTelemetry tracing over OTLP and the access log
+ * @param embeddings            default prompt and which models take {@code dimensions}
  */
 public record ServeConfig(
         String host,
@@ -93,7 +94,8 @@ public record ServeConfig(
         ClassifyFormat classifyFormat,
         boolean shareWeights,
         Path graphCache,
-        TracingConfig tracing) {
+        TracingConfig tracing,
+        EmbeddingsConfig embeddings) {
 
     /** The wire shapes {@code POST /classify} can speak. */
     public enum ClassifyFormat {
@@ -158,6 +160,7 @@ public record ServeConfig(
         Objects.requireNonNull(drift, "drift");
         Objects.requireNonNull(classifyFormat, "classifyFormat");
         Objects.requireNonNull(tracing, "tracing");
+        Objects.requireNonNull(embeddings, "embeddings");
         if (servedModelName != null && servedModelName.isBlank()) {
             servedModelName = null;
         }
@@ -267,6 +270,7 @@ public record ServeConfig(
         out.put("share-weights", Boolean.toString(shareWeights));
         out.put("graph-cache", graphCache == null ? "off" : graphCache.toString());
         out.put("tracing", tracing.describe());
+        out.put("embeddings", embeddings.describe());
         return out;
     }
 
@@ -317,6 +321,7 @@ public record ServeConfig(
         private boolean shareWeights = DEFAULT_SHARE_WEIGHTS;
         private Path graphCache;
         private TracingConfig tracing = TracingConfig.disabled();
+        private EmbeddingsConfig embeddings = EmbeddingsConfig.defaults();
 
         private Builder() {
         }
@@ -355,6 +360,7 @@ public record ServeConfig(
         public Builder shareWeights(boolean v) { this.shareWeights = v; return this; }
         public Builder graphCache(Path v) { this.graphCache = v; return this; }
         public Builder tracing(TracingConfig v) { this.tracing = v; return this; }
+        public Builder embeddings(EmbeddingsConfig v) { this.embeddings = v; return this; }
 
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
@@ -362,7 +368,7 @@ public record ServeConfig(
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
-                    servedModelName, classifyFormat, shareWeights, graphCache, tracing);
+                    servedModelName, classifyFormat, shareWeights, graphCache, tracing, embeddings);
         }
     }
 }

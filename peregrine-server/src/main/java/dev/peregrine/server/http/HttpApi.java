@@ -103,6 +103,7 @@ public final class HttpApi {
     private final KServeRoutes kserve;
     private final OpenAiRoutes openAi;
     private final SeedsRoutes seeds;
+    private final TeiRoutes tei;
     private final MonitoringInferenceService monitoring;
     private final DebugRoutes debug;
     private final ConnectionGuard guard;
@@ -132,9 +133,11 @@ public final class HttpApi {
         this.pool = pool;
         this.version = version;
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
-        this.inference = new InferenceRoutes(service, config.maxInputs());
+        TeiOptions embedding = new TeiOptions(config.embeddings(), service.models());
+        this.inference = new InferenceRoutes(service, config.maxInputs(), embedding);
+        this.tei = new TeiRoutes(service, config.maxInputs(), config.autoTruncate(), embedding);
         this.kserve = new KServeRoutes(service, config.maxInputs(), version);
-        this.openAi = new OpenAiRoutes(service, config.maxInputs(), System.currentTimeMillis() / 1000);
+        this.openAi = new OpenAiRoutes(service, config.maxInputs(), System.currentTimeMillis() / 1000, embedding);
         this.seeds = config.classifyFormat() == ServeConfig.ClassifyFormat.SEEDS
                 ? new SeedsRoutes(service, config.maxInputs()) : null;
         this.monitoring = monitoring;
@@ -222,6 +225,10 @@ public final class HttpApi {
         inferenceRoute(router, "/embed", inference::embed);
         inferenceRoute(router, "/predict", inference::predict);
         inferenceRoute(router, "/v1/embeddings", openAi::embeddings);
+        inferenceRoute(router, "/tokenize", tei::tokenize);
+        inferenceRoute(router, "/decode", tei::decode);
+        inferenceRoute(router, "/embed_all", tei::embedAll);
+        inferenceRoute(router, "/similarity", tei::similarity);
         router.get("/v1/models").handler(ctx -> {
             label(ctx, "/v1/models");
             send(ctx, 200, openAi.list());

@@ -23,10 +23,12 @@ final class InferenceRoutes {
 
     private final InferenceService service;
     private final int maxInputs;
+    private final TeiOptions embedding;
 
-    InferenceRoutes(InferenceService service, int maxInputs) {
+    InferenceRoutes(InferenceService service, int maxInputs, TeiOptions embedding) {
         this.service = service;
         this.maxInputs = maxInputs;
+        this.embedding = embedding;
     }
 
     /** A validated {@code /classify} body. */
@@ -76,14 +78,16 @@ final class InferenceRoutes {
     }
 
     /** A validated text-embeddings-inference {@code /embed} body. */
-    record EmbedBody(String model, List<String> texts, boolean normalize, Boolean truncate) {
+    record EmbedBody(String model, List<String> texts, boolean normalize, Boolean truncate, String promptName,
+                     Integer dimensions) {
         static EmbedBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
             List<String> texts = JsonInput.texts(body, "inputs", maxInputs);
             Boolean normalize = JsonInput.bool(body, "normalize");
             Boolean truncate = JsonInput.bool(body, "truncate");
             // TEI normalizes unless told not to, whatever the model's own default.
-            return new EmbedBody(model, texts, normalize == null || normalize, truncate);
+            return new EmbedBody(model, texts, normalize == null || normalize, truncate,
+                    JsonInput.string(body, "prompt_name"), JsonInput.integer(body, "dimensions", 1));
         }
     }
 
@@ -93,17 +97,19 @@ final class InferenceRoutes {
      */
     Pending embed(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
-        String model = resolve(JsonInput.string(json, "model"), Task.EMBEDDING).name();
+        ServedModel served = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
+        String model = served.name();
         scope.model(model);
         EmbedBody body = EmbedBody.parse(json, maxInputs);
-        List<String> texts = body.texts();
+        List<String> texts = embedding.prompted(served, body.promptName(), body.texts());
         Boolean truncate = body.truncate();
         boolean norm = body.normalize();
+        int dimensions = embedding.dimensions(served, body.dimensions());
         return Pending.of(service.embed(model, texts, scope.options(truncate, norm)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
                     for (float[] v : result.vectors()) {
-                        JsonOutput.floats(g, v);
+                        JsonOutput.floats(g, TeiOptions.cut(v, dimensions, norm));
                     }
                     g.writeEndArray();
                 }), result.timings(), result.promptTokens()));

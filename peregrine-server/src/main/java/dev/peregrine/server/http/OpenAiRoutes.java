@@ -28,14 +28,16 @@ final class OpenAiRoutes {
     private final InferenceService service;
     private final int maxInputs;
     private final long createdEpochSeconds;
+    private final TeiOptions embedding;
 
     /**
      * @param createdEpochSeconds what {@code created} reports for every model (when the server loaded them)
      */
-    OpenAiRoutes(InferenceService service, int maxInputs, long createdEpochSeconds) {
+    OpenAiRoutes(InferenceService service, int maxInputs, long createdEpochSeconds, TeiOptions embedding) {
         this.service = service;
         this.maxInputs = maxInputs;
         this.createdEpochSeconds = createdEpochSeconds;
+        this.embedding = embedding;
     }
 
     /** Whether a path is under OpenAI's {@code /v1}, whose errors take OpenAI's shape. */
@@ -95,14 +97,10 @@ final class OpenAiRoutes {
         String model = served.name();
         scope.model(model);
         EmbeddingsBody parsed = EmbeddingsBody.parse(body, maxInputs);
-        List<String> texts = parsed.texts();
+        // No prompt_name in OpenAI's API; the server's or the model's default prompt still applies.
+        List<String> texts = embedding.prompted(served, null, parsed.texts());
         boolean base64 = parsed.base64();
-        Integer dimensions = parsed.dimensions();
-        int native_ = served.info().dimension();
-        if (dimensions != null && dimensions != native_) {
-            throw new ApiException(ApiError.VALIDATION, "model '" + model + "' produces " + native_
-                    + "-dimensional embeddings; 'dimensions' " + dimensions + " is not supported");
-        }
+        int dimensions = embedding.dimensions(served, parsed.dimensions());
         return Pending.of(service.embed(model, texts, scope.options(null, true)), result -> new Reply(result.model(),
                 JsonOutput.write(g -> {
                     g.writeStartObject();
@@ -113,10 +111,11 @@ final class OpenAiRoutes {
                         g.writeStringField("object", "embedding");
                         g.writeNumberField("index", i);
                         g.writeFieldName("embedding");
+                        float[] v = TeiOptions.cut(result.vectors().get(i), dimensions, true);
                         if (base64) {
-                            g.writeString(base64(result.vectors().get(i)));
+                            g.writeString(base64(v));
                         } else {
-                            JsonOutput.floats(g, result.vectors().get(i));
+                            JsonOutput.floats(g, v);
                         }
                         g.writeEndObject();
                     }

@@ -105,7 +105,7 @@ final class ModelHost implements AutoCloseable {
             }
             DynamicBatcher batcher = new DynamicBatcher(name, options, runners, Ticker.system(), listener);
             Loaded loaded = new Loaded(sessionNanos, first.loadReport().graphCache(), firstPass, warmUp, rssOne, rssAfter);
-            return new ModelHost(new ServedModel(name, aliases, first.info(), settings), List.copyOf(engines), batcher,
+            return new ModelHost(new ServedModel(name, aliases, first.info(), settings, first), List.copyOf(engines), batcher,
                     loaded);
         } catch (RuntimeException e) {
             engines.forEach(Engine::close);

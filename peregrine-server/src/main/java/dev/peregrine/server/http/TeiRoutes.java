@@ -1,0 +1,229 @@
+package dev.peregrine.server.http;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.Engine;
+import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.core.tokenize.Token;
+import dev.peregrine.core.tokenize.TruncationDirection;
+import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.Timings;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+
+/**
+ * text-embeddings-inference's routes beyond {@code /embed} and {@code /predict}, in its request and
+ * response shapes:
+ * <ul>
+ *   <li>{@code POST /tokenize {"inputs": str|[str], "add_special_tokens"?: true, "prompt_name"?}} ->
+ *       {@code [[{"id", "text", "special", "start", "stop"}]]} (offsets in UTF-8 bytes of the text with its
+ *       prompt; null for special tokens), one list per text;</li>
+ *   <li>{@code POST /decode {"ids": [int]|[[int]], "skip_special_tokens"?: true}} -> {@code ["text", ...]};</li>
+ *   <li>{@code POST /embed_all {"inputs", "truncate"?, "truncation_direction"?, "prompt_name"?}} -> every
+ *       token's vector before pooling, {@code [[[...]]]};</li>
+ *   <li>{@code POST /similarity {"inputs": {"source_sentence", "sentences"}, "parameters"?: {"truncate",
+ *       "truncation_direction", "prompt_name"}}} -> the cosine of each sentence with the source.</li>
+ * </ul>
+ * Each also takes {@code "model"} (a served name or alias; default: the first served model that can
+ * do it). {@code /tokenize}, {@code /decode} and {@code /embed_all} run on the request's own thread
+ * with the model's first engine, outside the batcher (they are for inspection and for late-interaction
+ * use at modest rates); {@code /similarity} is an {@code /embed} request underneath, batched and cached.
+ */
+final class TeiRoutes {
+
+    private final InferenceService service;
+    private final int maxInputs;
+    private final boolean autoTruncate;
+    private final TeiOptions options;
+
+    TeiRoutes(InferenceService service, int maxInputs, boolean autoTruncate, TeiOptions options) {
+        this.service = service;
+        this.maxInputs = maxInputs;
+        this.autoTruncate = autoTruncate;
+        this.options = options;
+    }
+
+    /** {@code /tokenize}: the model's tokens for each text, without truncation. */
+    Pending tokenize(JsonNode json, RequestScope scope) {
+        ServedModel model = anyModel(JsonInput.string(json, "model"));
+        scope.model(model.name());
+        List<String> texts = JsonInput.texts(json, "inputs", maxInputs);
+        Boolean special = JsonInput.bool(json, "add_special_tokens");
+        List<String> prompted = options.prompted(model, JsonInput.string(json, "prompt_name"), texts);
+        long t0 = System.nanoTime();
+        List<List<Token>> tokens = new ArrayList<>(prompted.size());
+        int count = 0;
+        for (String text : prompted) {
+            List<Token> t = model.engine().tokenizer().tokens(text, special == null || special);
+            count += t.size();
+            tokens.add(t);
+        }
+        Timings timings = new Timings(System.nanoTime() - t0, 0, 0);
+        int total = count;
+        return Pending.of(CompletableFuture.completedFuture(tokens), done -> new Reply(model.name(),
+                JsonOutput.write(g -> {
+                    g.writeStartArray();
+                    for (List<Token> text : done) {
+                        g.writeStartArray();
+                        for (Token t : text) {
+                            g.writeStartObject();
+                            g.writeNumberField("id", t.id());
+                            g.writeStringField("text", t.text());
+                            g.writeBooleanField("special", t.special());
+                            if (t.special()) {
+                                g.writeNullField("start");
+                                g.writeNullField("stop");
+                            } else {
+                                g.writeNumberField("start", t.start());
+                                g.writeNumberField("stop", t.stop());
+                            }
+                            g.writeEndObject();
+                        }
+                        g.writeEndArray();
+                    }
+                    g.writeEndArray();
+                }), timings, total));
+    }
+
+    /** {@code /decode}: token ids back to text. */
+    Pending decode(JsonNode json, RequestScope scope) {
+        ServedModel model = anyModel(JsonInput.string(json, "model"));
+        scope.model(model.name());
+        List<long[]> ids = TokenIds.lists(json, "ids", maxInputs);
+        Boolean skip = JsonInput.bool(json, "skip_special_tokens");
+        long t0 = System.nanoTime();
+        List<String> texts = new ArrayList<>(ids.size());
+        int count = 0;
+        for (int i = 0; i < ids.size(); i++) {
+            try {
+                texts.add(model.engine().tokenizer().decode(ids.get(i), skip == null || skip));
+            } catch (PeregrineException e) {
+                throw new ApiException(ApiError.VALIDATION, (ids.size() == 1 ? "'ids': " : "'ids[" + i + "]': ")
+                        + e.getMessage());
+            }
+            count += ids.get(i).length;
+        }
+        Timings timings = new Timings(System.nanoTime() - t0, 0, 0);
+        int total = count;
+        return Pending.of(CompletableFuture.completedFuture(texts), done -> new Reply(model.name(),
+                JsonOutput.write(g -> {
+                    g.writeStartArray();
+                    for (String t : done) {
+                        g.writeString(t);
+                    }
+                    g.writeEndArray();
+                }), timings, total));
+    }
+
+    /** {@code /embed_all}: every token's vector, before pooling. */
+    Pending embedAll(JsonNode json, RequestScope scope) {
+        ServedModel model = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
+        scope.model(model.name());
+        List<String> texts = JsonInput.texts(json, "inputs", maxInputs);
+        Boolean truncate = JsonInput.bool(json, "truncate");
+        TruncationDirection direction = TeiOptions.direction(json);
+        List<String> prompted = options.prompted(model, JsonInput.string(json, "prompt_name"), texts);
+        Engine engine = model.engine();
+        long t0 = System.nanoTime();
+        List<EncodedText> encoded = engine.encode(prompted, truncate != null ? truncate : autoTruncate, direction, true);
+        long t1 = System.nanoTime();
+        List<float[][]> vectors = engine.embedTokens(encoded);
+        Timings timings = new Timings(t1 - t0, 0, System.nanoTime() - t1);
+        int tokens = encoded.stream().mapToInt(EncodedText::length).sum();
+        return Pending.of(CompletableFuture.completedFuture(vectors), done -> new Reply(model.name(),
+                JsonOutput.write(g -> {
+                    g.writeStartArray();
+                    for (float[][] text : done) {
+                        g.writeStartArray();
+                        for (float[] token : text) {
+                            JsonOutput.floats(g, token);
+                        }
+                        g.writeEndArray();
+                    }
+                    g.writeEndArray();
+                }), timings, tokens));
+    }
+
+    /** {@code /similarity}: cosine of each sentence with the source sentence. */
+    Pending similarity(JsonNode json, RequestScope scope) {
+        ServedModel model = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
+        scope.model(model.name());
+        JsonNode inputs = json.get("inputs");
+        if (inputs == null || !inputs.isObject()) {
+            throw new ApiException(ApiError.VALIDATION, "'inputs' must be an object with 'source_sentence' and 'sentences'"
+                    + (inputs == null ? ", and is missing" : ", not " + JsonInput.kind(inputs)));
+        }
+        String source = JsonInput.string(inputs, "source_sentence");
+        if (source == null) {
+            throw new ApiException(ApiError.VALIDATION, "missing field 'inputs.source_sentence'");
+        }
+        JsonNode sentencesNode = inputs.get("sentences");
+        if (sentencesNode == null || !sentencesNode.isArray()) {
+            throw new ApiException(ApiError.VALIDATION, "'inputs.sentences' must be a list of strings"
+                    + (sentencesNode == null ? ", and is missing" : ", not " + JsonInput.kind(sentencesNode)));
+        }
+        List<String> sentences = JsonInput.stringArray(sentencesNode, "inputs.sentences");
+        if (sentences.isEmpty()) {
+            throw new ApiException(ApiError.EMPTY, "'inputs.sentences' has no texts");
+        }
+        List<String> texts = new ArrayList<>(sentences.size() + 1);
+        texts.add(source);
+        texts.addAll(sentences);
+        // The source counts against the limit too, as in text-embeddings-inference.
+        JsonInput.checkTexts(texts, "inputs", maxInputs);
+        JsonNode parameters = json.get("parameters");
+        if (parameters != null && !parameters.isNull() && !parameters.isObject()) {
+            throw new ApiException(ApiError.VALIDATION, "'parameters' must be an object, not " + JsonInput.kind(parameters));
+        }
+        JsonNode p = parameters == null || parameters.isNull() ? JsonInput.JSON.createObjectNode() : parameters;
+        Boolean truncate = JsonInput.bool(p, "truncate");
+        TruncationDirection direction = TeiOptions.direction(p);
+        List<String> prompted = options.prompted(model, JsonInput.string(p, "prompt_name"), texts);
+        return Pending.of(service.embed(model.name(), prompted, scope.options(truncate, false)),
+                result -> new Reply(result.model(), JsonOutput.write(g -> {
+                    float[] s = result.vectors().get(0);
+                    g.writeStartArray();
+                    for (int i = 1; i < result.vectors().size(); i++) {
+                        g.writeNumber(cosine(s, result.vectors().get(i)));
+                    }
+                    g.writeEndArray();
+                }), result.timings(), result.promptTokens()));
+    }
+
+    static float cosine(float[] a, float[] b) {
+        double dot = 0;
+        double na = 0;
+        double nb = 0;
+        for (int i = 0; i < a.length; i++) {
+            dot += (double) a[i] * b[i];
+            na += (double) a[i] * a[i];
+            nb += (double) b[i] * b[i];
+        }
+        return na == 0 || nb == 0 ? 0f : (float) (dot / Math.sqrt(na * nb));
+    }
+
+    /** The model a request names (by name or alias) whatever its task; the first served model when none. */
+    private ServedModel anyModel(String name) {
+        List<ServedModel> models = service.models();
+        if (name == null) {
+            return models.get(0);
+        }
+        return models.stream().filter(m -> m.answersTo(name)).findFirst().orElseThrow(() -> new ApiException(
+                ApiError.NOT_FOUND, "no model named '" + Echo.of(name) + "' is served (models: "
+                + String.join(", ", models.stream().map(ServedModel::name).toList()) + ")"));
+    }
+
+    private ServedModel resolve(String name, Task task) {
+        try {
+            return service.resolve(name, task);
+        } catch (PeregrineException e) {
+            if (name != null && name.length() > Echo.MAX_CHARS && e.getMessage() != null) {
+                throw new PeregrineException(e.kind(), e.getMessage().replace(name, Echo.of(name)));
+            }
+            throw e;
+        }
+    }
+}
