@@ -23,7 +23,7 @@ import picocli.CommandLine.Spec;
  * and default (the defaults are {@link ServeConfig}'s constants), assembled into a {@link ServeConfig}.
  */
 @Command(name = "serve", mixinStandardHelpOptions = true, sortOptions = false,
-        description = {"Serve models over HTTP with dynamic batching: /embed and /predict (text-embeddings-inference), "
+        description = {"Serve models over HTTP with dynamic batching: /embed, /predict, /tokenize, /decode, /embed_all and /similarity (text-embeddings-inference), "
                 + "/v1/embeddings and /v1/models (OpenAI), /classify, /v2 (KServe), the probes /livez /readyz /startupz /health, "
                 + "/info and /metrics (Prometheus).",
             "SIGTERM drains: readiness fails, every response closes its connection, accepted requests are answered "

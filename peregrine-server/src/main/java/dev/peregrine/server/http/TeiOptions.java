@@ -100,8 +100,8 @@ final class TeiOptions {
         }
         int width = model.info().dimension();
         if (requested > width) {
-            throw new ApiException(ApiError.VALIDATION, "'dimensions' " + requested + " is more than model '"
-                    + model.name() + "' produces (" + width + ")");
+            throw new ApiException(ApiError.VALIDATION, "model '" + model.name() + "' produces " + width
+                    + "-dimensional embeddings; 'dimensions' " + requested + " is more than that");
         }
         if (requested == width) {
             return 0;

@@ -9,6 +9,7 @@ import dev.peregrine.core.engine.Vectors;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.TruncationDirection;
+import dev.peregrine.server.EmbeddingsConfig;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.TestClient;
 import dev.peregrine.server.TestServers;
@@ -283,6 +284,30 @@ class TeiParityTest {
                 .get("error").asText()).contains("no prompts");
     }
 
+    @Test
+    void theServersDefaultPromptName_appliesToRequestsNamingNone_andMustBeDeclaredByEveryEmbedder() {
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> PeregrineServer.start(TestServers.config()
+                        .models(List.of()).model(PLAIN, PLAIN).model(E5, promptedFolder().toString())
+                        .embeddings(new EmbeddingsConfig("query", null, java.util.Set.of(), false)).build(),
+                        TestServers.resolver()))
+                .hasMessageContaining("--default-prompt-name 'query'").hasMessageContaining(PLAIN);
+        PeregrineServer withDefault = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(E5, promptedFolder().toString())
+                .embeddings(new EmbeddingsConfig("query", null, java.util.Set.of(), false)).build(), TestServers.resolver());
+        try {
+            TestClient c = new TestClient(withDefault.port(), null);
+            JsonNode r = ok(c.post("/embed", TestClient.body(Map.of("inputs", TEXT))));
+            assertThat(floats(r.get(0))).containsExactly(embedDirect("query: " + TEXT, true), within(1e-5f));
+            JsonNode passage = ok(c.post("/embed", TestClient.body(Map.of("inputs", TEXT, "prompt_name", "passage"))));
+            assertThat(floats(passage.get(0))).containsExactly(embedDirect("passage: " + TEXT, true), within(1e-5f));
+            JsonNode openAi = ok(c.post("/v1/embeddings", TestClient.body(Map.of("input", TEXT, "model", E5))));
+            assertThat(floats(openAi.get("data").get(0).get("embedding")))
+                    .containsExactly(embedDirect("query: " + TEXT, true), within(1e-5f));
+        } finally {
+            withDefault.stop();
+        }
+    }
+
     // --- dimensions ------------------------------------------------------------------------------
 
     @Test
@@ -306,7 +331,7 @@ class TeiParityTest {
                 .get("error").asText()).contains("Matryoshka").contains("--matryoshka " + PLAIN)
                 .contains("--allow-any-dimensions");
         assertThat(error(client.post("/embed", TestClient.body(Map.of("model", E5, "inputs", TEXT, "dimensions", 385))),
-                422).get("error").asText()).contains("more than model").contains("384");
+                422).get("error").asText()).contains("384-dimensional").contains("more than");
         assertThat(error(client.post("/embed", TestClient.body(Map.of("model", E5, "inputs", TEXT, "dimensions", 0))),
                 422).get("error").asText()).contains("'dimensions'");
         // OpenAI's shape and its 400 on /v1.
