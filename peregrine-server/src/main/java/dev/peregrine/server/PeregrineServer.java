@@ -12,6 +12,7 @@ import dev.peregrine.server.http.HttpApi;
 import dev.peregrine.server.inference.BatchedInferenceService;
 import dev.peregrine.server.inference.CachingInferenceService;
 import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.ModelReadiness;
 import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.metrics.ServerMetrics;
@@ -123,7 +124,8 @@ public final class PeregrineServer implements AutoCloseable {
         try {
             layers.batched = BatchedInferenceService.load(config, resolver, metrics, report);
             layers.top = layers.batched;
-            List<String> names = layers.batched.models().stream().map(ServedModel::name).toList();
+            // Every configured model, those still loading in the background too.
+            List<String> names = layers.batched.states().stream().map(ModelReadiness.ModelState::name).toList();
             CacheConfig c = config.cache();
             for (String excluded : c.exclude()) {
                 if (!names.contains(excluded)) {
@@ -146,7 +148,8 @@ public final class PeregrineServer implements AutoCloseable {
             }
             DriftConfig d = config.drift();
             if (d.enabled()) {
-                layers.monitors = monitors(d, layers.batched.models(), metrics);
+                layers.monitors = new java.util.concurrent.ConcurrentHashMap<>(monitors(d, layers.batched.models(), names,
+                        metrics));
                 layers.monitoring = new MonitoringInferenceService(layers.top, layers.monitors);
                 layers.top = layers.monitoring;
             }
@@ -157,22 +160,28 @@ public final class PeregrineServer implements AutoCloseable {
         }
     }
 
-    private static Map<String, DriftMonitor> monitors(DriftConfig d, List<ServedModel> models, ServerMetrics metrics) {
+    /**
+     * Drift monitors for {@code models}.
+     *
+     * @param configured every configured model's name (some may still be loading), to check references against
+     */
+    private static Map<String, DriftMonitor> monitors(DriftConfig d, List<ServedModel> models, List<String> configured,
+                                                      ServerMetrics metrics) {
         Map<String, java.nio.file.Path> references = new LinkedHashMap<>(d.references());
         java.nio.file.Path forFirst = references.remove("");
         for (String name : references.keySet()) {
-            if (models.stream().noneMatch(m -> m.name().equals(name))) {
+            if (!configured.contains(name)) {
                 throw new IllegalArgumentException("--drift-reference names '" + name + "', which is not served");
             }
         }
         Map<String, DriftMonitor> out = new LinkedHashMap<>();
-        for (int i = 0; i < models.size(); i++) {
-            ServedModel m = models.get(i);
+        for (ServedModel m : models) {
+            boolean first = !configured.isEmpty() && configured.get(0).equals(m.name());
             DriftMonitor.Builder b = DriftMonitor.builder(m.name(), m.info().task(), m.info().labels())
                     .warmup(d.warmup())
                     .windows(d.window(), d.longWindow())
                     .meterRegistry(metrics.registry());
-            java.nio.file.Path file = references.getOrDefault(m.name(), i == 0 ? forFirst : null);
+            java.nio.file.Path file = references.getOrDefault(m.name(), first ? forFirst : null);
             if (file != null) {
                 b.reference(DriftReference.read(file), file.toString());
             }
@@ -212,15 +221,37 @@ public final class PeregrineServer implements AutoCloseable {
             LOG.info("{} = {}", e.getKey(), e.getValue());
         }
         LOG.info("cpu: {}", CpuFeatures.detect().summary());
+        // Vert.x starts (its classes load, its event loop spins up) while the models load: a few hundred
+        // milliseconds of start-up that need not wait for them.
+        java.util.concurrent.CompletableFuture<Vertx> starting = java.util.concurrent.CompletableFuture.supplyAsync(
+                () -> Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false)),
+                r -> {
+                    Thread t = new Thread(r, "peregrine-vertx-start");
+                    t.setDaemon(true);
+                    t.start();
+                });
         ServerMetrics metrics = new ServerMetrics();
-        Layers layers = layers(config, resolver, metrics, report);
-        Vertx vertx = Vertx.vertx(new VertxOptions().setEventLoopPoolSize(1).setPreferNativeTransport(false));
+        Layers layers;
+        try {
+            layers = layers(config, resolver, metrics, report);
+        } catch (RuntimeException e) {
+            starting.thenAccept(v -> v.close());
+            throw e;
+        }
+        Vertx vertx;
+        try {
+            vertx = starting.join();
+        } catch (java.util.concurrent.CompletionException e) {
+            layers.close(Duration.ZERO);
+            throw new IllegalStateException("cannot start Vert.x: " + e.getCause(), e.getCause());
+        }
         Tracing tracing = Tracing.disabled();
         try {
             tracing = Tracing.start(config.tracing(), version());
             HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
                     layers.monitoring, tracing);
             api.startupReport(report);
+            api.modelReadiness(layers.batched);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.host())
                     .setPort(config.port())
@@ -239,6 +270,14 @@ public final class PeregrineServer implements AutoCloseable {
             LOG.info("listening on http://{}:{} ({} model(s): {}); ready", config.host(), http.actualPort(),
                     layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
             report.lines().forEach(LOG::info);
+            List<String> loading = layers.batched.loadDeferred(served -> server.backgroundLoaded(served, layers, report));
+            if (!loading.isEmpty()) {
+                LOG.info("building {} in the background (first use): the other models answer now; requests for it "
+                        + "get 503 with Retry-After, and /readyz turns 200 once it is ready ({} it alone)",
+                        String.join(", ", loading), "/readyz?model=NAME reports on");
+            } else {
+                report.everyModelReady();
+            }
             return server;
         } catch (ExecutionException | TimeoutException e) {
             tracing.close();
@@ -255,6 +294,28 @@ public final class PeregrineServer implements AutoCloseable {
             tracing.close();
             closeQuietly(vertx, layers);
             throw e;
+        }
+    }
+
+    /** A model built and loaded in the background is ready: monitor it, and report. */
+    private void backgroundLoaded(ServedModel served, Layers layers, StartupReport report) {
+        DriftConfig d = config.drift();
+        if (d.enabled() && layers.monitoring != null) {
+            try {
+                List<String> configured = layers.batched.states().stream().map(ModelReadiness.ModelState::name).toList();
+                Map<String, DriftMonitor> added = monitors(d, List.of(served), configured, metrics);
+                added.forEach((name, monitor) -> {
+                    layers.monitors.put(name, monitor);
+                    layers.monitoring.monitor(name, monitor);
+                });
+            } catch (RuntimeException e) {
+                LOG.warn("model '{}' is served without drift monitoring: {}", served.name(), e.getMessage());
+            }
+        }
+        if (layers.batched.ready()) {
+            report.everyModelReady();
+            LOG.info("every model ready {} ms after the JVM started", report.everyModelReadyAtMs());
+            report.lines().forEach(LOG::info);
         }
     }
 

@@ -73,6 +73,11 @@ public final class TicketClassifier implements NamedModelProvider {
         return Optional.of(target);
     }
 
+    @Override
+    public boolean materialized(String name, PeregrineHome home) {
+        return !NAME.equals(name) || Files.isRegularFile(home.built().resolve(NAME).resolve(buildKey()).resolve("model.onnx"));
+    }
+
     /** The options the default classifier is trained with. */
     static HeadOptions options() {
         return HeadOptions.defaults().withSeed(SEED);

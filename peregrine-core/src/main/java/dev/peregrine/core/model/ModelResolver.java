@@ -117,6 +117,24 @@ public final class ModelResolver {
                 + "' (known: " + String.join(", ", namedModels().keySet()) + ")");
     }
 
+    /**
+     * Whether resolving {@code reference} would first build the model (a named model not yet
+     * materialized, see {@link NamedModelProvider#materialized}); false for paths, pulled models and
+     * anything unknown (resolving those fails or returns at once).
+     */
+    public boolean needsBuilding(String reference) {
+        if (reference == null || reference.isBlank() || existingPath(reference.trim()).isPresent()) {
+            return false;
+        }
+        String ref = reference.trim();
+        for (NamedModelProvider p : providers) {
+            if (p.models().containsKey(ref)) {
+                return !p.materialized(ref, home);
+            }
+        }
+        return false;
+    }
+
     /** A path to an ONNX file: its folder is the model folder (the parent of {@code onnx/} if nested). */
     private static ModelFolder openOnnxFile(Path onnxFile) {
         Path dir = onnxFile.toAbsolutePath().getParent();

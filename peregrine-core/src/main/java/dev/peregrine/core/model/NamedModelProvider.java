@@ -25,4 +25,13 @@ public interface NamedModelProvider {
      *         available (for example its artifact is not on the class path)
      */
     Optional<Path> folder(String name, PeregrineHome home);
+
+    /**
+     * Whether {@link #folder} would return the named model at once, without building it (training a
+     * head takes a minute; extracting an embedded model counts as at once). A server loads a model
+     * that is not yet materialized in the background, serving the others meanwhile.
+     */
+    default boolean materialized(String name, PeregrineHome home) {
+        return true;
+    }
 }

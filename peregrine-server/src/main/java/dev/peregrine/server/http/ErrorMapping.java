@@ -2,6 +2,7 @@ package dev.peregrine.server.http;
 
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.server.batching.BatcherClosedException;
+import dev.peregrine.server.inference.ModelNotReadyException;
 import dev.peregrine.server.batching.OverloadedException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
@@ -40,6 +41,9 @@ public final class ErrorMapping {
         }
         if (e instanceof OverloadedException) {
             return new ApiException(ApiError.OVERLOADED, e.getMessage());
+        }
+        if (e instanceof ModelNotReadyException) {
+            return new ApiException(ApiError.UNHEALTHY, e.getMessage());
         }
         if (e instanceof BatcherClosedException) {
             return new ApiException(ApiError.UNHEALTHY, e.getMessage());

@@ -9,6 +9,7 @@ import dev.peregrine.server.inference.MonitoringInferenceService;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
+import dev.peregrine.server.inference.ModelReadiness;
 import dev.peregrine.server.startup.StartupReport;
 import dev.peregrine.server.tracing.RequestTrace;
 import dev.peregrine.server.tracing.Tracing;
@@ -115,6 +116,7 @@ public final class HttpApi {
     private final Map<HttpConnection, RoutingContext> open = new ConcurrentHashMap<>();
     private volatile boolean started;
     private volatile StartupReport startupReport;
+    private volatile ModelReadiness modelReadiness;
     private volatile boolean draining;
     /** The event-loop context the API's own tasks run on (set by {@link #attach}). */
     private Context context;
@@ -145,6 +147,11 @@ public final class HttpApi {
         this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
                 System::nanoTime, this::bodyTimedOut, metrics);
         metrics.inFlight(open::size);
+    }
+
+    /** Which models answer yet, for {@code /readyz?model=NAME} and {@code /info}; set once, before {@link #attach}. */
+    public void modelReadiness(ModelReadiness readiness) {
+        this.modelReadiness = readiness;
     }
 
     /** The start-up report {@code /info} shows; set once, before {@link #attach}. */
@@ -326,8 +333,14 @@ public final class HttpApi {
         router.get("/v2/models/:name/ready").handler(ctx -> {
             label(ctx, "/v2/models/{name}/ready");
             try {
-                model(ctx, kserve.model(ctx.pathParam("name")).name());
-                end(ctx, ready() ? 200 : ApiError.UNHEALTHY.status(), EMPTY);
+                String name = kserve.model(ctx.pathParam("name")).name();
+                model(ctx, name);
+                // This model's readiness: another still loading in the background does not make it unready.
+                ModelReadiness models = modelReadiness;
+                ModelReadiness.ModelState state = models == null ? null : models.state(name);
+                boolean ready = state == null ? ready()
+                        : started && !draining && state.state() == ModelReadiness.State.READY;
+                end(ctx, ready ? 200 : ApiError.UNHEALTHY.status(), EMPTY);
             } catch (RuntimeException e) {
                 sendError(ctx, ErrorMapping.of(e));
             }
@@ -351,14 +364,52 @@ public final class HttpApi {
     });
     private static final Buffer EMPTY = Buffer.buffer();
 
+    /**
+     * {@code /readyz}: every configured model ready; {@code /readyz?model=NAME}: that one (404 for a
+     * model not configured), so a model still loading in the background does not hide the others.
+     */
     private void readiness(RoutingContext ctx, String route) {
         label(ctx, route);
+        ModelReadiness models = modelReadiness;
+        String one = ctx.request().getParam("model");
+        if (one != null && models != null) {
+            ModelReadiness.ModelState state = models.state(one);
+            if (state == null) {
+                sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + Echo.of(one) + "' is served"));
+            } else if (started && !draining && state.state() == ModelReadiness.State.READY) {
+                send(ctx, 200, STATUS_OK);
+            } else {
+                sendError(ctx, new ApiException(ApiError.UNHEALTHY, notReady(models)));
+            }
+            return;
+        }
         if (ready()) {
             send(ctx, 200, STATUS_OK);
         } else {
-            sendError(ctx, new ApiException(ApiError.UNHEALTHY, draining || !service.ready() ? "not ready: shutting down"
-                    : "not ready: warming up the models"));
+            sendError(ctx, new ApiException(ApiError.UNHEALTHY, notReady(models)));
         }
+    }
+
+    private String notReady(ModelReadiness models) {
+        if (draining) {
+            return "not ready: shutting down";
+        }
+        if (!started) {
+            return "not ready: warming up the models";
+        }
+        if (models != null) {
+            List<String> waiting = new ArrayList<>();
+            for (ModelReadiness.ModelState s : models.states()) {
+                if (s.state() != ModelReadiness.State.READY) {
+                    waiting.add("'" + s.name() + "' " + (s.state() == ModelReadiness.State.LOADING ? "loading"
+                            : "failed to load: " + s.detail()));
+                }
+            }
+            if (!waiting.isEmpty()) {
+                return "not ready: " + String.join("; ", waiting);
+            }
+        }
+        return service.ready() ? "not ready" : "not ready: shutting down";
     }
 
     /** First handler of every request: bookkeeping, the metrics hook, {@code Connection: close} when draining, the API key. */
@@ -751,6 +802,14 @@ public final class HttpApi {
             g.writeNumberField("max_concurrent_requests", config.maxConcurrentRequests());
             g.writeNumberField("request_timeout_ms", config.requestTimeout().toMillis());
             g.writeBooleanField("auto_truncate", config.autoTruncate());
+            if (modelReadiness != null) {
+                g.writeObjectFieldStart("model_states");
+                for (ModelReadiness.ModelState s : modelReadiness.states()) {
+                    g.writeStringField(s.name(), s.state().name().toLowerCase(java.util.Locale.ROOT)
+                            + (s.detail().isEmpty() ? "" : ": " + s.detail()));
+                }
+                g.writeEndObject();
+            }
             if (startupReport != null) {
                 startupReport.writeFields(g);
             }

@@ -53,7 +53,7 @@ import org.slf4j.LoggerFactory;
  * workers only run forward passes and the caller (the HTTP event loop) never blocks. The request
  * pool's queue is bounded by admission: only admitted requests are ever put on it.
  */
-public final class BatchedInferenceService implements InferenceService, AutoCloseable {
+public final class BatchedInferenceService implements InferenceService, ModelReadiness, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchedInferenceService.class);
     /**
@@ -62,8 +62,15 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
      */
     static final int CHUNK_CHARS = 64 * 1024;
 
-    private final Map<String, ModelHost> hosts;
-    private final List<ServedModel> models;
+    /** Every configured model's name, in configuration order. */
+    private final List<String> order;
+    /** Ready models, in configuration order; replaced whole (under {@link #statesLock}) when one is added. */
+    private volatile Map<String, ModelHost> hosts;
+    private volatile List<ServedModel> models;
+    /** Models loading in the background, or whose background load failed; replaced whole. */
+    private volatile Map<String, ModelState> pending = Map.of();
+    private final Object statesLock = new Object();
+    private ModelLoader loader;
     private final ExecutorService requestPool;
     private final ServerMetrics metrics;
     private final boolean autoTruncate;
@@ -73,6 +80,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                                     boolean autoTruncate) {
         this.hosts = hosts;
         this.models = hosts.values().stream().map(h -> h.served).toList();
+        this.order = new java.util.concurrent.CopyOnWriteArrayList<>(hosts.keySet());
         this.requestPool = requestPool;
         this.metrics = metrics;
         this.autoTruncate = autoTruncate;
@@ -87,7 +95,8 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
      */
     public static BatchedInferenceService load(ServeConfig config, ModelResolver resolver, ServerMetrics metrics,
                                                StartupReport report) {
-        Map<String, ModelHost> hosts = new ModelLoader(config, resolver, metrics, report).loadAll();
+        ModelLoader loader = new ModelLoader(config, resolver, metrics, report);
+        Map<String, ModelHost> hosts = loader.loadAll();
         int threads = config.effectiveTokenizerThreads();
         AtomicInteger counter = new AtomicInteger();
         ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
@@ -96,7 +105,116 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     t.setDaemon(true);
                     return t;
                 });
-        return new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
+        BatchedInferenceService service = new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
+        service.loader = loader;
+        for (ModelLoader.Deferred d : loader.deferred()) {
+            service.loading(d.name(), d.aliases(), d.position());
+        }
+        return service;
+    }
+
+    /**
+     * Starts building and loading, one after another on a background thread, the models
+     * {@link ModelLoader} deferred; each joins the served models when ready, and {@code onReady} is
+     * told (on that thread). A model that fails stays FAILED (logged; requests for it get 503).
+     *
+     * @return the names of the models being loaded (empty when none)
+     */
+    public List<String> loadDeferred(java.util.function.Consumer<ServedModel> onReady) {
+        List<ModelLoader.Deferred> todo = loader == null ? List.of() : loader.deferred();
+        if (todo.isEmpty()) {
+            return List.of();
+        }
+        Thread t = new Thread(() -> {
+            for (ModelLoader.Deferred d : todo) {
+                if (!ready) {
+                    return;
+                }
+                try {
+                    ModelHost host = loader.loadDeferred(d);
+                    if (loaded(host)) {
+                        onReady.accept(host.served);
+                    }
+                } catch (RuntimeException e) {
+                    LOG.error("model '{}' failed to load in the background: {}", d.name(), e.getMessage(), e);
+                    failed(d.name(), e.getMessage());
+                }
+            }
+        }, "peregrine-model-loader");
+        // Building (training) cannot be interrupted part-way; a stopping server exits without waiting for it.
+        t.setDaemon(true);
+        t.start();
+        return todo.stream().map(ModelLoader.Deferred::name).toList();
+    }
+
+    /**
+     * Registers a configured model that will load in the background: until {@link #loaded} (or
+     * {@link #failed}), requests for it, and requests by task that only it could answer, get
+     * {@link ModelNotReadyException}, and {@link #ready()} is false.
+     *
+     * @param position its place in the configuration's order
+     */
+    void loading(String name, List<String> aliases, int position) {
+        synchronized (statesLock) {
+            Map<String, ModelState> next = new LinkedHashMap<>(pending);
+            next.put(name, new ModelState(name, aliases, State.LOADING, ""));
+            order.add(Math.min(position, order.size()), name);
+            pending = next;
+        }
+    }
+
+    /**
+     * A model loaded in the background is ready: it joins the served models at its configured place.
+     *
+     * @return false when the service was shut down meanwhile (the host is closed instead)
+     */
+    boolean loaded(ModelHost host) {
+        synchronized (statesLock) {
+            if (!ready) {
+                host.close(Duration.ZERO);
+                return false;
+            }
+            Map<String, ModelHost> next = new LinkedHashMap<>();
+            for (String name : order) {
+                if (name.equals(host.name())) {
+                    next.put(name, host);
+                } else if (hosts.containsKey(name)) {
+                    next.put(name, hosts.get(name));
+                }
+            }
+            Map<String, ModelState> left = new LinkedHashMap<>(pending);
+            left.remove(host.name());
+            hosts = next;
+            models = next.values().stream().map(h -> h.served).toList();
+            pending = left;
+            return true;
+        }
+    }
+
+    /** A background load failed: the model stays unavailable (503 naming the failure) and the service not ready. */
+    void failed(String name, String detail) {
+        synchronized (statesLock) {
+            ModelState was = pending.get(name);
+            Map<String, ModelState> next = new LinkedHashMap<>(pending);
+            next.put(name, new ModelState(name, was == null ? List.of() : was.aliases(), State.FAILED, detail));
+            pending = next;
+        }
+    }
+
+    @Override
+    public List<ModelState> states() {
+        Map<String, ModelHost> ready = hosts;
+        Map<String, ModelState> waiting = pending;
+        List<ModelState> out = new ArrayList<>();
+        for (String name : order) {
+            ModelHost h = ready.get(name);
+            if (h != null) {
+                out.add(new ModelState(name, h.served.aliases(), State.READY, ""));
+            } else if (waiting.containsKey(name)) {
+                out.add(waiting.get(name));
+            }
+        }
+        return out;
     }
 
     /** The pool that parses, tokenizes and renders requests (never the event loop, never a worker). */
@@ -115,11 +233,17 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     }
 
     private ModelHost host(String name, Task task) {
+        Map<String, ModelHost> hosts = this.hosts;
+        Map<String, ModelState> waiting = this.pending;
         if (name == null) {
             for (ModelHost h : hosts.values()) {
                 if (h.served.info().task() == task) {
                     return h;
                 }
+            }
+            if (!waiting.isEmpty()) {
+                throw notReady(waiting.values(), "no " + (task == Task.EMBEDDING ? "embedding model" : "classifier")
+                        + " is ready yet");
             }
             throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no " + (task == Task.EMBEDDING
                     ? "embedding model" : "classifier") + " is served (models: " + String.join(", ", hosts.keySet()) + ")");
@@ -133,8 +257,13 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             }
         }
         if (h == null) {
+            for (ModelState w : waiting.values()) {
+                if (w.answersTo(name)) {
+                    throw notReady(List.of(w), "model '" + w.name() + "' is not ready");
+                }
+            }
             throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + name + "' is served (models: "
-                    + String.join(", ", hosts.keySet()) + ")");
+                    + String.join(", ", order) + ")");
         }
         if (h.served.info().task() != task) {
             throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + h.name() + "' is "
@@ -142,6 +271,15 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     + " and cannot " + (task == Task.EMBEDDING ? "embed" : "classify"));
         }
         return h;
+    }
+
+    private static ModelNotReadyException notReady(java.util.Collection<ModelState> waiting, String what) {
+        List<String> parts = new ArrayList<>();
+        for (ModelState w : waiting) {
+            parts.add(w.state() == State.FAILED ? "'" + w.name() + "' failed to load (" + w.detail() + ")"
+                    : "'" + w.name() + "' is still loading (built on first use; retry shortly)");
+        }
+        return new ModelNotReadyException(what + ": " + String.join("; ", parts));
     }
 
     @Override
@@ -167,9 +305,10 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         });
     }
 
+    /** Not shutting down, and every configured model loaded (none still loading in the background, none failed). */
     @Override
     public boolean ready() {
-        return ready;
+        return ready && pending.isEmpty();
     }
 
     /** A thread of the request pool. */
@@ -360,6 +499,9 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     /** Marks the service not ready and refuses new work; admitted work still completes. */
     public void shutdown() {
         ready = false;
+        synchronized (statesLock) {
+            // From here on a model finishing its background load is closed, not added (see loaded).
+        }
         hosts.values().forEach(ModelHost::shutdown);
     }
 

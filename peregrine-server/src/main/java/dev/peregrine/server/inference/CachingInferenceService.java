@@ -44,7 +44,7 @@ public final class CachingInferenceService implements InferenceService {
     private final PredictionCache cache;
     private final boolean autoTruncate;
     private final Set<String> excluded;
-    private final Map<String, String> fingerprints = new LinkedHashMap<>();
+    private final Map<String, String> fingerprints = new java.util.concurrent.ConcurrentHashMap<>();
 
     /**
      * Fingerprints every served model (reading its files once: about 0.3 s per 100 MB).
@@ -245,7 +245,9 @@ public final class CachingInferenceService implements InferenceService {
 
     private CacheScope scope(ServedModel served, String task, String parameters) {
         ModelInfo info = served.info();
-        return new CacheScope(served.name(), fingerprints.get(served.name()), String.format(Locale.ROOT,
+        // A model loaded in the background after start is fingerprinted on its first request.
+        String fingerprint = fingerprints.computeIfAbsent(served.name(), n -> fingerprint(info));
+        return new CacheScope(served.name(), fingerprint, String.format(Locale.ROOT,
                 "task=%s;%s;max_length=%d;pooling=%s", task, parameters, info.maxLength(),
                 info.pooling() == null ? "-" : info.pooling().id()));
     }

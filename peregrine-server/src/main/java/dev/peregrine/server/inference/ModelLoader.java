@@ -40,7 +40,18 @@ final class ModelLoader {
     private final ServerMetrics metrics;
     private final StartupReport report;
     /** Served name -> time its folder took to resolve (extract, build), filled by {@link #folders()}. */
-    private final Map<String, Long> resolveNanos = new HashMap<>();
+    private final Map<String, Long> resolveNanos = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Models to build and load in the background, filled by {@link #folders()}. */
+    private final List<Deferred> deferred = new ArrayList<>();
+
+    /**
+     * A configured model whose folder must first be built (a named model not yet materialized, such
+     * as the ticket classifier on a fresh machine): it loads in the background while the others serve.
+     *
+     * @param position its place in the configuration's order
+     */
+    record Deferred(String name, List<String> aliases, ModelSpec spec, int position) {
+    }
 
     ModelLoader(ServeConfig config, ModelResolver resolver, ServerMetrics metrics, StartupReport report) {
         this.config = config;
@@ -50,7 +61,8 @@ final class ModelLoader {
     }
 
     /**
-     * Resolves and loads every model, in configuration order.
+     * Resolves and loads every model, in configuration order, but for those that must first be built
+     * and are not the first: they are left to {@link #deferred()} and {@link #loadDeferred}.
      *
      * @return served name -> host, in configuration order
      * @throws PeregrineException when a model cannot be found or loaded (every host loaded so far is closed)
@@ -59,12 +71,18 @@ final class ModelLoader {
         Map<String, ModelHost> hosts = new LinkedHashMap<>();
         try {
             Map<String, ModelFolder> folders = folders();
-            Map<String, List<String>> aliases = aliases(folders, config.servedModelName());
+            Map<String, String> ownNames = new LinkedHashMap<>();
+            folders.forEach((name, folder) -> ownNames.put(name, folder.name()));
+            // A named model's folder is named after it.
+            deferred.forEach(d -> ownNames.put(d.name(), d.spec().reference()));
+            Map<String, List<String>> aliases = aliases(ownNames, config.servedModelName());
+            deferred.replaceAll(d -> new Deferred(d.name(), aliases.getOrDefault(d.name(), List.of()), d.spec(),
+                    d.position()));
             if (config.servedModelName() != null) {
-                if (folders.size() != 1) {
+                if (ownNames.size() != 1) {
                     // With no --model the defaults may be two (embedder and classifier): never guess which.
                     throw new IllegalArgumentException("--served-model-name names the one served model, but "
-                            + folders.size() + " are served (" + String.join(", ", folders.keySet())
+                            + ownNames.size() + " are served (" + String.join(", ", ownNames.keySet())
                             + "); name each with --model NAME=REF instead");
                 }
                 resolveNanos.put(config.servedModelName(), resolveNanos.values().iterator().next());
@@ -79,6 +97,18 @@ final class ModelLoader {
             throw e;
         }
         return hosts;
+    }
+
+    /** The models {@link #loadAll()} left to load in the background, in configuration order. */
+    List<Deferred> deferred() {
+        return List.copyOf(deferred);
+    }
+
+    /** Builds (resolves) and loads one deferred model; slow (training a head takes about a minute). */
+    ModelHost loadDeferred(Deferred d) {
+        long t0 = System.nanoTime();
+        ModelFolder folder = resolver.resolve(d.spec().reference(), config.variant());
+        return load(d.name(), d.aliases(), folder, System.nanoTime() - t0);
     }
 
     private ModelHost load(String name, List<String> aliases, ModelFolder resolved, long resolveNanos) {
@@ -115,12 +145,12 @@ final class ModelLoader {
      * Served name -> its aliases: the folder's own name (and, under {@code --served-model-name}, the name
      * it had before), unless that is another model's name or claimed by two models.
      */
-    static Map<String, List<String>> aliases(Map<String, ModelFolder> folders, String servedModelName) {
+    static Map<String, List<String>> aliases(Map<String, String> ownNames, String servedModelName) {
         Map<String, List<String>> candidates = new LinkedHashMap<>();
-        for (Map.Entry<String, ModelFolder> e : folders.entrySet()) {
+        for (Map.Entry<String, String> e : ownNames.entrySet()) {
             String served = servedModelName != null ? servedModelName : e.getKey();
             List<String> names = new ArrayList<>();
-            for (String n : List.of(e.getKey(), e.getValue().name())) {
+            for (String n : List.of(e.getKey(), e.getValue())) {
                 if (!n.equals(served) && !names.contains(n)) {
                     names.add(n);
                 }
@@ -162,11 +192,20 @@ final class ModelLoader {
             return folders;
         }
         List<ModelSpec> specs = config.models().isEmpty() ? defaultModels() : config.models();
-        for (ModelSpec spec : specs) {
+        for (int i = 0; i < specs.size(); i++) {
+            ModelSpec spec = specs.get(i);
+            if (i > 0 && config.servedModelName() == null && resolver.needsBuilding(spec.reference())) {
+                String name = spec.name() != null ? spec.name() : spec.reference();
+                if (folders.containsKey(name) || deferred.stream().anyMatch(d -> d.name().equals(name))) {
+                    throw new IllegalStateException("two models are named '" + name + "'; name them with --model NAME=DIR");
+                }
+                deferred.add(new Deferred(name, List.of(), spec, i));
+                continue;
+            }
             long t0 = System.nanoTime();
             ModelFolder folder = resolver.resolve(spec.reference(), config.variant());
             String name = spec.name() != null ? spec.name() : folder.name();
-            if (folders.containsKey(name)) {
+            if (folders.containsKey(name) || deferred.stream().anyMatch(d -> d.name().equals(name))) {
                 throw new IllegalStateException("two models are named '" + name + "'; name them with --model NAME=DIR");
             }
             folders.put(name, folder);

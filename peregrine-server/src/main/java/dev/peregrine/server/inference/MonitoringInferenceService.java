@@ -25,7 +25,7 @@ public final class MonitoringInferenceService implements InferenceService {
     /** @param monitors one per model name; models without one are not monitored */
     public MonitoringInferenceService(InferenceService delegate, Map<String, DriftMonitor> monitors) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
-        this.monitors = Map.copyOf(monitors);
+        this.monitors = new java.util.concurrent.ConcurrentHashMap<>(monitors);
     }
 
     /** The latest drift report of every monitored model, in serving order. */
@@ -38,6 +38,11 @@ public final class MonitoringInferenceService implements InferenceService {
             }
         }
         return out;
+    }
+
+    /** Starts monitoring a model loaded after start (in the background). */
+    public void monitor(String model, DriftMonitor monitor) {
+        monitors.put(model, monitor);
     }
 
     /** The latest drift report of one model. */

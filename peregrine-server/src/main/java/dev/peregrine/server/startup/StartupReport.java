@@ -31,6 +31,7 @@ public final class StartupReport {
     private volatile long portBoundAtMs = -1;
     private volatile long readyAtMs = -1;
     private volatile long rssAtReadyKb = -1;
+    private volatile long everyModelReadyAtMs = -1;
 
     /**
      * One model's load.
@@ -106,6 +107,16 @@ public final class StartupReport {
         rssAtReadyKb = ProcessMemory.residentKb();
     }
 
+    /** Every configured model is ready (at {@link #ready()}, or later when one loaded in the background). */
+    public void everyModelReady() {
+        everyModelReadyAtMs = sinceJvmStartMs();
+    }
+
+    /** When the last configured model became ready, in ms since the JVM started; -1 while one is still loading. */
+    public long everyModelReadyAtMs() {
+        return everyModelReadyAtMs;
+    }
+
     /** JVM start to {@code main}, or -1 when either is unknown (a JVM that embeds the server). */
     public long jvmToMainMs() {
         return jvmStartEpochMillis > 0 && mainEpochMillis > 0 ? mainEpochMillis - jvmStartEpochMillis : -1;
@@ -149,7 +160,11 @@ public final class StartupReport {
     /** The report as log lines: time, then memory. */
     public List<String> lines() {
         List<String> out = new ArrayList<>();
-        StringBuilder t = new StringBuilder("start-up: ready ").append(readyAtMs).append(" ms after the JVM started: ");
+        StringBuilder t = new StringBuilder("start-up: ready ").append(readyAtMs).append(" ms after the JVM started");
+        if (everyModelReadyAtMs > readyAtMs) {
+            t.append(" (every model at ").append(everyModelReadyAtMs).append(" ms)");
+        }
+        t.append(": ");
         t.append("JVM to main ").append(ms(jvmToMainMs())).append(", flags and config ").append(ms(configMs()));
         for (ModelLoad m : models) {
             t.append(String.format(Locale.ROOT, "; model '%s' ready at %d ms (resolve %d ms, session %d ms [optimized graph: %s], "
@@ -195,6 +210,7 @@ public final class StartupReport {
         g.writeEndArray();
         g.writeNumberField("port_bound_at_ms", portBoundAtMs);
         g.writeNumberField("ready_at_ms", readyAtMs);
+        g.writeNumberField("every_model_ready_at_ms", everyModelReadyAtMs);
         g.writeEndObject();
 
         g.writeObjectFieldStart("memory");
