@@ -7,7 +7,6 @@ import ch.qos.logback.classic.spi.ILoggingEvent;
 import ch.qos.logback.core.OutputStreamAppender;
 import io.opentelemetry.instrumentation.logback.mdc.v1_0.OpenTelemetryAppender;
 import java.io.OutputStream;
-import java.io.PrintStream;
 import org.slf4j.LoggerFactory;
 
 /**
@@ -25,7 +24,7 @@ final class JsonLogs {
 
     /** JSON lines on stderr, in place of the plain ones. */
     static void install() {
-        install(new PrintStream(new java.io.FileOutputStream(java.io.FileDescriptor.err), true));
+        install(System.err);
     }
 
     /** JSON lines on {@code out} (tests read them back). */

@@ -176,7 +176,7 @@ final class SpanTrace implements RequestTrace {
                         .addKeyValue("status", status)
                         .addKeyValue("model", model == null ? "" : model)
                         .addKeyValue("texts", Math.max(0, count))
-                        .addKeyValue("duration_ms", (endNanos - startNanos) / 1e6)
+                        .addKeyValue("duration_ms", Math.round((endNanos - startNanos) / 1e3) / 1e3)
                         .log("{} {} {} {} ms", method, route, status,
                                 String.format(Locale.ROOT, "%.3f", (endNanos - startNanos) / 1e6));
             }
