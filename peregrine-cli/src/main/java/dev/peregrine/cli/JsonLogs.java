@@ -8,6 +8,7 @@ import ch.qos.logback.core.OutputStreamAppender;
 import io.opentelemetry.instrumentation.logback.mdc.v1_0.OpenTelemetryAppender;
 import java.io.OutputStream;
 import org.slf4j.LoggerFactory;
+import org.slf4j.bridge.SLF4JBridgeHandler;
 
 /**
  * {@code serve --json-logs}: every log line becomes one JSON object, written by logback's own
@@ -22,6 +23,17 @@ final class JsonLogs {
     private JsonLogs() {
     }
 
+    /**
+     * Sends {@code java.util.logging} records through logback too (the OpenTelemetry SDK reports a
+     * collector it cannot reach that way), so that every line has the one format. Idempotent.
+     */
+    static synchronized void routeJavaUtilLogging() {
+        if (!SLF4JBridgeHandler.isInstalled()) {
+            SLF4JBridgeHandler.removeHandlersForRootLogger();
+            SLF4JBridgeHandler.install();
+        }
+    }
+
     /** JSON lines on stderr, in place of the plain ones. */
     static void install() {
         install(System.err);
@@ -29,6 +41,7 @@ final class JsonLogs {
 
     /** JSON lines on {@code out} (tests read them back). */
     static void install(OutputStream out) {
+        routeJavaUtilLogging();
         LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
         JsonEncoder encoder = new JsonEncoder();
         encoder.setContext(context);

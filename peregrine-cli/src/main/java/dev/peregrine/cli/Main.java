@@ -10,6 +10,7 @@ public final class Main {
     }
 
     public static void main(String[] args) {
+        JsonLogs.routeJavaUtilLogging();
         dev.peregrine.server.startup.StartupReport.mainEntered();
         PrintWriter err = Progress.TerminalWriter.stderrIsTerminal()
                 ? new Progress.TerminalWriter(new java.io.OutputStreamWriter(System.err, java.nio.charset.Charset.defaultCharset()))

@@ -75,6 +75,8 @@ class JsonLogsTest {
             } finally {
                 server.stop();
             }
+            // What the OpenTelemetry SDK logs (through java.util.logging) comes out the same way.
+            java.util.logging.Logger.getLogger("jul.check").warning("a java.util.logging record");
         } finally {
             LoggerContext context = (LoggerContext) LoggerFactory.getILoggerFactory();
             context.reset();
@@ -104,6 +106,8 @@ class JsonLogsTest {
         List<String> fields = new ArrayList<>();
         access.get("kvpList").forEach(kv -> kv.fieldNames().forEachRemaining(fields::add));
         assertThat(fields).contains("method", "route", "status", "model", "texts", "duration_ms");
+        assertThat(lines).anyMatch(l -> l.get("loggerName").asText().equals("jul.check")
+                && l.get("level").asText().equals("WARN") && l.get("formattedMessage").asText().equals("a java.util.logging record"));
         // Outside any request, no trace id.
         assertThat(lines).filteredOn(l -> l.get("formattedMessage").asText().startsWith("listening on"))
                 .allMatch(l -> l.at("/mdc/trace_id").isMissingNode());

@@ -134,6 +134,55 @@ class DynamicBatcherTest {
         assertThat(batcher.admittedTexts()).isZero();
     }
 
+    /** What a {@link PassObserver} was told, one entry per call. */
+    record Pass(long batchId, int texts, int longest, int ownTexts, long start, long end) {
+    }
+
+    static PassObserver recordInto(List<Pass> passes) {
+        return (id, texts, longest, own, start, end) -> passes.add(new Pass(id, texts, longest, own, start, end));
+    }
+
+    @Test
+    void passObservers_hearOfEachPassHoldingTheirTexts_once_withTheSharedBatchId() throws Exception {
+        RecordingRunner runner = new RecordingRunner();
+        runner.hold();
+        start(options(8, 100), Ticker.system(), runner);
+        CompletableFuture<BatchResult> blocker = batcher.submit(List.of(text(100, 3)));
+        assertThat(runner.entered.tryAcquire(20, TimeUnit.SECONDS)).isTrue();   // the worker is busy with it
+
+        List<Pass> a = Collections.synchronizedList(new ArrayList<>());
+        List<Pass> b = Collections.synchronizedList(new ArrayList<>());
+        CompletableFuture<BatchResult> fa = batcher.reserve(2).submit(List.of(text(1, 5), text(2, 9)), Long.MAX_VALUE,
+                recordInto(a));
+        CompletableFuture<BatchResult> fb = batcher.reserve(1).submit(List.of(text(3, 4)), Long.MAX_VALUE, recordInto(b));
+        CompletableFuture<BatchResult> fc = batcher.submit(List.of(text(4, 2)));   // not observed
+        await(() -> batcher.submissionsSeen() >= 4 && batcher.queuedTexts() == 0);   // all three in the next batch
+        runner.release();
+        CompletableFuture.allOf(blocker, fa, fb, fc).get(20, TimeUnit.SECONDS);
+
+        assertThat(runner.batches).hasSize(2);   // the blocker, then the three together
+        assertThat(a).hasSize(1);
+        assertThat(b).hasSize(1);
+        assertThat(a.get(0).batchId()).isPositive().isEqualTo(b.get(0).batchId());
+        assertThat(a.get(0)).extracting(Pass::texts, Pass::longest, Pass::ownTexts).containsExactly(4, 9, 2);
+        assertThat(b.get(0)).extracting(Pass::texts, Pass::longest, Pass::ownTexts).containsExactly(4, 9, 1);
+        assertThat(a.get(0).end()).isGreaterThanOrEqualTo(a.get(0).start());
+    }
+
+    @Test
+    void aSplitSubmission_hearsOfEveryPass_underDistinctIds() {
+        RecordingRunner runner = new RecordingRunner();
+        start(options(2, 100), Ticker.system(), runner);
+        List<Pass> passes = Collections.synchronizedList(new ArrayList<>());
+        batcher.reserve(5).submit(List.of(text(1, 4), text(2, 4), text(3, 4), text(4, 4), text(5, 4)), Long.MAX_VALUE,
+                recordInto(passes)).join();
+
+        assertThat(passes).hasSize(runner.batches.size());
+        assertThat(passes.stream().mapToInt(Pass::ownTexts).sum()).isEqualTo(5);
+        assertThat(passes.stream().map(Pass::batchId).distinct().count()).isEqualTo(passes.size());
+        assertThat(passes).allSatisfy(p -> assertThat(p.texts()).isEqualTo(p.ownTexts()).isLessThanOrEqualTo(2));
+    }
+
     @Test
     void aSubmissionLargerThanABatch_isSplit_andCompletesWhenAllItsTextsHaveRun() {
         RecordingRunner runner = new RecordingRunner();
