@@ -51,6 +51,7 @@ public final class Datasets {
     static final String DRIFT_GERMAN = "drift/german.txt";
     static final String DRIFT_LONG = "drift/long.txt";
     static final String DRIFT_GIBBERISH = "drift/gibberish.txt";
+    static final String UNLABELLED = "unlabelled/debian-descriptions.jsonl.gz";
 
     private static final List<String> TICKET_LABELS = List.of("account", "billing", "general", "technical");
     private static final Pattern TICKET_ID = Pattern.compile("T\\d{4,}");
@@ -68,6 +69,7 @@ public final class Datasets {
     private static final Lazy<List<String>> GERMAN = new Lazy<>(() -> readLines(DRIFT_GERMAN));
     private static final Lazy<List<String>> LONG = new Lazy<>(() -> readLines(DRIFT_LONG));
     private static final Lazy<List<String>> GIBBERISH = new Lazy<>(() -> readLines(DRIFT_GIBBERISH));
+    private static final Lazy<List<String>> UNLABELLED_TEXTS = new Lazy<>(() -> readUnlabelled(UNLABELLED));
 
     private Datasets() {
     }
@@ -184,6 +186,20 @@ public final class Datasets {
         return GIBBERISH.get();
     }
 
+    /**
+     * An unlabelled corpus for distillation: 24,000 texts from Debian 12's package descriptions
+     * (one-line summaries and paragraphs of the long descriptions), 20,000 in English and 400 in each
+     * of German, French, Spanish, Italian, Portuguese, Russian, Japanese, Chinese, Dutch and Polish.
+     * Provenance, licence and how to rebuild it: {@code unlabelled/README.md} beside the file. It
+     * shares no text with the validation set or the tickets.
+     *
+     * @return unmodifiable list, in a fixed pseudo-random order
+     * @throws IllegalStateException if the resource is missing or malformed
+     */
+    public static List<String> unlabelled() {
+        return UNLABELLED_TEXTS.get();
+    }
+
     // ---- reading (package-private so tests can point them at broken resources) ----
 
     static List<ValidationText> readValidation(String resource) {
@@ -229,6 +245,14 @@ public final class Datasets {
             } catch (IllegalArgumentException e) {
                 throw line.fail("is invalid: " + e.getMessage());
             }
+        });
+    }
+
+    static List<String> readUnlabelled(String resource) {
+        return readJsonLines(resource, line -> {
+            line.requiredText("lang");
+            line.requiredText("package");
+            return line.requiredText("text");
         });
     }
 
@@ -278,6 +302,13 @@ public final class Datasets {
         InputStream in = Datasets.class.getResourceAsStream(resource);
         if (in == null) {
             throw new IllegalStateException("dataset resource " + ROOT + resource + " is missing from the class path");
+        }
+        if (resource.endsWith(".gz")) {
+            try {
+                in = new java.util.zip.GZIPInputStream(in, 1 << 16);
+            } catch (IOException e) {
+                throw new IllegalStateException("dataset resource " + ROOT + resource + " is not gzip: " + e.getMessage(), e);
+            }
         }
         // Strict decoding: a file that is not UTF-8 fails instead of being read with U+FFFD in it.
         CharsetDecoder utf8 = StandardCharsets.UTF_8.newDecoder()
