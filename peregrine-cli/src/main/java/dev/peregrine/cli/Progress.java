@@ -42,6 +42,7 @@ final class Progress implements AutoCloseable {
     private long lastDraw;
     private int lastTenth;
     private boolean closed;
+    private String detail = "";
 
     Progress(PrintWriter err, String task, long total, String unit, double unitScale, boolean enabled,
              boolean terminal, LongSupplier nanoTime) {
@@ -94,6 +95,11 @@ final class Progress implements AutoCloseable {
             done = n;
             maybeDraw();
         }
+    }
+
+    /** A short note shown after the counts (for example the current loss); empty for none. */
+    synchronized void detail(String text) {
+        detail = text == null || text.isBlank() ? "" : ", " + text.strip();
     }
 
     /** Changes the total, e.g. when a restarted download has more to fetch. */
@@ -191,7 +197,7 @@ final class Progress implements AutoCloseable {
         } else {
             s.append(", starting");
         }
-        return s.toString();
+        return s.append(detail).toString();
     }
 
     private String count(long n) {

@@ -76,6 +76,7 @@ public final class LayerDistiller {
     }
 
     /**
+     * @param teacherLayers  layers of the teacher
      * @param kept           teacher layers the student kept (0-based)
      * @param steps          training steps run
      * @param plannedSteps   steps the epochs asked for
@@ -88,7 +89,7 @@ public final class LayerDistiller {
      * @param trainTexts     texts trained on
      * @param heldOut        the held-out texts
      */
-    public record Result(List<Integer> kept, int steps, int plannedSteps, boolean budgetStopped, double firstLoss,
+    public record Result(int teacherLayers, List<Integer> kept, int steps, int plannedSteps, boolean budgetStopped, double firstLoss,
                          double lastLoss, double parityMaxDiff, double studentParity, ValidationReport fidelity,
                          int trainTexts, List<String> heldOut, double seconds) {
     }
@@ -165,7 +166,7 @@ public final class LayerDistiller {
                     ValidationReport fidelity = Validator.compare(reference, written2,
                             heldOut.stream().map(TextRecord::of).toList(), ValidationOptions.defaults());
                     double seconds = (nanoTime.getAsLong() - start) / 1e9;
-                    return new Result(keep, t.steps, t.planned, t.budgetStopped, t.firstLoss, t.lastLoss, parity,
+                    return new Result(teacherLayers, keep, t.steps, t.planned, t.budgetStopped, t.firstLoss, t.lastLoss, parity,
                             studentParity, fidelity, train.size(), heldOut, seconds);
                 }
             }
@@ -265,11 +266,13 @@ public final class LayerDistiller {
         boolean budgetStopped = false;
         long budget = o.timeBudget() == null ? Long.MAX_VALUE : o.timeBudget().toNanos();
         int step = 0;
+        long trainingStart = nanoTime.getAsLong();
         outer:
         for (List<int[]> batches : epochs) {
             for (int[] members : batches) {
                 long now = nanoTime.getAsLong();
-                double perStep = step == 0 ? 0 : (double) (now - start) / step;
+                // The next step is expected to take as long as the average so far.
+                double perStep = step == 0 ? 0 : (double) (now - trainingStart) / step;
                 if (step > 0 && now - start + perStep > budget) {
                     budgetStopped = true;
                     break outer;
