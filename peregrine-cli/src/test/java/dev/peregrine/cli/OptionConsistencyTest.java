@@ -50,7 +50,13 @@ class OptionConsistencyTest {
             "loadtest --model", "the model field sent in requests; none lets each route use the server's default",
             "loadtest --input", "load needs texts, so a dozen built-in sentences; predict without --input takes arguments",
             "serve --threads", "serve divides the cores among --instances",
-            "serve --model", "serve without --model serves the default embedder and the ticket classifier");
+            "serve --model", "serve without --model serves the default embedder and the ticket classifier",
+            "distill --data", "distillation needs many unlabelled texts: the shipped 24,000-text corpus, not the "
+                    + "validation texts the student is judged on",
+            "distill --learning-rate", "Adam on a transformer's weights, not gradient descent on a head",
+            "distill --mode", "how the student is made (layers or head), not a quantization mode",
+            "distill --test", "a ticket-label teacher is scored on the shipped held-out tickets",
+            "distill --time-budget", "the default distillation must end within 20 minutes on 2 cores");
 
     /** Names once used for a concept above, by the command that may still use them for something else. */
     static final Map<String, Set<String>> OTHER_MEANING = Map.of(

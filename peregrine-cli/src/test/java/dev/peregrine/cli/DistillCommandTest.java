@@ -1,0 +1,60 @@
+package dev.peregrine.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.peregrine.core.testing.Fixtures;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** distill --mode layers end to end on a tiny fixture: a student folder that loads, and clear errors. */
+class DistillCommandTest {
+
+    @TempDir
+    Path dir;
+
+    static String fixture(String name) {
+        return Path.of(System.getProperty("peregrine.architectures")).resolve(name).toString();
+    }
+
+    @Test
+    void layers_writesAStudentThatPredictLoads_andReportsFidelityAndProgress() throws Exception {
+        Path texts = Files.write(dir.resolve("texts.txt"), Fixtures.variedTexts());
+        Path out = dir.resolve("student");
+        CliRun run = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "1", "--data",
+                texts.toString(), "--out", out.toString(), "--train-batch-size", "8", "--held-out-texts", "8",
+                "--rounds", "1", "--threads", "1");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("student: teacher layers [2] of 2 kept (uniform)")
+                .contains("cosine similarity").contains("neighbours").contains("| student (1 layers) |");
+        assertThat(run.err()).contains("keeping teacher layers [2] of 2").contains("steps").contains("loss ");
+        CliRun predict = CliRun.of("predict", "-m", out.toString(), "a text");
+        assertThat(predict.exitCode()).as(predict.err()).isZero();
+        assertThat(predict.out()).contains("\"embedding\":");
+    }
+
+    @Test
+    void badRequests_getTheirExitCodes() throws Exception {
+        Path texts = Files.write(dir.resolve("texts.txt"), Fixtures.variedTexts());
+        CliRun tooMany = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "2", "--data",
+                texts.toString(), "--out", dir.resolve("a").toString(), "--no-progress");
+        assertThat(tooMany.exitCode()).isEqualTo(4);
+        assertThat(tooMany.err()).contains("a student needs fewer");
+
+        CliRun family = CliRun.of("distill", "--teacher", fixture("xlm-roberta-base-opset14"), "--layers", "1",
+                "--data", texts.toString(), "--out", dir.resolve("b").toString(), "--no-progress");
+        assertThat(family.exitCode()).isEqualTo(3);
+        assertThat(family.err()).contains("BERT-family");
+
+        CliRun mixed = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--mode", "layers",
+                "--student-encoder", "all-minilm-l6-v2", "--out", dir.resolve("c").toString());
+        assertThat(mixed.exitCode()).isEqualTo(2);
+        assertThat(mixed.err()).contains("--mode head");
+
+        CliRun zero = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "0",
+                "--data", texts.toString(), "--out", dir.resolve("d").toString());
+        assertThat(zero.exitCode()).isEqualTo(2);
+        assertThat(zero.err()).contains("--layers must be at least 1");
+    }
+}
