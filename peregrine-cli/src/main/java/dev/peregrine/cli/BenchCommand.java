@@ -3,6 +3,7 @@ package dev.peregrine.cli;
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
+import dev.peregrine.distill.TorchRuntime;
 import dev.peregrine.optimize.bench.BenchReport;
 import dev.peregrine.optimize.bench.Benchmark;
 import dev.peregrine.optimize.bench.CoreScaling;
@@ -24,10 +25,12 @@ import picocli.CommandLine.Spec;
 /** The step-by-step benchmark table. */
 @Command(name = "bench", mixinStandardHelpOptions = true,
         description = {
-            "Measure, in one process on the same texts, what each optimization adds: baseline (one text at a time, "
-                    + "graph optimization off, fp32) -> + batching -> + graph optimization -> + our transformer "
-                    + "fusions -> + our INT8 -> + length-sorted batching; each row with items/s, ms per item, p50/p99 "
-                    + "batch latency, speedup vs baseline and vs the row above, and fidelity vs fp32.",
+            "Measure, in one process on the same texts, what each optimization adds: PyTorch eager from the same "
+                    + "weights (one text at a time, then batched; the seeds' baseline) -> ONNX Runtime baseline (one "
+                    + "text at a time, graph optimization off, fp32) -> + batching -> + graph optimization -> + our transformer "
+                    + "fusions -> + our INT8 -> + length-sorted batching [-> + distilled student, with --student]; each row with items/s, ms per item, p50/p99 "
+                    + "batch latency, speedup vs the first row and vs the row above, and fidelity vs the first row (the teacher "
+                    + "in fp32).",
             "--compare adds other models with the final row's settings (e.g. all-minilm-l6-v2-int8, the shipped "
                     + "Python-quantized model). A sweep of instances x threads, thread spinning and max batch tokens "
                     + "follows. Passes are interleaved across rows so background load affects all rows alike."
@@ -49,6 +52,15 @@ final class BenchCommand implements Runnable {
     @Option(names = "--compare", paramLabel = "DIR|NAME", split = ",",
             description = "Other models to measure with the final settings, side by side.")
     List<String> compare = new ArrayList<>();
+
+    @Option(names = "--student", paramLabel = "DIR|NAME",
+            description = "A distilled student of the model (peregrine distill): its INT8 variant with the final "
+                    + "settings is the table's last step, with its fidelity to the teacher.")
+    String student;
+
+    @Option(names = "--pytorch", negatable = true, defaultValue = "true", fallbackValue = "true",
+            description = "Start the table with PyTorch eager rows (DJL, the model's own weights). Default: on.")
+    boolean pytorch;
 
     @Option(names = "--passes", paramLabel = "N", defaultValue = "${env:PEREGRINE_BENCH_PASSES:-3}",
             description = "Measured passes per row (the median counts). Default: ${DEFAULT-VALUE}. "
@@ -109,7 +121,9 @@ final class BenchCommand implements Runnable {
         ModelResolver resolver = ModelResolver.standard();
         List<ModelFolder> others = compare.stream().map(resolver::resolve).toList();
         Benchmark.Options options = Benchmark.Options.defaults().withPasses(passes).withSweep(sweep)
-                .withCompare(others).withLimits(maxBatchSize, maxBatchTokens, threads).withCoreScaling(coreScaling);
+                .withCompare(others).withLimits(maxBatchSize, maxBatchTokens, threads).withCoreScaling(coreScaling)
+                .withEager(pytorch ? new TorchRuntime(threads) : null)
+                .withStudent(student == null ? null : resolver.resolve(student));
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         Path work = null;

@@ -28,10 +28,13 @@ import java.util.function.Consumer;
 
 /**
  * The step-by-step benchmark: one process, the same texts, each row adding one optimization to the
- * row above it (baseline one text at a time without graph optimization; + batching; + ONNX
+ * row above it (optionally first the seeds' baseline, PyTorch eager from the same weights, one text at a
+ * time and batched, through an {@link EagerRuntime}; then ONNX Runtime one text at a time without graph
+ * optimization; + batching; + ONNX
  * Runtime's graph optimization; + Peregrine's transformer fusions; + Peregrine's INT8; +
  * length-sorted batching; + the serving settings the sweep found best), then other models with the
- * final settings (for example the shipped Python-quantized model). The sweep of serving settings
+ * final settings (for example the shipped Python-quantized model); with a distilled student, its INT8
+ * variant with the final settings is the last step. The sweep of serving settings
  * (instances x threads, spinning, batch token budget) on the INT8 model runs first.
  *
  * <h2>Fairness on a shared machine</h2>
@@ -63,10 +66,15 @@ public final class Benchmark {
      * @param compare        other models measured with the final settings
      * @param clock          for the report's date
      * @param coreScaling    whether to measure the INT8 model on 1..N cores (threads, and instances)
+     * @param eager          the runtime of the first rows (PyTorch eager, one text at a time and batched),
+     *                       or null to start at ONNX Runtime
+     * @param student        a distilled student of the model, measured last (INT8, the final settings),
+     *                       or null
      */
     public record Options(int passes, int maxBatchSize, int maxBatchTokens, int threads, boolean sweep,
                           List<Integer> sweepTokens, FusionOptions fusions, QuantizeOptions quantize,
-                          List<String> calibration, List<ModelFolder> compare, Clock clock, boolean coreScaling) {
+                          List<String> calibration, List<ModelFolder> compare, Clock clock, boolean coreScaling,
+                          EagerRuntime eager, ModelFolder student) {
         public Options {
             if (passes < 1) {
                 throw new IllegalArgumentException("passes must be at least 1, was " + passes);
@@ -83,40 +91,56 @@ public final class Benchmark {
             return new Options(3, EngineOptions.DEFAULT_MAX_BATCH_SIZE, EngineOptions.DEFAULT_MAX_BATCH_TOKENS, 0,
                     true, List.of(64, 128, 256, 512, 1024, 2048, 8192), FusionOptions.defaults(),
                     QuantizeOptions.recommended(),
-                    DefaultTexts.calibration(), List.of(), Clock.systemUTC(), false);
+                    DefaultTexts.calibration(), List.of(), Clock.systemUTC(), false, null, null);
+        }
+
+        /** PyTorch-eager (or another runtime's) rows first; null for none. */
+        public Options withEager(EagerRuntime runtime) {
+            return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
+                    calibration, compare, clock, coreScaling, runtime, student);
+        }
+
+        /** A distilled student's row last; null for none. */
+        public Options withStudent(ModelFolder folder) {
+            return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
+                    calibration, compare, clock, coreScaling, eager, folder);
         }
 
         public Options withCoreScaling(boolean on) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, on);
+                    calibration, compare, clock, on, eager, student);
         }
 
         public Options withPasses(int n) {
             return new Options(n, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling);
+                    calibration, compare, clock, coreScaling, eager, student);
         }
 
         public Options withSweep(boolean on) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, on, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling);
+                    calibration, compare, clock, coreScaling, eager, student);
         }
 
         public Options withCompare(List<ModelFolder> models) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, models, clock, coreScaling);
+                    calibration, models, clock, coreScaling, eager, student);
         }
 
         public Options withLimits(int batchSize, int batchTokens, int threadCount) {
             return new Options(passes, batchSize, batchTokens, threadCount, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling);
+                    calibration, compare, clock, coreScaling, eager, student);
         }
     }
 
     /** One configuration to measure, on {@code instances} sessions sharing the batches. */
     private record Setup(String step, String setup, ModelFolder folder, EngineOptions options, int instances,
-                         boolean comparison) {
+                         boolean comparison, boolean eager) {
         Setup(String step, String setup, ModelFolder folder, EngineOptions options, boolean comparison) {
-            this(step, setup, folder, options, 1, comparison);
+            this(step, setup, folder, options, 1, comparison, false);
+        }
+
+        Setup(String step, String setup, ModelFolder folder, EngineOptions options, int instances, boolean comparison) {
+            this(step, setup, folder, options, instances, comparison, false);
         }
     }
 
@@ -173,17 +197,64 @@ public final class Benchmark {
                     + best.maxBatchTokens() + " tokens per batch (best of the sweep)", int8Folder, last,
                     lastInstances, false));
         }
+        if (o.student() != null) {
+            log.accept("writing the student's INT8 variant");
+            ModelConversion.Outcome studentInt8 = ModelConversion.convert(o.student(), workDir, "student-int8",
+                    new ModelConversion.Settings(o.fusions(), QuantMode.INT8_DYNAMIC, o.quantize(), o.calibration(),
+                            java.util.Set.of()));
+            String layers;
+            try {
+                layers = dev.peregrine.onnx.OnnxModel.metadata(dev.peregrine.onnx.OnnxModel.read(o.student().onnxFile()))
+                        .getOrDefault("peregrine.distill.layers", "?");
+            } catch (IOException e) {
+                throw new dev.peregrine.core.PeregrineException(dev.peregrine.core.ErrorKind.MODEL_INVALID,
+                        "cannot read " + o.student().onnxFile() + ": " + e.getMessage(), e);
+            }
+            notes.add("student int8: " + studentInt8.quantization().converted() + " -> "
+                    + studentInt8.quantization().emitted());
+            setups.add(new Setup("+ distilled student", "int8 student " + o.student().name() + " (layers kept: "
+                    + layers + "), same settings as the row above", ModelFolder.open(workDir, "student-int8",
+                    o.student().name() + "-int8"), last, lastInstances, false));
+        }
         for (ModelFolder other : o.compare()) {
             setups.add(new Setup("compare: " + other.name(), "same settings as the last row", other, last,
                     lastInstances, true));
         }
+        if (o.eager() != null) {
+            EngineOptions eagerBatched = batched.toBuilder().sortByLength(false).build();
+            setups.add(0, new Setup("PyTorch eager, batched", "fp32, " + o.eager().describe() + ", " + batchWords,
+                    model, eagerBatched, 1, false, true));
+            setups.add(0, new Setup("PyTorch eager, one text at a time", "fp32, " + o.eager().describe()
+                    + ", the same weights", model, single, 1, false, true));
+        }
 
         List<Engine> engines = new ArrayList<>();
+        List<EagerRuntime.Forward> eagerModels = new ArrayList<>();
         List<PassRunner> runners = new ArrayList<>();
         try {
             List<float[][]> outputs = new ArrayList<>();
-            for (Setup s : setups) {
+            for (java.util.Iterator<Setup> it = setups.iterator(); it.hasNext(); ) {
+                Setup s = it.next();
                 log.accept("loading " + s.step() + " (" + s.folder().onnxFile().getFileName() + ")");
+                if (s.eager()) {
+                    // Tokenized by ONNX Runtime's engine of the same model: the same ids for both runtimes.
+                    Engine tokens = Engine.open(s.folder(), s.options());
+                    engines.add(tokens);
+                    EagerRuntime.Forward forward;
+                    try {
+                        forward = o.eager().open(s.folder(), tokens.info());
+                    } catch (dev.peregrine.core.PeregrineException e) {
+                        notes.add(s.step() + ": left out (" + e.getMessage() + ")");
+                        it.remove();
+                        continue;
+                    }
+                    eagerModels.add(forward);
+                    PassRunner r = new PassRunner(List.<PassRunner.Forward>of(forward::forward), s.options().maxBatchSize(),
+                            s.options().maxBatchTokens(), s.options().sortByLength(), tokens.encode(texts));
+                    runners.add(r);
+                    r.warmUp();
+                    continue;
+                }
                 List<Engine> instances = new ArrayList<>();
                 for (int i = 0; i < s.instances(); i++) {
                     instances.add(Engine.open(s.folder(), s.options()));
@@ -213,6 +284,19 @@ public final class Benchmark {
                         outputs.add(pass.outputs());  // the first measured pass's outputs judge fidelity
                     }
                 }
+            }
+            int eagerRow = -1;
+            int ortRow = -1;
+            for (int i = 0; i < setups.size(); i++) {
+                if (setups.get(i).eager() && setups.get(i).options().maxBatchSize() == 1) {
+                    eagerRow = i;
+                } else if (ortRow < 0 && !setups.get(i).eager()) {
+                    ortRow = i;
+                }
+            }
+            if (eagerRow >= 0 && ortRow >= 0) {
+                notes.add(String.format(java.util.Locale.ROOT, "PyTorch eager vs ONNX Runtime (same weights, one text "
+                        + "at a time): max |diff| %.2g", maxDiff(outputs.get(eagerRow), outputs.get(ortRow))));
             }
             List<BenchRow> steps = new ArrayList<>();
             List<BenchRow> comparisons = new ArrayList<>();
@@ -250,7 +334,18 @@ public final class Benchmark {
         } finally {
             runners.forEach(PassRunner::close);
             engines.forEach(Engine::close);
+            eagerModels.forEach(EagerRuntime.Forward::close);
         }
+    }
+
+    static double maxDiff(float[][] a, float[][] b) {
+        double max = 0;
+        for (int i = 0; i < a.length; i++) {
+            for (int j = 0; j < a[i].length; j++) {
+                max = Math.max(max, Math.abs(a[i][j] - b[i][j]));
+            }
+        }
+        return max;
     }
 
     /** Mean cosine (embedders) or top-label agreement (classifiers) with the reference rows. */

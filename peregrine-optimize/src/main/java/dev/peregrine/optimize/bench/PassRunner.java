@@ -21,13 +21,24 @@ import java.util.concurrent.atomic.AtomicInteger;
  */
 final class PassRunner implements AutoCloseable {
 
-    private final List<Engine> instances;
+    /** One instance's forward pass: an engine's, or another runtime's ({@link EagerRuntime}). */
+    interface Forward {
+        float[][] forward(List<EncodedText> batch);
+    }
+
+    private final List<Forward> instances;
     private final List<EncodedText> texts;
     private final List<int[]> batches;
     private final ExecutorService pool;
 
     PassRunner(List<Engine> instances, List<EncodedText> texts, int maxBatchSize, int maxBatchTokens,
                boolean sortByLength) {
+        this(instances.stream().map(e -> (Forward) e::forward).toList(), maxBatchSize, maxBatchTokens, sortByLength,
+                texts);
+    }
+
+    PassRunner(List<Forward> instances, int maxBatchSize, int maxBatchTokens, boolean sortByLength,
+               List<EncodedText> texts) {
         this.instances = List.copyOf(instances);
         this.texts = texts;
         int[] lengths = texts.stream().mapToInt(EncodedText::length).toArray();
@@ -55,7 +66,7 @@ final class PassRunner implements AutoCloseable {
             for (int i : batch) {
                 members.add(texts.get(i));
             }
-            for (Engine e : instances) {
+            for (Forward e : instances) {
                 e.forward(members);
             }
         }
@@ -74,7 +85,7 @@ final class PassRunner implements AutoCloseable {
             work(instances.get(0), next, outputs, latencies);
         } else {
             List<Future<?>> running = new ArrayList<>();
-            for (Engine e : instances) {
+            for (Forward e : instances) {
                 running.add(pool.submit(() -> work(e, next, outputs, latencies)));
             }
             for (Future<?> f : running) {
@@ -92,7 +103,7 @@ final class PassRunner implements AutoCloseable {
         return new Pass(seconds, List.copyOf(latencies), outputs);
     }
 
-    private void work(Engine engine, AtomicInteger next, float[][] outputs, List<Double> latencies) {
+    private void work(Forward engine, AtomicInteger next, float[][] outputs, List<Double> latencies) {
         int b;
         while ((b = next.getAndIncrement()) < batches.size()) {
             int[] batch = batches.get(b);
