@@ -51,6 +51,55 @@ class LauncherScriptTest {
                 + "install them with your package manager");
     }
 
+    @Test
+    void withPeregrineCds_theFirstRunRecordsAClassArchive_andLaterRunsUseIt_untilARebuild() throws Exception {
+        Path checkout = Files.createDirectories(dir.resolve("cds-checkout"));
+        Path launcher = checkout.resolve("peregrine");
+        Files.copy(Path.of("..", "peregrine"), launcher);
+        Path jar = Files.createDirectories(checkout.resolve("peregrine-cli/target")).resolve("peregrine.jar");
+        Files.writeString(jar, "a built jar");
+        Path bin = Files.createDirectories(dir.resolve("cds-bin"));
+        script(bin.resolve("dirname"), "exec /usr/bin/dirname \"$@\"");
+        script(bin.resolve("find"), "exec /usr/bin/find \"$@\"");
+        script(bin.resolve("rm"), "exec /bin/rm \"$@\"");
+        // A stand-in JVM that records its arguments, and writes the archive when asked to record one.
+        Path args = dir.resolve("java-args.txt");
+        script(bin.resolve("java"), "echo \"$*\" > '" + args + "'\n"
+                + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done");
+        Path archive = checkout.resolve("peregrine-cli/target/peregrine.jsa");
+
+        assertThat(runLauncher(launcher, bin, "1")).isZero();
+        assertThat(Files.readString(args)).contains("-XX:ArchiveClassesAtExit=" + archive).contains("-jar " + jar);
+        assertThat(archive).exists();
+        assertThat(runLauncher(launcher, bin, "1")).isZero();
+        assertThat(Files.readString(args)).contains("-XX:SharedArchiveFile=" + archive);
+
+        // A rebuilt jar is newer than the archive: record again.
+        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        assertThat(runLauncher(launcher, bin, "1")).isZero();
+        assertThat(Files.readString(args)).contains("-XX:ArchiveClassesAtExit=" + archive);
+
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        assertThat(Files.readString(args)).as("off by default").doesNotContain("-XX:").startsWith("-jar " + jar);
+    }
+
+    private int runLauncher(Path launcher, Path bin, String cds) throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/bin/bash", launcher.toString(), "serve")
+                .redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                .redirectError(ProcessBuilder.Redirect.DISCARD)
+                .directory(dir.toFile());
+        pb.environment().put("PATH", bin.toString());
+        pb.environment().remove("JAVA_OPTS");
+        if (cds != null) {
+            pb.environment().put("PEREGRINE_CDS", cds);
+        } else {
+            pb.environment().remove("PEREGRINE_CDS");
+        }
+        Process p = pb.start();
+        assertThat(p.waitFor(60, TimeUnit.SECONDS)).isTrue();
+        return p.exitValue();
+    }
+
     private record Result(int exit, String err) {
     }
 
