@@ -265,12 +265,16 @@ public final class StartupBenchmark {
             return "-";
         }
         StringBuilder b = new StringBuilder();
-        b.append("main ").append(s.path("jvm_to_main_ms").asLong()).append(", start ").append(s.path("server_start_at_ms")
-                .asLong());
+        b.append("main ").append(s.path("jvm_to_main_ms").asLong()).append(", parse ").append(s.path("parse_ms").asLong())
+                .append(", start ").append(s.path("server_start_at_ms").asLong());
+        s.path("phases_ms").fields().forEachRemaining(e -> b.append(", ").append(e.getKey()).append(' ')
+                .append(e.getValue().asLong()));
         for (JsonNode m : s.path("models")) {
-            b.append(String.format(Locale.ROOT, "; %s: session %d (%s), warm-up %d, ready %d", m.path("name").asText(),
-                    m.path("session_ms").asLong(), m.path("optimized_graph").asText(), m.path("warm_up_ms").asLong(),
-                    m.path("ready_at_ms").asLong()));
+            b.append(String.format(Locale.ROOT, "; %s: load %d = resolve %d + runtime %d + tokenizer %d + session %d (%s) "
+                            + "+ first pass %d + warm-up %d + rest, ready %d", m.path("name").asText(),
+                    m.path("load_ms").asLong(), m.path("resolve_ms").asLong(), m.path("runtime_ms").asLong(),
+                    m.path("tokenizer_ms").asLong(), m.path("session_ms").asLong(), m.path("optimized_graph").asText(),
+                    m.path("first_pass_ms").asLong(), m.path("warm_up_ms").asLong(), m.path("ready_at_ms").asLong()));
         }
         b.append("; port ").append(s.path("port_bound_at_ms").asLong()).append(", ready ").append(s.path("ready_at_ms")
                 .asLong());

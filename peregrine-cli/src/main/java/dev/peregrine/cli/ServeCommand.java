@@ -396,6 +396,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
 
     @Override
     public Integer call() throws InterruptedException {
+        dev.peregrine.server.startup.StartupReport.commandStarted();
         if (jsonLogs) {
             JsonLogs.install();
         }

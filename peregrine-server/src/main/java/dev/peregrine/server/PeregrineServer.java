@@ -217,6 +217,7 @@ public final class PeregrineServer implements AutoCloseable {
         Objects.requireNonNull(config, "config");
         Objects.requireNonNull(resolver, "resolver");
         StartupReport report = StartupReport.begin();
+        long t0 = System.nanoTime();
         for (Map.Entry<String, String> e : config.describe().entrySet()) {
             LOG.info("{} = {}", e.getKey(), e.getValue());
         }
@@ -231,21 +232,28 @@ public final class PeregrineServer implements AutoCloseable {
                     t.start();
                 });
         ServerMetrics metrics = new ServerMetrics();
+        report.phase("server_setup", System.nanoTime() - t0);
         Layers layers;
         try {
+            long t1 = System.nanoTime();
             layers = layers(config, resolver, metrics, report);
+            long models = report.models().stream().mapToLong(StartupReport.ModelLoad::totalMs).sum() * 1_000_000;
+            report.phase("cache_and_drift", Math.max(0, System.nanoTime() - t1 - models));
         } catch (RuntimeException e) {
             starting.thenAccept(v -> v.close());
             throw e;
         }
         Vertx vertx;
         try {
+            long t2 = System.nanoTime();
             vertx = starting.join();
+            report.phase("waiting_for_vertx", System.nanoTime() - t2);
         } catch (java.util.concurrent.CompletionException e) {
             layers.close(Duration.ZERO);
             throw new IllegalStateException("cannot start Vert.x: " + e.getCause(), e.getCause());
         }
         Tracing tracing = Tracing.disabled();
+        long t3 = System.nanoTime();
         try {
             tracing = Tracing.start(config.tracing(), version());
             HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
@@ -263,6 +271,7 @@ public final class PeregrineServer implements AutoCloseable {
             api.attach(http);
             http.listen().toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
             report.portBound();
+            report.phase("routes_and_listen", System.nanoTime() - t3);
             PeregrineServer server = new PeregrineServer(config, vertx, http, api, layers, metrics, tracing);
             // Every engine ran its warm-up pass when it was opened (Engine.open): ready as soon as we listen.
             api.started();

@@ -109,12 +109,16 @@ public final class Engine implements AutoCloseable {
     /**
      * Where the time of {@link #open} went, for start-up reports.
      *
+     * @param runtimeNanos getting ONNX Runtime's environment: on the process's first engine, extracting
+     *                     and loading its native libraries
+     * @param tokenizerNanos loading the tokenizer (on the process's first, its native library too)
      * @param sessionNanos creating the ONNX Runtime session: reading the graph, optimizing it (unless
      *                     the cache had it) and preparing its kernels
      * @param warmUpNanos  the first forward pass
      * @param graphCache   what the optimized-graph cache did
      */
-    public record LoadReport(long sessionNanos, long warmUpNanos, GraphCache graphCache) {
+    public record LoadReport(long runtimeNanos, long tokenizerNanos, long sessionNanos, long warmUpNanos,
+                             GraphCache graphCache) {
         public LoadReport {
             java.util.Objects.requireNonNull(graphCache, "graphCache");
         }
@@ -127,7 +131,7 @@ public final class Engine implements AutoCloseable {
                    TextTokenizer tokenizer, List<InputBinding> bindings, OutputKind outputKind, String outputName,
                    int fixedSequenceLength, int maxLength, List<TensorSpec> inputSpecs,
                    List<TensorSpec> outputSpecs, Map<String, String> metadata, int declaredDimension,
-                   long sessionNanos, GraphCache graphCache) {
+                   long runtimeNanos, long tokenizerNanos, long sessionNanos, GraphCache graphCache) {
         this.name = folder.name();
         this.options = options;
         this.environment = environment;
@@ -175,7 +179,8 @@ public final class Engine implements AutoCloseable {
         if (declaredDimension > 0) {
             warmUp();
         }
-        this.loadReport = new LoadReport(sessionNanos, System.nanoTime() - warmUpStart, graphCache);
+        this.loadReport = new LoadReport(runtimeNanos, tokenizerNanos, sessionNanos, System.nanoTime() - warmUpStart,
+                graphCache);
     }
 
     /**
@@ -202,8 +207,10 @@ public final class Engine implements AutoCloseable {
     private static Engine open(ModelFolder folder, EngineOptions options, Path profilePrefix) {
         Objects.requireNonNull(folder, "folder");
         Objects.requireNonNull(options, "options");
+        long runtimeStart = System.nanoTime();
         OrtEnvironment environment = OrtEnvironment.getEnvironment(OrtLoggingLevel.ORT_LOGGING_LEVEL_ERROR, "peregrine");
         long t0 = System.nanoTime();
+        long runtimeNanos = t0 - runtimeStart;
         SessionLoad loaded = createSession(environment, folder.onnxFile(), options, profilePrefix);
         OrtSession session = loaded.session();
         long sessionNanos = System.nanoTime() - t0;
@@ -232,7 +239,9 @@ public final class Engine implements AutoCloseable {
             if (fixedSeq > 0) {
                 maxLength = Math.min(maxLength, fixedSeq);
             }
+            long tokenizerStart = System.nanoTime();
             tokenizer = TextTokenizer.load(folder.tokenizerFile(), maxLength);
+            long tokenizerNanos = System.nanoTime() - tokenizerStart;
 
             long[] outShape = out.getShape();
             int declaredDimension = outShape.length > 0 && outShape[outShape.length - 1] > 0
@@ -240,7 +249,7 @@ public final class Engine implements AutoCloseable {
             Map<String, String> metadata = session.getMetadata().getCustomMetadata();
             return new Engine(folder, effective, environment, session, tokenizer, bindings, kind, outputName,
                     fixedSeq, maxLength, specs(inputInfo), specs(outputInfo), metadata, declaredDimension,
-                    sessionNanos, loaded.cache());
+                    runtimeNanos, tokenizerNanos, sessionNanos, loaded.cache());
         } catch (OrtException e) {
             closeQuietly(session, tokenizer);
             throw new PeregrineException(ErrorKind.MODEL_INVALID,

@@ -35,6 +35,8 @@ final class ModelHost implements AutoCloseable {
     /**
      * What loading took, for the start-up report.
      *
+     * @param runtimeNanos     getting ONNX Runtime's environment (its native libraries, the first time)
+     * @param tokenizerNanos   loading the tokenizer(s)
      * @param sessionNanos     every session's creation
      * @param graphCache       what the optimized-graph cache did for the first session
      * @param firstPassNanos   the first session's first pass
@@ -42,8 +44,8 @@ final class ModelHost implements AutoCloseable {
      * @param rssOneInstanceKb resident memory once the first instance was warm (-1 unknown)
      * @param rssAfterKb       resident memory once every instance was warm (-1 unknown)
      */
-    record Loaded(long sessionNanos, Engine.GraphCache graphCache, long firstPassNanos, long warmUpNanos,
-                  long rssOneInstanceKb, long rssAfterKb) {
+    record Loaded(long runtimeNanos, long tokenizerNanos, long sessionNanos, Engine.GraphCache graphCache,
+                  long firstPassNanos, long warmUpNanos, long rssOneInstanceKb, long rssAfterKb) {
     }
 
     private ModelHost(ServedModel served, List<Engine> engines, DynamicBatcher batcher, Loaded loaded) {
@@ -63,6 +65,8 @@ final class ModelHost implements AutoCloseable {
         List<Engine> engines = new ArrayList<>();
         try {
             long sessionNanos = 0;
+            long runtimeNanos = 0;
+            long tokenizerNanos = 0;
             long firstPass = 0;
             long warmUp = 0;
             long rssOne = -1;
@@ -70,6 +74,8 @@ final class ModelHost implements AutoCloseable {
                 Engine engine = Engine.open(folder, settings.engineOptions(maxLength, graphCache));
                 engines.add(engine);
                 sessionNanos += engine.loadReport().sessionNanos();
+                runtimeNanos += engine.loadReport().runtimeNanos();
+                tokenizerNanos += engine.loadReport().tokenizerNanos();
                 if (i == 0) {
                     firstPass = engine.loadReport().warmUpNanos();
                     long t0 = System.nanoTime();
@@ -104,7 +110,8 @@ final class ModelHost implements AutoCloseable {
                 runners.add(engines.get(i % engines.size())::forward);
             }
             DynamicBatcher batcher = new DynamicBatcher(name, options, runners, Ticker.system(), listener);
-            Loaded loaded = new Loaded(sessionNanos, first.loadReport().graphCache(), firstPass, warmUp, rssOne, rssAfter);
+            Loaded loaded = new Loaded(runtimeNanos, tokenizerNanos, sessionNanos, first.loadReport().graphCache(),
+                    firstPass, warmUp, rssOne, rssAfter);
             return new ModelHost(new ServedModel(name, aliases, first.info(), settings, first), List.copyOf(engines), batcher,
                     loaded);
         } catch (RuntimeException e) {

@@ -112,6 +112,7 @@ final class ModelLoader {
     }
 
     private ModelHost load(String name, List<String> aliases, ModelFolder resolved, long resolveNanos) {
+        long start = System.nanoTime();
         long rssBefore = ProcessMemory.residentKb();
         ServingHints hints = ServingHints.read(resolved.root()).orElse(null);
         ModelFolder folder = ModelSettings.chooseVariant(resolved, config, hints);
@@ -128,7 +129,9 @@ final class ModelLoader {
                 host.batcher::queuedTexts, host.batcher::admittedTexts);
         metrics.queuedWork(name, host.batcher::estimatedWorkNanos);
         ModelHost.Loaded l = host.loaded;
-        report.modelLoaded(new StartupReport.ModelLoad(name, resolveNanos / 1_000_000, l.sessionNanos() / 1_000_000,
+        report.modelLoaded(new StartupReport.ModelLoad(name, resolveNanos / 1_000_000,
+                (resolveNanos + System.nanoTime() - start) / 1_000_000, l.runtimeNanos() / 1_000_000,
+                l.tokenizerNanos() / 1_000_000, l.sessionNanos() / 1_000_000,
                 l.graphCache().name().toLowerCase(java.util.Locale.ROOT), l.firstPassNanos() / 1_000_000,
                 l.warmUpNanos() / 1_000_000, settings.instances(), settings.sessions(), rssBefore,
                 l.rssOneInstanceKb(), l.rssAfterKb(), report.sinceJvmStartMs()));

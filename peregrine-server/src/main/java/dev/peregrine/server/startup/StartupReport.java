@@ -3,7 +3,9 @@ package dev.peregrine.server.startup;
 import com.fasterxml.jackson.core.JsonGenerator;
 import java.io.IOException;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Locale;
 import java.util.Objects;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -22,9 +24,13 @@ public final class StartupReport {
     public static final long UNKNOWN = Long.MIN_VALUE;
 
     private static volatile long mainEnteredEpochMillis = -1;
+    private static volatile long commandStartedEpochMillis = -1;
 
     private final long jvmStartEpochMillis;
     private final long mainEpochMillis;
+    private final long commandEpochMillis;
+    /** The server's own steps outside model loading, in order: name -> ms. */
+    private final Map<String, Long> phases = java.util.Collections.synchronizedMap(new LinkedHashMap<>());
     private final long beginEpochMillis;
     private final long rssAtBeginKb;
     private final List<ModelLoad> models = new CopyOnWriteArrayList<>();
@@ -38,6 +44,9 @@ public final class StartupReport {
      *
      * @param name                 the served name
      * @param resolveMs            finding (extracting, building) the model folder
+     * @param totalMs              the whole load, from resolving to warm, metrics registered
+     * @param runtimeMs            getting ONNX Runtime's environment (the first model: loading its native libraries)
+     * @param tokenizerMs          loading the tokenizer (the first model: its native library too)
      * @param sessionMs            creating its ONNX Runtime session(s): reading, optimizing, preparing kernels
      * @param graphCache           what the optimized-graph cache did: off, hit, written or unavailable
      * @param firstPassMs          the engine's first forward pass
@@ -49,7 +58,8 @@ public final class StartupReport {
      * @param rssAfterKb           resident memory once every instance was warm
      * @param readyAtMs            when the model was ready, in ms since the JVM started
      */
-    public record ModelLoad(String name, long resolveMs, long sessionMs, String graphCache, long firstPassMs,
+    public record ModelLoad(String name, long resolveMs, long totalMs, long runtimeMs, long tokenizerMs, long sessionMs,
+                            String graphCache, long firstPassMs,
                             long warmUpMs, int instances, int sessions, long rssBeforeKb, long rssOneInstanceKb,
                             long rssAfterKb, long readyAtMs) {
 
@@ -70,9 +80,11 @@ public final class StartupReport {
         }
     }
 
-    private StartupReport(long jvmStartEpochMillis, long mainEpochMillis, long beginEpochMillis, long rssAtBeginKb) {
+    private StartupReport(long jvmStartEpochMillis, long mainEpochMillis, long commandEpochMillis,
+                          long beginEpochMillis, long rssAtBeginKb) {
         this.jvmStartEpochMillis = jvmStartEpochMillis;
         this.mainEpochMillis = mainEpochMillis;
+        this.commandEpochMillis = commandEpochMillis;
         this.beginEpochMillis = beginEpochMillis;
         this.rssAtBeginKb = rssAtBeginKb;
     }
@@ -82,16 +94,32 @@ public final class StartupReport {
         mainEnteredEpochMillis = System.currentTimeMillis();
     }
 
+    /** Called when the command's flags are parsed and it starts to run, to split "flags and config". */
+    public static void commandStarted() {
+        commandStartedEpochMillis = System.currentTimeMillis();
+    }
+
     /** A report whose clock starts now (the server's start), reading the JVM's start time from the OS. */
     public static StartupReport begin() {
         long now = System.currentTimeMillis();
         long jvmStart = ProcessHandle.current().info().startInstant().map(java.time.Instant::toEpochMilli).orElse(-1L);
-        return new StartupReport(jvmStart, mainEnteredEpochMillis, now, ProcessMemory.residentKb());
+        return new StartupReport(jvmStart, mainEnteredEpochMillis, commandStartedEpochMillis, now,
+                ProcessMemory.residentKb());
     }
 
     /** Milliseconds from the JVM's start to now, or from the server's start when the JVM's is unknown. */
     public long sinceJvmStartMs() {
         return System.currentTimeMillis() - (jvmStartEpochMillis > 0 ? jvmStartEpochMillis : beginEpochMillis);
+    }
+
+    /** Records one of the server's own start-up steps (outside model loading) and how long it took. */
+    public void phase(String name, long nanos) {
+        phases.put(Objects.requireNonNull(name, "name"), nanos / 1_000_000);
+    }
+
+    /** {@code main} to the command's start: picocli building its model and parsing the flags; -1 when unknown. */
+    public long parseMs() {
+        return mainEpochMillis > 0 && commandEpochMillis > 0 ? commandEpochMillis - mainEpochMillis : -1;
     }
 
     public void modelLoaded(ModelLoad load) {
@@ -166,9 +194,16 @@ public final class StartupReport {
         }
         t.append(": ");
         t.append("JVM to main ").append(ms(jvmToMainMs())).append(", flags and config ").append(ms(configMs()));
+        if (parseMs() >= 0) {
+            t.append(" (parsing ").append(parseMs()).append(" ms)");
+        }
+        synchronized (phases) {
+            phases.forEach((name, ms) -> t.append(", ").append(name).append(' ').append(ms).append(" ms"));
+        }
         for (ModelLoad m : models) {
-            t.append(String.format(Locale.ROOT, "; model '%s' ready at %d ms (resolve %d ms, session %d ms [optimized graph: %s], "
-                            + "first pass %d ms, warm-up %d ms)", m.name(), m.readyAtMs(), m.resolveMs(), m.sessionMs(),
+            t.append(String.format(Locale.ROOT, "; model '%s' ready at %d ms, loaded in %d ms (resolve %d ms, runtime %d ms, "
+                            + "tokenizer %d ms, session %d ms [optimized graph: %s], first pass %d ms, warm-up %d ms)",
+                    m.name(), m.readyAtMs(), m.totalMs(), m.resolveMs(), m.runtimeMs(), m.tokenizerMs(), m.sessionMs(),
                     m.graphCache(), m.firstPassMs(), m.warmUpMs()));
         }
         t.append("; port bound at ").append(portBoundAtMs).append(" ms");
@@ -194,12 +229,23 @@ public final class StartupReport {
         g.writeObjectFieldStart("startup");
         g.writeNumberField("jvm_to_main_ms", jvmToMainMs());
         g.writeNumberField("config_ms", configMs());
+        g.writeNumberField("parse_ms", parseMs());
+        g.writeObjectFieldStart("phases_ms");
+        synchronized (phases) {
+            for (Map.Entry<String, Long> e : phases.entrySet()) {
+                g.writeNumberField(e.getKey(), e.getValue());
+            }
+        }
+        g.writeEndObject();
         g.writeNumberField("server_start_at_ms", beginAtMs());
         g.writeArrayFieldStart("models");
         for (ModelLoad m : models) {
             g.writeStartObject();
             g.writeStringField("name", m.name());
+            g.writeNumberField("load_ms", m.totalMs());
             g.writeNumberField("resolve_ms", m.resolveMs());
+            g.writeNumberField("runtime_ms", m.runtimeMs());
+            g.writeNumberField("tokenizer_ms", m.tokenizerMs());
             g.writeNumberField("session_ms", m.sessionMs());
             g.writeStringField("optimized_graph", m.graphCache());
             g.writeNumberField("first_pass_ms", m.firstPassMs());

@@ -51,6 +51,9 @@ class StartupTest {
             JsonNode model = startup.at("/models/0");
             assertThat(model.get("name").asText()).isEqualTo(TestServers.EMBEDDER);
             assertThat(model.get("session_ms").asLong()).isPositive();
+            assertThat(model.get("load_ms").asLong()).as("the whole load covers its parts")
+                    .isGreaterThanOrEqualTo(model.get("session_ms").asLong() + model.get("warm_up_ms").asLong());
+            assertThat(startup.at("/phases_ms/routes_and_listen").isNumber()).isTrue();
             assertThat(model.get("optimized_graph").asText()).isEqualTo("written");
             assertThat(model.get("ready_at_ms").asLong()).isPositive()
                     .isLessThanOrEqualTo(startup.get("ready_at_ms").asLong());
