@@ -219,6 +219,11 @@ final class DistillCommand implements Runnable {
                 }
 
                 @Override
+                public void expected(int steps) {
+                    bar[0].maxHint(steps);  // the time left is then the budget's, not the epochs'
+                }
+
+                @Override
                 public void note(String line) {
                     if (bar[0] != null) {
                         bar[0].close();  // notes during training come only at its end

@@ -35,6 +35,25 @@ class DistillCommandTest {
     }
 
     @Test
+    void aTicketLabelClassifier_isScoredOnTheHeldOutTickets() throws Exception {
+        java.util.List<String> lines = new java.util.ArrayList<>();
+        lines.add("text,label");
+        for (dev.peregrine.datasets.Ticket t : dev.peregrine.datasets.Datasets.ticketsTrain().subList(0, 60)) {
+            lines.add("\"" + t.text().replace("\"", "\"\"") + "\"," + t.label());
+        }
+        Path csv = Files.write(dir.resolve("tickets.csv"), lines);
+        Path teacher = dir.resolve("teacher");
+        CliRun train = CliRun.of("train", "--encoder", fixture("bert-base-opset14"), "--data", csv.toString(),
+                "--out", teacher.toString(), "--folds", "2", "--no-progress");
+        assertThat(train.exitCode()).as(train.err()).isZero();
+        CliRun run = CliRun.of("distill", "--teacher", teacher.toString(), "--layers", "1", "--data", "tickets-train",
+                "--max-texts", "64", "--train-batch-size", "16", "--out", dir.resolve("student").toString(),
+                "--rounds", "1", "--no-progress");
+        assertThat(run.exitCode()).as(run.err()).isZero();
+        assertThat(run.out()).contains("label agreement").contains("held-out accuracy on 206 labelled texts: teacher");
+    }
+
+    @Test
     void badRequests_getTheirExitCodes() throws Exception {
         Path texts = Files.write(dir.resolve("texts.txt"), Fixtures.variedTexts());
         CliRun tooMany = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "2", "--data",

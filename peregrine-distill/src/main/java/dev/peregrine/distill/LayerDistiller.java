@@ -70,6 +70,10 @@ public final class LayerDistiller {
         default void step(int done, double loss) {
         }
 
+        /** The time budget will end training after about {@code steps} steps, fewer than planned. */
+        default void expected(int steps) {
+        }
+
         /** A line worth showing (the kept layers, the parity check, why training stopped). */
         default void note(String line) {
         }
@@ -300,6 +304,14 @@ public final class LayerDistiller {
                 }
                 step++;
                 listener.step(step, losses.get(losses.size() - 1));
+                if (budget != Long.MAX_VALUE && step >= 3) {
+                    long elapsed = nanoTime.getAsLong() - trainingStart;
+                    long left = budget - (nanoTime.getAsLong() - start);
+                    int reachable = step + (int) Math.max(0, left / ((double) elapsed / step));
+                    if (reachable < planned) {
+                        listener.expected(reachable);
+                    }
+                }
             }
         }
         if (budgetStopped) {
