@@ -133,7 +133,7 @@ final class ModelLoader {
                 (resolveNanos + System.nanoTime() - start) / 1_000_000, l.runtimeNanos() / 1_000_000,
                 l.tokenizerNanos() / 1_000_000, l.sessionNanos() / 1_000_000,
                 l.graphCache().name().toLowerCase(java.util.Locale.ROOT), l.firstPassNanos() / 1_000_000,
-                l.warmUpNanos() / 1_000_000, settings.instances(), settings.sessions(), rssBefore,
+                l.warmUpNanos() / 1_000_000, settings.instances(), settings.sessions(), info.fileSizeBytes(), rssBefore,
                 l.rssOneInstanceKb(), l.rssAfterKb(), report.sinceJvmStartMs()));
         LOG.info("model '{}' ({}, {}, variant {}) loaded in {} ms: {} instance(s) x {} thread(s) on {} session(s), "
                         + "batches of at most {} texts / {} tokens{}", name, info.task().id(), folder.root(),

@@ -53,6 +53,7 @@ public final class StartupReport {
      * @param warmUpMs             the warm-up passes across lengths (and every instance) before ready
      * @param instances            workers running passes
      * @param sessions             ONNX Runtime sessions holding the weights (1 when instances share them)
+     * @param modelFileBytes       the ONNX graph's size with its external data (-1 unknown)
      * @param rssBeforeKb          resident memory before the load began
      * @param rssOneInstanceKb     resident memory once the first instance was warm
      * @param rssAfterKb           resident memory once every instance was warm
@@ -60,8 +61,8 @@ public final class StartupReport {
      */
     public record ModelLoad(String name, long resolveMs, long totalMs, long runtimeMs, long tokenizerMs, long sessionMs,
                             String graphCache, long firstPassMs,
-                            long warmUpMs, int instances, int sessions, long rssBeforeKb, long rssOneInstanceKb,
-                            long rssAfterKb, long readyAtMs) {
+                            long warmUpMs, int instances, int sessions, long modelFileBytes, long rssBeforeKb,
+                            long rssOneInstanceKb, long rssAfterKb, long readyAtMs) {
 
         public ModelLoad {
             Objects.requireNonNull(name, "name");
@@ -215,6 +216,10 @@ public final class StartupReport {
             if (m.instances() > 1) {
                 r.append(String.format(Locale.ROOT, ", %d instances on %d session(s): +%s per extra instance",
                         m.instances(), m.sessions(), mb(m.perExtraInstanceKb())));
+                if (m.modelFileBytes() > 0 && m.perExtraInstanceKb() != UNKNOWN) {
+                    r.append(String.format(Locale.ROOT, " (%.0f%% of the %.1f MB model file)",
+                            100.0 * m.perExtraInstanceKb() * 1024 / m.modelFileBytes(), m.modelFileBytes() / 1048576.0));
+                }
             }
         }
         out.add(r.append(")").toString());
@@ -269,6 +274,7 @@ public final class StartupReport {
             g.writeStringField("name", m.name());
             g.writeNumberField("instances", m.instances());
             g.writeNumberField("sessions", m.sessions());
+            g.writeNumberField("model_file_kb", m.modelFileBytes() < 0 ? -1 : m.modelFileBytes() / 1024);
             if (m.modelKb() != UNKNOWN) {
                 g.writeNumberField("first_instance_kb", m.modelKb());
             }

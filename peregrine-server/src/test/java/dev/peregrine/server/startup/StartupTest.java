@@ -65,6 +65,7 @@ class StartupTest {
             assertThat(load.get("instances").asInt()).isEqualTo(2);
             assertThat(load.get("sessions").asInt()).as("instances share one session by default").isEqualTo(1);
             assertThat(load.get("per_extra_instance_kb").isNumber()).as(load.toString()).isTrue();
+            assertThat(load.get("model_file_kb").asLong()).as("the 86 MB graph").isGreaterThan(80_000);
             // Both workers run passes on the shared session at once.
             var replies = Stream.generate(() -> client.postAsync("/embed", body(Map.of("inputs", TEXTS,
                     "truncate", true)))).limit(6).toList();
