@@ -66,7 +66,7 @@ class LauncherScriptTest {
         Path args = dir.resolve("java-args.txt");
         script(bin.resolve("java"), "echo \"$*\" > '" + args + "'\n"
                 + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done");
-        Path archive = checkout.resolve("peregrine-cli/target/peregrine.jsa");
+        Path archive = checkout.resolve("peregrine-cli/target/peregrine-serve.jsa");
 
         assertThat(runLauncher(launcher, bin, "1")).isZero();
         assertThat(Files.readString(args)).contains("-XX:ArchiveClassesAtExit=" + archive).contains("-jar " + jar);
