@@ -19,6 +19,7 @@ class TicketClassifierTest {
         assertThat(Fixtures.resolver().namedModels()).containsKey(TicketClassifier.NAME);
         ModelFolder folder = Fixtures.resolver().resolve(TicketClassifier.NAME);
         assertThat(folder.root()).startsWith(Fixtures.home().built());
+        assertThat(new TicketClassifier().materialized(TicketClassifier.NAME, Fixtures.home())).isTrue();
         long built = Files.getLastModifiedTime(folder.onnxFile()).toMillis();
         assertThat(Files.getLastModifiedTime(Fixtures.resolver().resolve(TicketClassifier.NAME).onnxFile()).toMillis())
                 .isEqualTo(built);
@@ -38,6 +39,14 @@ class TicketClassifierTest {
             assertThat(out.get(0).label()).isEqualTo("billing");
             assertThat(out.get(1).label()).isEqualTo("account");
         }
+    }
+
+    @Test
+    void materialized_isFalseOnAnEmptyHome_soAServerBuildsItInTheBackground(@org.junit.jupiter.api.io.TempDir
+                                                                            java.nio.file.Path empty) {
+        TicketClassifier provider = new TicketClassifier();
+        assertThat(provider.materialized(TicketClassifier.NAME, dev.peregrine.core.model.PeregrineHome.at(empty))).isFalse();
+        assertThat(provider.materialized("another-model", dev.peregrine.core.model.PeregrineHome.at(empty))).isTrue();
     }
 
     @Test

@@ -97,6 +97,34 @@ class ModelResolverTest {
     }
 
     @Test
+    void needsBuilding_onlyForANamedModelItsProviderHasNotMaterialized(@org.junit.jupiter.api.io.TempDir Path dir) {
+        boolean[] built = {false};
+        NamedModelProvider provider = new NamedModelProvider() {
+            @Override
+            public Map<String, String> models() {
+                return Map.of("trained-on-first-use", "test provider");
+            }
+
+            @Override
+            public Optional<Path> folder(String name, PeregrineHome home) {
+                throw new AssertionError("needsBuilding must not build");
+            }
+
+            @Override
+            public boolean materialized(String name, PeregrineHome home) {
+                return built[0];
+            }
+        };
+        ModelResolver resolver = new ModelResolver(PeregrineHome.at(dir), List.of(new EmbeddedModels(), provider));
+        assertThat(resolver.needsBuilding("trained-on-first-use")).isTrue();
+        built[0] = true;
+        assertThat(resolver.needsBuilding("trained-on-first-use")).isFalse();
+        assertThat(resolver.needsBuilding("all-minilm-l6-v2")).as("extracting is not building").isFalse();
+        assertThat(resolver.needsBuilding(dir.toString())).as("a folder").isFalse();
+        assertThat(resolver.needsBuilding("no-such-model")).isFalse();
+    }
+
+    @Test
     void home_followsEnvironmentPrecedence() {
         assertThat(PeregrineHome.fromEnvironment(null, Map.of("PEREGRINE_HOME", "/p", "XDG_CACHE_HOME", "/x"), "/u").root())
                 .isEqualTo(Path.of("/p"));

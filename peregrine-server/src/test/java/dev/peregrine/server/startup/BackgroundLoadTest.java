@@ -131,6 +131,9 @@ class BackgroundLoadTest {
                     .isGreaterThanOrEqualTo(info.at("/startup/ready_at_ms").asLong());
             assertThat(info.get("models")).hasSize(2);
             assertThat(info.at("/models/1/name").asText()).as("configuration order").isEqualTo(SLOW);
+            assertThat(client.get("/drift/" + SLOW).statusCode()).as("the late model is watched for drift too")
+                    .isEqualTo(200);
+            assertThat(client.get("/readyz?model=" + SLOW).statusCode()).isEqualTo(200);
         }
     }
 
