@@ -365,16 +365,16 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                         driftLongWindow, predictionLog, predictionLogSample, DriftConfig.DEFAULT_LOG_MAX_BYTES,
                         DriftConfig.DEFAULT_LOG_KEEP, logText),
                 servedModelName, ServeConfig.ClassifyFormat.parse(classifyFormat), shareWeights,
-                graphCacheFolder(graphCache, ModelResolver.standard()),
+                graphCacheFolder(graphCache, dev.peregrine.core.model.PeregrineHome.fromEnvironment()),
                 TracingConfig.parse(otlpEndpoint, serviceName, traceSampleRatio, accessLog),
                 new EmbeddingsConfig(defaultPromptName, defaultPrompt, nonBlank(matryoshka), allowAnyDimensions));
     }
 
     /** {@code --graph-cache}: auto is {@code optimized/} under the model home, off is none. */
-    static Path graphCacheFolder(String value, ModelResolver resolver) {
+    static Path graphCacheFolder(String value, dev.peregrine.core.model.PeregrineHome home) {
         String v = value == null ? "auto" : value.trim();
         if (v.isEmpty() || v.equalsIgnoreCase("auto")) {
-            return resolver.home().root().resolve("optimized");
+            return home.root().resolve("optimized");
         }
         if (v.equalsIgnoreCase("off")) {
             return null;

@@ -43,6 +43,17 @@ class ServeCommandTest {
     }
 
     @Test
+    void instancesShareWeights_andTheGraphCacheLivesInTheHome_byDefault_eachWithAWayOut() {
+        ServeConfig config = parse("serve");
+        assertThat(config.shareWeights()).isTrue();
+        assertThat(config.graphCache()).isEqualTo(dev.peregrine.core.model.PeregrineHome.fromEnvironment().root()
+                .resolve("optimized"));
+        assertThat(parse("serve", "--no-share-weights").shareWeights()).isFalse();
+        assertThat(parse("serve", "--graph-cache", "off").graphCache()).isNull();
+        assertThat(parse("serve", "--graph-cache", "/tmp/graphs").graphCache()).isEqualTo(Path.of("/tmp/graphs"));
+    }
+
+    @Test
     void flags_setEveryField_andRepeatedModelsKeepTheirNames() {
         ServeConfig config = parse("serve", "--model", "support=/models/support", "-m", "all-minilm-l6-v2",
                 "--port", "0", "--host", "127.0.0.1", "--instances", "2", "--threads", "1", "--max-batch-size", "16",
