@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.function.Function;
@@ -66,8 +67,8 @@ public interface PredictionCache extends AutoCloseable {
      *         {@code compute} answered a list of the wrong size or with null elements
      * @throws NullPointerException when an argument or a text is null
      */
-    CompletableFuture<List<CachedPrediction>> get(CacheScope scope, List<String> texts, boolean bypass,
-                                                  Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute);
+    CompletableFuture<List<TextResult>> get(CacheScope scope, List<String> texts, boolean bypass,
+                                                  Function<List<String>, CompletableFuture<List<TextResult>>> compute);
 
     /**
      * Closes the Redis connection (waiting a few seconds at most), drops the memory level and

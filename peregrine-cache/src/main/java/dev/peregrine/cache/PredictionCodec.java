@@ -1,5 +1,7 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
+
 /**
  * The bytes of one entry in Redis. Compact (4 bytes per float plus about 14) and versioned:
  *
@@ -32,7 +34,7 @@ final class PredictionCodec {
     private PredictionCodec() {
     }
 
-    static byte[] encode(CacheKey key, CachedPrediction prediction) {
+    static byte[] encode(CacheKey key, TextResult prediction) {
         float[] values = prediction.values();
         int size = HEADER + varintSize(prediction.tokens()) + varintSize(prediction.unknownTokens())
                 + varintSize(values.length) + 4 * values.length;
@@ -58,7 +60,7 @@ final class PredictionCodec {
     /**
      * @throws MalformedEntryException when the bytes are not a version-2 entry of exactly this key
      */
-    static CachedPrediction decode(CacheKey key, byte[] bytes) throws MalformedEntryException {
+    static TextResult decode(CacheKey key, byte[] bytes) throws MalformedEntryException {
         if (bytes.length < HEADER + 3) {
             throw new MalformedEntryException("too short: " + bytes.length + " bytes");
         }
@@ -97,7 +99,7 @@ final class PredictionCodec {
             values[i] = Float.intBitsToFloat(bits);
             p += 4;
         }
-        return new CachedPrediction(values, tokens, (bytes[3] & FLAG_TRUNCATED) != 0, unknown);
+        return TextResult.of(values, tokens, (bytes[3] & FLAG_TRUNCATED) != 0, unknown);
     }
 
     static int varintSize(int value) {

@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import com.github.benmanes.caffeine.cache.AsyncCache;
 import com.github.benmanes.caffeine.cache.Caffeine;
 import java.util.ArrayList;
@@ -46,7 +47,7 @@ final class TieredPredictionCache implements PredictionCache {
 
     private static final CompletableFuture<byte[][]> SKIPPED = CompletableFuture.completedFuture(null);
 
-    private final AsyncCache<CacheKey, CachedPrediction> memory;
+    private final AsyncCache<CacheKey, TextResult> memory;
     private final RedisLevel redis;
     private final CacheMetrics metrics;
     private volatile boolean closed;
@@ -56,7 +57,7 @@ final class TieredPredictionCache implements PredictionCache {
         int floor = (int) options.entryWeightFloor();
         this.memory = Caffeine.newBuilder()
                 .maximumWeight(options.maximumBytes)
-                .weigher((CacheKey key, CachedPrediction value) -> Math.max(floor, entryBytes(value)))
+                .weigher((CacheKey key, TextResult value) -> Math.max(floor, entryBytes(value)))
                 .expireAfterWrite(options.ttl)
                 .ticker(options.ticker)
                 .executor(executor)
@@ -87,7 +88,7 @@ final class TieredPredictionCache implements PredictionCache {
     private static final class Slot {
         final CacheKey key;
         final String text;
-        CompletableFuture<CachedPrediction> future;
+        CompletableFuture<TextResult> future;
         boolean owned;
 
         Slot(CacheKey key, String text) {
@@ -97,9 +98,9 @@ final class TieredPredictionCache implements PredictionCache {
     }
 
     @Override
-    public CompletableFuture<List<CachedPrediction>> get(
+    public CompletableFuture<List<TextResult>> get(
             CacheScope scope, List<String> texts, boolean bypass,
-            Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute) {
+            Function<List<String>, CompletableFuture<List<TextResult>>> compute) {
         Objects.requireNonNull(scope, "scope");
         Objects.requireNonNull(texts, "texts");
         Objects.requireNonNull(compute, "compute");
@@ -133,7 +134,7 @@ final class TieredPredictionCache implements PredictionCache {
             byPosition[i] = slot;
         }
 
-        CompletableFuture<List<CachedPrediction>> result = new CompletableFuture<>();
+        CompletableFuture<List<TextResult>> result = new CompletableFuture<>();
         claimAndLoad(slots, compute);
         finish(byPosition, slots, compute, result, true);
         return result;
@@ -142,12 +143,12 @@ final class TieredPredictionCache implements PredictionCache {
     /**
      * Finds or inserts each slot's future; loads the ones this call inserted.
      */
-    private void claimAndLoad(List<Slot> slots, Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute) {
+    private void claimAndLoad(List<Slot> slots, Function<List<String>, CompletableFuture<List<TextResult>>> compute) {
         List<Slot> owned = new ArrayList<>();
         int hits = 0;
         int joined = 0;
         @SuppressWarnings("unchecked")
-        CompletableFuture<CachedPrediction>[] mine = new CompletableFuture[1];
+        CompletableFuture<TextResult>[] mine = new CompletableFuture[1];
         try {
             claim(slots, owned, mine);
         } catch (Throwable t) {
@@ -176,10 +177,10 @@ final class TieredPredictionCache implements PredictionCache {
         }
     }
 
-    private void claim(List<Slot> slots, List<Slot> owned, CompletableFuture<CachedPrediction>[] mine) {
+    private void claim(List<Slot> slots, List<Slot> owned, CompletableFuture<TextResult>[] mine) {
         for (Slot slot : slots) {
             mine[0] = null;
-            CompletableFuture<CachedPrediction> future = memory.get(slot.key, (key, executor) -> {
+            CompletableFuture<TextResult> future = memory.get(slot.key, (key, executor) -> {
                 mine[0] = new CompletableFuture<>();
                 return mine[0];
             });
@@ -202,7 +203,7 @@ final class TieredPredictionCache implements PredictionCache {
     }
 
     /** Reads Redis for the owned slots, then computes what it did not have. Completes every owned future. */
-    private void load(List<Slot> owned, Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute) {
+    private void load(List<Slot> owned, Function<List<String>, CompletableFuture<List<TextResult>>> compute) {
         CompletableFuture<byte[][]> fromRedis;
         try {
             fromRedis = redis == null ? SKIPPED : redis.read(keysOf(owned));
@@ -221,13 +222,13 @@ final class TieredPredictionCache implements PredictionCache {
     }
 
     private void computeMissing(List<Slot> owned, byte[][] raw,
-                                Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute) {
+                                Function<List<String>, CompletableFuture<List<TextResult>>> compute) {
         List<Slot> missing;
         if (raw == null) {
             missing = owned;
         } else {
             missing = new ArrayList<>();
-            CachedPrediction[] found = new CachedPrediction[owned.size()];
+            TextResult[] found = new TextResult[owned.size()];
             int hits = 0;
             for (int i = 0; i < owned.size(); i++) {
                 Slot slot = owned.get(i);
@@ -274,7 +275,7 @@ final class TieredPredictionCache implements PredictionCache {
     }
 
     /** Sends computed entries to Redis; never throws. */
-    private void store(List<Slot> slots, List<CachedPrediction> predictions) {
+    private void store(List<Slot> slots, List<TextResult> predictions) {
         if (redis == null || !redis.writable()) {
             return;
         }
@@ -298,8 +299,8 @@ final class TieredPredictionCache implements PredictionCache {
      * after computing those texts again itself.
      */
     private void finish(Slot[] byPosition, List<Slot> slots,
-                        Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute,
-                        CompletableFuture<List<CachedPrediction>> result, boolean retry) {
+                        Function<List<String>, CompletableFuture<List<TextResult>>> compute,
+                        CompletableFuture<List<TextResult>> result, boolean retry) {
         CompletableFuture<?>[] futures = new CompletableFuture<?>[slots.size()];
         for (int i = 0; i < futures.length; i++) {
             futures[i] = slots.get(i).future;
@@ -307,7 +308,7 @@ final class TieredPredictionCache implements PredictionCache {
         CompletableFuture.allOf(futures).whenComplete((ignored, anyError) -> {
             try {
                 if (anyError == null) {
-                    CachedPrediction[] out = new CachedPrediction[byPosition.length];
+                    TextResult[] out = new TextResult[byPosition.length];
                     for (int i = 0; i < out.length; i++) {
                         out[i] = byPosition[i].future.getNow(null);
                     }
@@ -335,9 +336,9 @@ final class TieredPredictionCache implements PredictionCache {
         });
     }
 
-    private static CompletableFuture<List<CachedPrediction>> invoke(
-            Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute, List<String> texts) {
-        CompletableFuture<List<CachedPrediction>> future;
+    private static CompletableFuture<List<TextResult>> invoke(
+            Function<List<String>, CompletableFuture<List<TextResult>>> compute, List<String> texts) {
+        CompletableFuture<List<TextResult>> future;
         try {
             future = compute.apply(texts);
         } catch (Throwable t) {
@@ -346,7 +347,7 @@ final class TieredPredictionCache implements PredictionCache {
         if (future == null) {
             return CompletableFuture.failedFuture(new IllegalStateException("compute returned null, not a future"));
         }
-        CompletableFuture<List<CachedPrediction>> checked = new CompletableFuture<>();
+        CompletableFuture<List<TextResult>> checked = new CompletableFuture<>();
         future.whenComplete((predictions, error) -> {
             if (error != null) {
                 checked.completeExceptionally(CacheError.unwrap(error));
@@ -406,14 +407,14 @@ final class TieredPredictionCache implements PredictionCache {
         return keys;
     }
 
-    static int entryBytes(CachedPrediction prediction) {
+    static int entryBytes(TextResult prediction) {
         return ENTRY_OVERHEAD_BYTES + 4 * prediction.values().length;
     }
 
     /** Sum of the completed entries' estimated bytes; walks the cache, so meant for gauges, not hot paths. */
     long memoryBytes() {
         long bytes = 0;
-        for (CompletableFuture<CachedPrediction> future : memory.asMap().values()) {
+        for (CompletableFuture<TextResult> future : memory.asMap().values()) {
             if (future.isDone() && !future.isCompletedExceptionally()) {
                 bytes += entryBytes(future.join());
             }

@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -50,15 +51,15 @@ class MemoryLevelTest {
         return cache(PredictionCache.builder());
     }
 
-    private static List<CachedPrediction> await(CompletableFuture<List<CachedPrediction>> f) throws Exception {
+    private static List<TextResult> await(CompletableFuture<List<TextResult>> f) throws Exception {
         return f.get(10, TimeUnit.SECONDS);
     }
 
     @Test
     void secondCallForSameTexts_isAnsweredFromMemoryWithoutComputing() throws Exception {
         PredictionCache cache = cache();
-        List<CachedPrediction> first = await(cache.get(SCOPE, List.of("apple", "pear"), false, model.compute()));
-        List<CachedPrediction> second = await(cache.get(SCOPE, List.of("pear", "apple"), false, model.compute()));
+        List<TextResult> first = await(cache.get(SCOPE, List.of("apple", "pear"), false, model.compute()));
+        List<TextResult> second = await(cache.get(SCOPE, List.of("pear", "apple"), false, model.compute()));
 
         assertThat(model.calls.get()).isEqualTo(1);
         assertThat(second).containsExactly(first.get(1), first.get(0));
@@ -70,13 +71,13 @@ class MemoryLevelTest {
     @Test
     void duplicatesInOneCall_areComputedOnceInFirstOccurrenceOrder() throws Exception {
         PredictionCache cache = cache();
-        List<CachedPrediction> out = await(cache.get(SCOPE, List.of("x", "y", "x", "z", "y"), false, model.compute()));
+        List<TextResult> out = await(cache.get(SCOPE, List.of("x", "y", "x", "z", "y"), false, model.compute()));
 
         assertThat(model.batches).containsExactly(List.of("x", "y", "z"));
         assertThat(out).hasSize(5);
         assertThat(out.get(2)).isSameAs(out.get(0));
         assertThat(out.get(4)).isSameAs(out.get(1));
-        List<CachedPrediction> expected = model.direct(List.of("x", "y", "z"));
+        List<TextResult> expected = model.direct(List.of("x", "y", "z"));
         assertThat(out).containsExactly(expected.get(0), expected.get(1), expected.get(0), expected.get(2),
                 expected.get(1));
     }
@@ -85,9 +86,9 @@ class MemoryLevelTest {
     void concurrentCallsForTheSameTexts_shareOneComputation() throws Exception {
         PredictionCache cache = cache();
         CountDownLatch gate = model.hold();
-        CompletableFuture<List<CachedPrediction>> first = cache.get(SCOPE, List.of("p", "q"), false, model.compute());
-        CompletableFuture<List<CachedPrediction>> second = cache.get(SCOPE, List.of("q", "p", "r"), false, model.compute());
-        List<CompletableFuture<List<CachedPrediction>>> more = new ArrayList<>();
+        CompletableFuture<List<TextResult>> first = cache.get(SCOPE, List.of("p", "q"), false, model.compute());
+        CompletableFuture<List<TextResult>> second = cache.get(SCOPE, List.of("q", "p", "r"), false, model.compute());
+        List<CompletableFuture<List<TextResult>>> more = new ArrayList<>();
         for (int i = 0; i < 8; i++) {
             more.add(CompletableFuture.supplyAsync(() -> cache.get(SCOPE, List.of("p"), false, model.compute()))
                     .thenCompose(f -> f));
@@ -95,9 +96,9 @@ class MemoryLevelTest {
         assertThat(first).isNotDone();
         gate.countDown();
 
-        List<CachedPrediction> a = await(first);
-        List<CachedPrediction> b = await(second);
-        for (CompletableFuture<List<CachedPrediction>> f : more) {
+        List<TextResult> a = await(first);
+        List<TextResult> b = await(second);
+        for (CompletableFuture<List<TextResult>> f : more) {
             assertThat(await(f).get(0)).isSameAs(a.get(0));
         }
         assertThat(model.batches).containsExactlyInAnyOrder(List.of("p", "q"), List.of("r"));
@@ -111,8 +112,8 @@ class MemoryLevelTest {
     void failedComputation_isNotCachedAndFailsOnlyTheCallThatNeededIt() throws Exception {
         PredictionCache cache = cache();
         model.poison(Set.of("bad"));
-        CompletableFuture<List<CachedPrediction>> failing = cache.get(SCOPE, List.of("ok1", "bad"), false, model.compute());
-        CompletableFuture<List<CachedPrediction>> other = cache.get(SCOPE, List.of("ok2"), false, model.compute());
+        CompletableFuture<List<TextResult>> failing = cache.get(SCOPE, List.of("ok1", "bad"), false, model.compute());
+        CompletableFuture<List<TextResult>> other = cache.get(SCOPE, List.of("ok2"), false, model.compute());
 
         assertThatThrownBy(() -> await(failing)).isInstanceOf(ExecutionException.class)
                 .cause().isInstanceOf(PeregrineException.class)
@@ -120,7 +121,7 @@ class MemoryLevelTest {
         assertThat(await(other)).isEqualTo(model.direct(List.of("ok2")));
 
         model.poison(Set.of());
-        List<CachedPrediction> retried = await(cache.get(SCOPE, List.of("ok1", "bad"), false, model.compute()));
+        List<TextResult> retried = await(cache.get(SCOPE, List.of("ok1", "bad"), false, model.compute()));
         assertThat(retried).isEqualTo(model.direct(List.of("ok1", "bad")));
         assertThat(model.batches).containsExactlyInAnyOrder(List.of("ok1", "bad"), List.of("ok2"), List.of("ok1", "bad"));
     }
@@ -129,7 +130,7 @@ class MemoryLevelTest {
     void callWaitingOnAnotherCallsFailedComputation_computesTheTextItself() throws Exception {
         PredictionCache cache = cache();
         CountDownLatch release = new CountDownLatch(1);
-        Function<List<String>, CompletableFuture<List<CachedPrediction>>> failsLater = texts ->
+        Function<List<String>, CompletableFuture<List<TextResult>>> failsLater = texts ->
                 CompletableFuture.supplyAsync(() -> {
                     try {
                         release.await(10, TimeUnit.SECONDS);
@@ -138,8 +139,8 @@ class MemoryLevelTest {
                     }
                     throw new PeregrineException(ErrorKind.INVALID_INPUT, "the first caller's own problem");
                 });
-        CompletableFuture<List<CachedPrediction>> first = cache.get(SCOPE, List.of("shared"), false, failsLater);
-        CompletableFuture<List<CachedPrediction>> second = cache.get(SCOPE, List.of("shared", "own"), false, model.compute());
+        CompletableFuture<List<TextResult>> first = cache.get(SCOPE, List.of("shared"), false, failsLater);
+        CompletableFuture<List<TextResult>> second = cache.get(SCOPE, List.of("shared", "own"), false, model.compute());
         release.countDown();
 
         assertThatThrownBy(() -> await(first)).cause().hasMessage("the first caller's own problem");
@@ -150,7 +151,7 @@ class MemoryLevelTest {
     @Test
     void bypass_readsAndWritesNeitherLevel() throws Exception {
         PredictionCache cache = cache();
-        List<CachedPrediction> bypassed = await(cache.get(SCOPE, List.of("a", "a"), true, model.compute()));
+        List<TextResult> bypassed = await(cache.get(SCOPE, List.of("a", "a"), true, model.compute()));
         assertThat(model.batches).containsExactly(List.of("a", "a"));
         assertThat(bypassed).hasSize(2);
 
@@ -211,7 +212,7 @@ class MemoryLevelTest {
         // write time before the test moves the clock (with an asynchronous one the stamp could land
         // after the first advance).
         AtomicInteger calls = new AtomicInteger();
-        Function<List<String>, CompletableFuture<List<CachedPrediction>>> counting = texts -> {
+        Function<List<String>, CompletableFuture<List<TextResult>>> counting = texts -> {
             calls.incrementAndGet();
             return Synthetic.vectors(2).apply(texts);
         };
@@ -228,8 +229,8 @@ class MemoryLevelTest {
     @Test
     void computeAnsweringTheWrongNumberOfPredictions_failsTheCallAndCachesNothing() throws Exception {
         PredictionCache cache = cache();
-        Function<List<String>, CompletableFuture<List<CachedPrediction>>> short1 =
-                texts -> CompletableFuture.completedFuture(List.of(new CachedPrediction(new float[] {1}, 1, false)));
+        Function<List<String>, CompletableFuture<List<TextResult>>> short1 =
+                texts -> CompletableFuture.completedFuture(List.of(TextResult.of(new float[] {1}, 1, false)));
         assertThatThrownBy(() -> await(cache.get(SCOPE, List.of("u", "v"), false, short1)))
                 .cause().isInstanceOf(IllegalStateException.class).hasMessageContaining("1 predictions for 2 texts");
 
@@ -240,7 +241,7 @@ class MemoryLevelTest {
     @Test
     void computeThrowing_failsTheCallWithItsException() {
         PredictionCache cache = cache();
-        Function<List<String>, CompletableFuture<List<CachedPrediction>>> throwing = texts -> {
+        Function<List<String>, CompletableFuture<List<TextResult>>> throwing = texts -> {
             throw new PeregrineException(ErrorKind.WRONG_TASK, "not a classifier");
         };
         assertThatThrownBy(() -> await(cache.get(SCOPE, List.of("w"), false, throwing)))
@@ -291,15 +292,15 @@ class MemoryLevelTest {
 
     /** Computes made-up vectors of a fixed size at once, for tests where only sizes matter. */
     static final class Synthetic {
-        static Function<List<String>, CompletableFuture<List<CachedPrediction>>> vectors(int dimension) {
+        static Function<List<String>, CompletableFuture<List<TextResult>>> vectors(int dimension) {
             return texts -> {
-                List<CachedPrediction> out = new ArrayList<>();
+                List<TextResult> out = new ArrayList<>();
                 for (String t : texts) {
                     float[] v = new float[dimension];
                     for (int i = 0; i < dimension; i++) {
                         v[i] = t.hashCode() * 31 + i;
                     }
-                    out.add(new CachedPrediction(v, t.length(), false));
+                    out.add(TextResult.of(v, t.length(), false));
                 }
                 return CompletableFuture.completedFuture(out);
             };

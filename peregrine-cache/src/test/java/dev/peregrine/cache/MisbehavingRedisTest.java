@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import static dev.peregrine.cache.RedisTesting.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -60,7 +61,7 @@ class MisbehavingRedisTest {
         for (int i = 0; i < requests; i++) {
             List<String> texts = List.of("question " + i, "another question " + i);
             long start = System.nanoTime();
-            List<CachedPrediction> out = cache.get(SCOPE, texts, false, model.compute()).get(10, TimeUnit.SECONDS);
+            List<TextResult> out = cache.get(SCOPE, texts, false, model.compute()).get(10, TimeUnit.SECONDS);
             Duration took = Duration.ofNanos(System.nanoTime() - start);
             assertThat(took).as("request " + i).isLessThan(REQUEST_BOUND);
             assertThat(out).isEqualTo(model.direct(texts));

@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -17,15 +18,15 @@ class PredictionCodecTest {
     void roundTrip_keepsEveryBitTokensAndTruncation() throws Exception {
         float[] values = {0f, -0f, 1.5f, -3.25e-30f, Float.MAX_VALUE, Float.MIN_VALUE, Float.NaN,
                 Float.intBitsToFloat(0x7fc00001), Float.NEGATIVE_INFINITY};
-        for (CachedPrediction p : new CachedPrediction[] {
-                new CachedPrediction(values, 0, false),
-                new CachedPrediction(values, 127, true),
-                new CachedPrediction(values, 128, false),
-                new CachedPrediction(values, Integer.MAX_VALUE, true),
-                new CachedPrediction(new float[0], 3, false),
-                new CachedPrediction(new float[1024], 512, true),
-                new CachedPrediction(new float[] {0.5f}, 40, false, 7)}) {
-            CachedPrediction back = PredictionCodec.decode(key, PredictionCodec.encode(key, p));
+        for (TextResult p : new TextResult[] {
+                TextResult.of(values, 0, false),
+                TextResult.of(values, 127, true),
+                TextResult.of(values, 128, false),
+                TextResult.of(values, Integer.MAX_VALUE, true),
+                TextResult.of(new float[0], 3, false),
+                TextResult.of(new float[1024], 512, true),
+                TextResult.of(new float[] {0.5f}, 40, false, 7)}) {
+            TextResult back = PredictionCodec.decode(key, PredictionCodec.encode(key, p));
             assertThat(back).isEqualTo(p);
             for (int i = 0; i < p.values().length; i++) {
                 assertThat(Float.floatToRawIntBits(back.values()[i])).isEqualTo(Float.floatToRawIntBits(p.values()[i]));
@@ -35,7 +36,7 @@ class PredictionCodecTest {
 
     @Test
     void encoding_takesFourBytesPerFloatPlusASmallHeader() {
-        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[384], 300, false));
+        byte[] bytes = PredictionCodec.encode(key, TextResult.of(new float[384], 300, false));
         // header, key check, tokens (2-byte varint), unknown tokens (1), float count (2), floats
         assertThat(bytes.length).isEqualTo(4 + 8 + 2 + 1 + 2 + 384 * 4);
         assertThat(bytes[0]).isEqualTo(PredictionCodec.MAGIC);
@@ -44,7 +45,7 @@ class PredictionCodecTest {
 
     @Test
     void everyTruncation_isRejected() {
-        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[] {1, 2, 3}, 200, true));
+        byte[] bytes = PredictionCodec.encode(key, TextResult.of(new float[] {1, 2, 3}, 200, true));
         for (int length = 0; length < bytes.length; length++) {
             byte[] cut = Arrays.copyOf(bytes, length);
             assertThatThrownBy(() -> PredictionCodec.decode(key, cut)).as("length " + length)
@@ -54,14 +55,14 @@ class PredictionCodecTest {
 
     @Test
     void trailingBytes_areRejected() {
-        byte[] bytes = PredictionCodec.encode(key, new CachedPrediction(new float[] {1}, 2, false));
+        byte[] bytes = PredictionCodec.encode(key, TextResult.of(new float[] {1}, 2, false));
         assertThatThrownBy(() -> PredictionCodec.decode(key, Arrays.copyOf(bytes, bytes.length + 1)))
                 .hasMessageContaining("floats announced");
     }
 
     @Test
     void wrongHeaderFields_areRejectedWithTheReason() {
-        byte[] good = PredictionCodec.encode(key, new CachedPrediction(new float[] {1}, 2, false));
+        byte[] good = PredictionCodec.encode(key, TextResult.of(new float[] {1}, 2, false));
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 0, 0x51))).hasMessageContaining("magic");
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 1, 1))).as("version 1 had no unknown count")
                 .hasMessageContaining("version");
@@ -71,13 +72,13 @@ class PredictionCodecTest {
 
     @Test
     void entryOfAnotherKey_isRejected() {
-        byte[] bytes = PredictionCodec.encode(otherKey, new CachedPrediction(new float[] {1}, 2, false));
+        byte[] bytes = PredictionCodec.encode(otherKey, TextResult.of(new float[] {1}, 2, false));
         assertThatThrownBy(() -> PredictionCodec.decode(key, bytes)).hasMessageContaining("another key");
     }
 
     @Test
     void malformedVarints_areRejected() {
-        byte[] good = PredictionCodec.encode(key, new CachedPrediction(new float[0], 1, false));
+        byte[] good = PredictionCodec.encode(key, TextResult.of(new float[0], 1, false));
         // tokens = 1 at offset 12, count = 0 at offset 13
         byte[] nonMinimal = Arrays.copyOf(good, good.length + 1);
         nonMinimal[12] = (byte) 0x81;

@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import static dev.peregrine.cache.RedisTesting.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -70,7 +71,7 @@ class RedisOutageTest {
                     List<String> texts = List.of("load " + client + " " + i, "common " + (i % 10));
                     long start = System.nanoTime();
                     try {
-                        List<CachedPrediction> out = cache.get(SCOPE, texts, false, model.compute()).get(5, TimeUnit.SECONDS);
+                        List<TextResult> out = cache.get(SCOPE, texts, false, model.compute()).get(5, TimeUnit.SECONDS);
                         if (out.size() != 2 || out.get(0).values().length != 3) {
                             failures.add(new AssertionError("wrong answer: " + out));
                         }

@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import static dev.peregrine.cache.RedisTesting.awaitTrue;
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -67,7 +68,7 @@ class SharedRedisTest {
         return replica(registry, PredictionCache.builder());
     }
 
-    private static List<CachedPrediction> await(CompletableFuture<List<CachedPrediction>> f) throws Exception {
+    private static List<TextResult> await(CompletableFuture<List<TextResult>> f) throws Exception {
         return f.get(10, TimeUnit.SECONDS);
     }
 
@@ -91,17 +92,17 @@ class SharedRedisTest {
         PredictionCache b = replica(registryB);
         List<String> texts = List.of("the cat sat", "on the mat", "ünïcödé ✓ 🐈", "the cat sat");
 
-        List<CachedPrediction> computed = await(a.get(SCOPE, texts, false, model.compute()));
+        List<TextResult> computed = await(a.get(SCOPE, texts, false, model.compute()));
         assertThat(model.calls.get()).isEqualTo(1);
         awaitTrue("A's entries in Redis", WAIT, () -> keys("peregrine:").size() == 3);
 
-        List<CachedPrediction> shared = await(b.get(SCOPE, texts, false, model.compute()));
+        List<TextResult> shared = await(b.get(SCOPE, texts, false, model.compute()));
         assertThat(model.calls.get()).as("B computed nothing").isEqualTo(1);
         assertThat(shared).isEqualTo(computed);
         assertThat(new Meters(registryB).redisHits()).isEqualTo(3);
         assertThat(new Meters(registryB).redisMisses()).isZero();
 
-        List<CachedPrediction> uncached = await(b.get(SCOPE, texts, true, model.compute()));
+        List<TextResult> uncached = await(b.get(SCOPE, texts, true, model.compute()));
         assertThat(uncached).as("cached and uncached answers are identical").isEqualTo(shared);
         for (int i = 0; i < texts.size(); i++) {
             assertThat(Float.floatToRawIntBits(shared.get(i).values()[0]))
@@ -129,7 +130,7 @@ class SharedRedisTest {
     @Test
     void unreadableEntry_isAMissCountedAsDecodeError_andIsOverwritten() throws Exception {
         PredictionCache writer = replica(new SimpleMeterRegistry());
-        List<CachedPrediction> good = await(writer.get(SCOPE, List.of("victim"), false, model.compute()));
+        List<TextResult> good = await(writer.get(SCOPE, List.of("victim"), false, model.compute()));
         awaitTrue("entry in Redis", WAIT, () -> keys("peregrine:").size() == 1);
         byte[] key = keys("peregrine:").get(0).getBytes(StandardCharsets.UTF_8);
         inspector.sync().set(key, "not an entry".getBytes(StandardCharsets.UTF_8));

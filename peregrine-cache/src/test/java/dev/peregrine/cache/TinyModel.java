@@ -1,5 +1,6 @@
 package dev.peregrine.cache;
 
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.engine.Engine;
@@ -86,11 +87,11 @@ final class TinyModel {
         poison = Set.copyOf(texts);
     }
 
-    Function<List<String>, CompletableFuture<List<CachedPrediction>>> compute() {
+    Function<List<String>, CompletableFuture<List<TextResult>>> compute() {
         return this::computeAsync;
     }
 
-    CompletableFuture<List<CachedPrediction>> computeAsync(List<String> input) {
+    CompletableFuture<List<TextResult>> computeAsync(List<String> input) {
         calls.incrementAndGet();
         texts.addAndGet(input.size());
         batches.add(List.copyOf(input));
@@ -117,12 +118,12 @@ final class TinyModel {
     }
 
     /** The model's answers, computed now on the calling thread, with no cache. */
-    List<CachedPrediction> direct(List<String> input) {
+    List<TextResult> direct(List<String> input) {
         List<EncodedText> encoded = engine.encode(input);
         float[][] rows = engine.run(encoded);
-        List<CachedPrediction> out = new ArrayList<>(rows.length);
+        List<TextResult> out = new ArrayList<>(rows.length);
         for (int i = 0; i < rows.length; i++) {
-            out.add(new CachedPrediction(rows[i], encoded.get(i).length(), encoded.get(i).truncated()));
+            out.add(TextResult.of(rows[i], encoded.get(i).length(), encoded.get(i).truncated()));
         }
         return out;
     }

@@ -1,6 +1,7 @@
 package dev.peregrine.monitor;
 
 import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.TextResult;
 import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
@@ -147,6 +148,14 @@ public final class DriftMonitor implements AutoCloseable {
 
     public static Builder builder(String model, Task task, List<String> labels) {
         return new Builder(model, task, labels);
+    }
+
+    /**
+     * Hands one answered text to the monitor, read as this monitor's task reads it (probabilities of
+     * a classifier, an embedder's vector), with its text for the prediction log. Never blocks.
+     */
+    public void observe(TextResult result, String text) {
+        observe(Observation.of(task, result), text);
     }
 
     /** Hands one prediction to the monitor; never blocks, never throws for a full queue. */

@@ -1,5 +1,8 @@
 package dev.peregrine.monitor;
 
+import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.TextResult;
+
 /**
  * What the monitor learns from one prediction. Arrays are read, never modified or kept.
  *
@@ -18,6 +21,13 @@ public record Observation(int tokens, boolean truncated, int unknownTokens, floa
         if ((probabilities == null) == (embedding == null)) {
             throw new IllegalArgumentException("an observation has either probabilities or an embedding");
         }
+    }
+
+    /** One answered text of a model of {@code task}: its values as probabilities or as an embedding. */
+    public static Observation of(Task task, TextResult result) {
+        return task == Task.CLASSIFICATION
+                ? classified(result.tokens(), result.truncated(), result.unknownTokens(), result.values())
+                : embedded(result.tokens(), result.truncated(), result.unknownTokens(), result.values());
     }
 
     public static Observation classified(int tokens, boolean truncated, int unknownTokens, float[] probabilities) {

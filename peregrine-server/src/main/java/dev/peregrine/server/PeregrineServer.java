@@ -11,10 +11,15 @@ import dev.peregrine.monitor.PredictionLog;
 import dev.peregrine.server.http.HttpApi;
 import dev.peregrine.server.inference.BatchedInferenceService;
 import dev.peregrine.server.inference.CachingInferenceService;
+import dev.peregrine.server.inference.DriftView;
 import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.server.inference.InferenceStack;
 import dev.peregrine.server.inference.ModelReadiness;
 import dev.peregrine.server.inference.MonitoringInferenceService;
+import dev.peregrine.server.inference.RequestResolver;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
+import dev.peregrine.server.inference.ServiceSettings;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
 import dev.peregrine.server.tracing.Tracing;
@@ -72,7 +77,7 @@ public final class PeregrineServer implements AutoCloseable {
     private final HttpServer http;
     private final HttpApi api;
     private final BatchedInferenceService batched;
-    private final InferenceService service;
+    private final InferenceStack stack;
     private final PredictionCache cache;
     private final Map<String, DriftMonitor> monitors;
     private final ServerMetrics metrics;
@@ -89,7 +94,7 @@ public final class PeregrineServer implements AutoCloseable {
         this.http = http;
         this.api = api;
         this.batched = layers.batched;
-        this.service = layers.top;
+        this.stack = layers.stack;
         this.cache = layers.cache;
         this.monitors = layers.monitors;
         this.metrics = metrics;
@@ -105,7 +110,7 @@ public final class PeregrineServer implements AutoCloseable {
         PredictionCache cache;
         Map<String, DriftMonitor> monitors = Map.of();
         MonitoringInferenceService monitoring;
-        InferenceService top;
+        InferenceStack stack;
 
         void close(Duration grace) {
             if (batched != null) {
@@ -122,10 +127,12 @@ public final class PeregrineServer implements AutoCloseable {
                                  StartupReport report) {
         Layers layers = new Layers();
         try {
+            ServiceSettings settings = config.serviceSettings();
             layers.batched = BatchedInferenceService.load(config, resolver, metrics, report);
-            layers.top = layers.batched;
+            ServedModels models = layers.batched.models();
+            InferenceService top = layers.batched;
             // Every configured model, those still loading in the background too.
-            List<String> names = layers.batched.states().stream().map(ModelReadiness.ModelState::name).toList();
+            List<String> names = models.states().stream().map(ModelReadiness.ModelState::name).toList();
             CacheConfig c = config.cache();
             for (String excluded : c.exclude()) {
                 if (!names.contains(excluded)) {
@@ -144,15 +151,18 @@ public final class PeregrineServer implements AutoCloseable {
                     builder.redis(c.redisUri()).redisKeyPrefix(c.redisPrefix()).redisTimeout(c.redisTimeout());
                 }
                 layers.cache = builder.build();
-                layers.top = new CachingInferenceService(layers.top, layers.cache, config.autoTruncate(), c.exclude());
+                top = new CachingInferenceService(top, layers.cache, models, settings);
             }
+            DriftView drift = DriftView.OFF;
             DriftConfig d = config.drift();
             if (d.enabled()) {
-                layers.monitors = new java.util.concurrent.ConcurrentHashMap<>(monitors(d, layers.batched.models(), names,
-                        metrics));
-                layers.monitoring = new MonitoringInferenceService(layers.top, layers.monitors);
-                layers.top = layers.monitoring;
+                layers.monitors = new java.util.concurrent.ConcurrentHashMap<>(monitors(d, models.all(), names, metrics));
+                layers.monitoring = new MonitoringInferenceService(top, models, layers.monitors);
+                top = layers.monitoring;
+                drift = layers.monitoring;
             }
+            BatchedInferenceService batched = layers.batched;
+            layers.stack = new InferenceStack(models, new RequestResolver(settings), top, batched::ready, drift);
             return layers;
         } catch (RuntimeException e) {
             layers.close(Duration.ZERO);
@@ -256,10 +266,9 @@ public final class PeregrineServer implements AutoCloseable {
         long t3 = System.nanoTime();
         try {
             tracing = Tracing.start(config.tracing(), version());
-            HttpApi api = new HttpApi(vertx, layers.top, config, metrics, layers.batched.requestPool(), version(),
-                    layers.monitoring, tracing);
+            HttpApi api = new HttpApi(vertx, layers.stack, config, metrics, layers.batched.requestPool(), version(),
+                    tracing);
             api.startupReport(report);
-            api.modelReadiness(layers.batched);
             HttpServer http = vertx.createHttpServer(new HttpServerOptions()
                     .setHost(config.host())
                     .setPort(config.port())
@@ -277,7 +286,7 @@ public final class PeregrineServer implements AutoCloseable {
             api.started();
             report.ready();
             LOG.info("listening on http://{}:{} ({} model(s): {}); ready", config.host(), http.actualPort(),
-                    layers.top.models().size(), String.join(", ", layers.top.models().stream().map(m -> m.name()).toList()));
+                    layers.stack.models().all().size(), layers.stack.models().names());
             report.lines().forEach(LOG::info);
             List<String> loading = layers.batched.loadDeferred(served -> server.backgroundLoaded(served, layers, report));
             if (!loading.isEmpty()) {
@@ -311,7 +320,8 @@ public final class PeregrineServer implements AutoCloseable {
         DriftConfig d = config.drift();
         if (d.enabled() && layers.monitoring != null) {
             try {
-                List<String> configured = layers.batched.states().stream().map(ModelReadiness.ModelState::name).toList();
+                List<String> configured = layers.stack.models().states().stream().map(ModelReadiness.ModelState::name)
+                        .toList();
                 Map<String, DriftMonitor> added = monitors(d, List.of(served), configured, metrics);
                 added.forEach((name, monitor) -> {
                     layers.monitors.put(name, monitor);
@@ -342,9 +352,14 @@ public final class PeregrineServer implements AutoCloseable {
         return http.actualPort();
     }
 
-    /** The service the routes call. */
-    public InferenceService service() {
-        return service;
+    /** The stack the routes call: models, request resolution, the service layers, readiness, drift. */
+    public InferenceStack stack() {
+        return stack;
+    }
+
+    /** The served models (with the state of those still loading). */
+    public ServedModels models() {
+        return stack.models();
     }
 
     /** Inference requests admitted (body received) and not yet answered. */

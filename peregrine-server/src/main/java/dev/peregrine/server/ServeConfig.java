@@ -2,6 +2,7 @@ package dev.peregrine.server;
 
 import dev.peregrine.core.engine.EngineOptions;
 import dev.peregrine.core.engine.GraphOptimization;
+import dev.peregrine.server.inference.ServiceSettings;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
@@ -229,6 +230,11 @@ public record ServeConfig(
     /** The tokenizer threads to start: the configured number, or one per core. */
     public int effectiveTokenizerThreads() {
         return tokenizerThreads > 0 ? tokenizerThreads : Runtime.getRuntime().availableProcessors();
+    }
+
+    /** What the service layers read of this configuration. */
+    public ServiceSettings serviceSettings() {
+        return new ServiceSettings(autoTruncate, effectiveTokenizerThreads(), cache.exclude());
     }
 
     /** Every setting by name, for the start-up log; the API key is shown only as set or not. */

@@ -268,7 +268,7 @@ public final class DynamicBatcher implements AutoCloseable {
         /**
          * Queues the texts (at most the number reserved; unused room is released).
          *
-         * @return completes with the rows in the order given; cancel it to drop texts not yet run
+         * @return completes with the results in the order given; cancel it to drop texts not yet run
          */
         public CompletableFuture<BatchResult> submit(List<EncodedText> encoded) {
             return submit(encoded, Submission.NO_DEADLINE);
@@ -307,7 +307,7 @@ public final class DynamicBatcher implements AutoCloseable {
             estimate.submitted(encoded.size(), tokens);
             Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos, observer);
             if (encoded.isEmpty()) {
-                submission.future.complete(new BatchResult(new float[0][], 0, 0));
+                submission.future.complete(new BatchResult(List.of(), 0, 0));
                 unsubmitted.decrementAndGet();
                 inbox.add(WAKE);
             } else {

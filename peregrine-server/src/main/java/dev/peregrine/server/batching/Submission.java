@@ -1,6 +1,9 @@
 package dev.peregrine.server.batching;
 
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.core.tokenize.TokenStats;
+import java.util.Arrays;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeoutException;
@@ -9,7 +12,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One caller's texts on their way through the batcher. Its texts may run in different passes, on
- * different workers; the future completes when the last of them is done. Thread-safe: rows are
+ * different workers; the future completes when the last of them is done. Thread-safe: results are
  * written by workers, each index exactly once, and published by the decrement of {@code remaining}.
  */
 final class Submission {
@@ -21,7 +24,7 @@ final class Submission {
     /** Told about each pass holding any of its texts; {@link PassObserver#NONE} when nobody asked. */
     final PassObserver observer;
     final CompletableFuture<BatchResult> future = new CompletableFuture<>();
-    private final float[][] rows;
+    private final TextResult[] results;
     private final AtomicInteger remaining;
     private final AtomicLong firstStart = new AtomicLong(Long.MAX_VALUE);
     private final AtomicLong lastEnd = new AtomicLong(Long.MIN_VALUE);
@@ -41,7 +44,7 @@ final class Submission {
         this.observer = observer;
         this.submittedNanos = submittedNanos;
         this.deadlineNanos = deadlineNanos;
-        this.rows = new float[texts.size()][];
+        this.results = new TextResult[texts.size()];
         this.remaining = new AtomicInteger(texts.size());
     }
 
@@ -63,12 +66,12 @@ final class Submission {
     }
 
     void complete(int index, float[] row, long startNanos, long endNanos) {
-        rows[index] = row;
+        results[index] = new TextResult(row, TokenStats.of(texts.get(index)));
         firstStart.accumulateAndGet(startNanos, Math::min);
         lastEnd.accumulateAndGet(endNanos, Math::max);
         if (remaining.decrementAndGet() == 0) {
             long start = firstStart.get();
-            future.complete(new BatchResult(rows, Math.max(0, start - submittedNanos), Math.max(0, lastEnd.get() - start)));
+            future.complete(new BatchResult(Arrays.asList(results), Math.max(0, start - submittedNanos), Math.max(0, lastEnd.get() - start)));
         }
     }
 

@@ -1,9 +1,8 @@
 package dev.peregrine.server.http;
 
 import dev.peregrine.core.PeregrineException;
-import dev.peregrine.server.batching.BatcherClosedException;
 import dev.peregrine.server.inference.ModelNotReadyException;
-import dev.peregrine.server.batching.OverloadedException;
+import dev.peregrine.server.inference.ServiceException;
 import java.util.concurrent.CancellationException;
 import java.util.concurrent.CompletionException;
 import java.util.concurrent.ExecutionException;
@@ -39,13 +38,13 @@ public final class ErrorMapping {
             }
             return new ApiException(error, pe.getMessage());
         }
-        if (e instanceof OverloadedException) {
+        if (e instanceof ServiceException.Overloaded) {
             return new ApiException(ApiError.OVERLOADED, e.getMessage());
         }
         if (e instanceof ModelNotReadyException) {
             return new ApiException(ApiError.UNHEALTHY, e.getMessage());
         }
-        if (e instanceof BatcherClosedException) {
+        if (e instanceof ServiceException.ShuttingDown) {
             return new ApiException(ApiError.UNHEALTHY, e.getMessage());
         }
         if (e instanceof TimeoutException) {

@@ -4,12 +4,13 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.cpu.CpuFeatures;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.server.ServeConfig;
-import dev.peregrine.server.inference.InferenceService;
-import dev.peregrine.server.inference.MonitoringInferenceService;
+import dev.peregrine.server.inference.InferenceResult;
+import dev.peregrine.server.inference.InferenceStack;
+import dev.peregrine.server.inference.ModelReadiness;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import dev.peregrine.server.inference.Timings;
 import dev.peregrine.server.metrics.ServerMetrics;
-import dev.peregrine.server.inference.ModelReadiness;
 import dev.peregrine.server.startup.StartupReport;
 import dev.peregrine.server.tracing.RequestTrace;
 import dev.peregrine.server.tracing.Tracing;
@@ -37,6 +38,7 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.Executor;
 import java.util.concurrent.RejectedExecutionException;
@@ -93,7 +95,7 @@ public final class HttpApi {
             "/v2/health/live", "/v2/health/ready", "/metrics");
 
     private final Vertx vertx;
-    private final InferenceService service;
+    private final InferenceStack stack;
     private final ServeConfig config;
     private final ServerMetrics metrics;
     private final Executor pool;
@@ -105,7 +107,6 @@ public final class HttpApi {
     private final OpenAiRoutes openAi;
     private final SeedsRoutes seeds;
     private final TeiRoutes tei;
-    private final MonitoringInferenceService monitoring;
     private final DebugRoutes debug;
     private final ConnectionGuard guard;
     private final Tracing tracing;
@@ -116,42 +117,37 @@ public final class HttpApi {
     private final Map<HttpConnection, RoutingContext> open = new ConcurrentHashMap<>();
     private volatile boolean started;
     private volatile StartupReport startupReport;
-    private volatile ModelReadiness modelReadiness;
     private volatile boolean draining;
     /** The event-loop context the API's own tasks run on (set by {@link #attach}). */
     private Context context;
 
     /**
-     * @param monitoring the drift monitor behind {@code GET /drift}, or null when monitoring is off
-     * @param tracing    a span per request (and the access log), or {@link Tracing#disabled()}
+     * @param stack the models, request resolution, service layers, readiness and drift view
+     * @param pool    the request pool (parsing, resolution, rendering; never the event loop)
+     * @param tracing a span per request (and the access log), or {@link Tracing#disabled()}
      */
-    public HttpApi(Vertx vertx, InferenceService service, ServeConfig config, ServerMetrics metrics, Executor pool,
-                   String version, MonitoringInferenceService monitoring, Tracing tracing) {
+    public HttpApi(Vertx vertx, InferenceStack stack, ServeConfig config, ServerMetrics metrics, Executor pool,
+                   String version, Tracing tracing) {
         this.vertx = vertx;
         this.tracing = tracing;
-        this.service = service;
+        this.stack = stack;
         this.config = config;
         this.metrics = metrics;
         this.pool = pool;
         this.version = version;
         this.apiKey = config.apiKey() == null ? null : config.apiKey().getBytes(StandardCharsets.UTF_8);
-        TeiOptions embedding = new TeiOptions(config.embeddings(), service.models());
-        this.inference = new InferenceRoutes(service, config.maxInputs(), embedding);
-        this.tei = new TeiRoutes(service, config.maxInputs(), config.autoTruncate(), embedding);
-        this.kserve = new KServeRoutes(service, config.maxInputs(), version);
-        this.openAi = new OpenAiRoutes(service, config.maxInputs(), System.currentTimeMillis() / 1000, embedding);
+        ServedModels models = stack.models();
+        TeiOptions embedding = new TeiOptions(config.embeddings(), models.all());
+        this.inference = new InferenceRoutes(models, config.maxInputs(), embedding);
+        this.tei = new TeiRoutes(models, config.maxInputs(), embedding);
+        this.kserve = new KServeRoutes(models, config.maxInputs(), version);
+        this.openAi = new OpenAiRoutes(models, config.maxInputs(), System.currentTimeMillis() / 1000, embedding);
         this.seeds = config.classifyFormat() == ServeConfig.ClassifyFormat.SEEDS
-                ? new SeedsRoutes(service, config.maxInputs()) : null;
-        this.monitoring = monitoring;
+                ? new SeedsRoutes(models, config.maxInputs()) : null;
         this.debug = new DebugRoutes(vertx, metrics.registry());
         this.guard = new ConnectionGuard(config.headerTimeout(), config.bodyTimeout(), config.idleTimeout(),
                 System::nanoTime, this::bodyTimedOut, metrics);
         metrics.inFlight(open::size);
-    }
-
-    /** Which models answer yet, for {@code /readyz?model=NAME} and {@code /info}; set once, before {@link #attach}. */
-    public void modelReadiness(ModelReadiness readiness) {
-        this.modelReadiness = readiness;
     }
 
     /** The start-up report {@code /info} shows; set once, before {@link #attach}. */
@@ -176,7 +172,7 @@ public final class HttpApi {
 
     /** Ready for traffic: started, not draining, and the service accepts work. */
     public boolean ready() {
-        return started && !draining && service.ready();
+        return started && !draining && stack.ready().getAsBoolean();
     }
 
     /**
@@ -288,21 +284,20 @@ public final class HttpApi {
         });
         router.get("/drift").handler(ctx -> {
             label(ctx, "/drift");
-            if (monitoring == null) {
+            if (!stack.drift().enabled()) {
                 sendError(ctx, new ApiException(ApiError.NOT_FOUND, "drift monitoring is off (serve with --drift)"));
             } else {
-                send(ctx, 200, DriftJson.all(monitoring.reports()));
+                send(ctx, 200, DriftJson.all(stack.drift().reports()));
             }
         });
         router.get("/drift/:name").handler(ctx -> {
             label(ctx, "/drift/{name}");
-            String name = service.models().stream().filter(m -> m.answersTo(ctx.pathParam("name")))
-                    .map(ServedModel::name).findFirst().orElse(ctx.pathParam("name"));
-            if (monitoring == null) {
+            String name = stack.models().find(ctx.pathParam("name")).map(ServedModel::name).orElse(ctx.pathParam("name"));
+            if (!stack.drift().enabled()) {
                 sendError(ctx, new ApiException(ApiError.NOT_FOUND, "drift monitoring is off (serve with --drift)"));
                 return;
             }
-            monitoring.report(name).ifPresentOrElse(r -> {
+            stack.drift().report(name).ifPresentOrElse(r -> {
                 model(ctx, name);
                 send(ctx, 200, DriftJson.one(r));
             }, () -> sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + Echo.of(name)
@@ -336,8 +331,7 @@ public final class HttpApi {
                 String name = kserve.model(ctx.pathParam("name")).name();
                 model(ctx, name);
                 // This model's readiness: another still loading in the background does not make it unready.
-                ModelReadiness models = modelReadiness;
-                ModelReadiness.ModelState state = models == null ? null : models.state(name);
+                ModelReadiness.ModelState state = stack.models().state(name);
                 boolean ready = state == null ? ready()
                         : started && !draining && state.state() == ModelReadiness.State.READY;
                 end(ctx, ready ? 200 : ApiError.UNHEALTHY.status(), EMPTY);
@@ -370,9 +364,9 @@ public final class HttpApi {
      */
     private void readiness(RoutingContext ctx, String route) {
         label(ctx, route);
-        ModelReadiness models = modelReadiness;
+        ModelReadiness models = stack.models();
         String one = ctx.request().getParam("model");
-        if (one != null && models != null) {
+        if (one != null) {
             ModelReadiness.ModelState state = models.state(one);
             if (state == null) {
                 sendError(ctx, new ApiException(ApiError.NOT_FOUND, "no model named '" + Echo.of(one) + "' is served"));
@@ -397,19 +391,17 @@ public final class HttpApi {
         if (!started) {
             return "not ready: warming up the models";
         }
-        if (models != null) {
-            List<String> waiting = new ArrayList<>();
-            for (ModelReadiness.ModelState s : models.states()) {
-                if (s.state() != ModelReadiness.State.READY) {
-                    waiting.add("'" + s.name() + "' " + (s.state() == ModelReadiness.State.LOADING ? "loading"
-                            : "failed to load: " + s.detail()));
-                }
-            }
-            if (!waiting.isEmpty()) {
-                return "not ready: " + String.join("; ", waiting);
+        List<String> waiting = new ArrayList<>();
+        for (ModelReadiness.ModelState s : models.states()) {
+            if (s.state() != ModelReadiness.State.READY) {
+                waiting.add("'" + s.name() + "' " + (s.state() == ModelReadiness.State.LOADING ? "loading"
+                        : "failed to load: " + s.detail()));
             }
         }
-        return service.ready() ? "not ready" : "not ready: shutting down";
+        if (!waiting.isEmpty()) {
+            return "not ready: " + String.join("; ", waiting);
+        }
+        return stack.ready().getAsBoolean() ? "not ready" : "not ready: shutting down";
     }
 
     /** First handler of every request: bookkeeping, the metrics hook, {@code Connection: close} when draining, the API key. */
@@ -549,7 +541,7 @@ public final class HttpApi {
                     // loop answers 504 on time whatever the pool is doing.
                     long startNanos = ctx.get("start");
                     long deadline = startNanos + config.requestTimeout().toNanos();
-                    RequestScope scope = new RequestScope(ctx, startNanos, label, deadline, trace(ctx));
+                    RequestScope scope = new RequestScope(ctx, startNanos, label, deadline, trace(ctx), stack.requests());
                     ctx.put("scope", scope);
                     long timer = vertx.setTimer(Math.max(1, TimeUnit.NANOSECONDS.toMillis(deadline - System.nanoTime())), id -> {
                         if (!scope.expire()) {
@@ -577,16 +569,29 @@ public final class HttpApi {
                 });
     }
 
-    /** On the request pool: parse, validate, start the work, and arrange its answer. */
+    /** On the request pool: parse, validate, resolve, send the request down the stack, and arrange its answer. */
     private void start(RoutingContext ctx, Context context, RequestScope scope, InferenceRoute route, byte[] body,
                        boolean gzip) {
-        if (scope.expired()) {
-            return;   // answered 504 while waiting for the pool
+        if (scope.cancelled()) {
+            return;   // answered 504 while waiting for the pool, or the client has gone
         }
-        Pending pending;
+        Pending.Inference pending;
+        CompletableFuture<InferenceResult> work;
         try {
             JsonNode json = JsonInput.object(RequestBody.decode(body, gzip, config.maxBodyBytes()));
-            pending = route.start(json, scope);
+            Pending started = route.start(json, scope);
+            if (started instanceof Pending.Answered answered) {
+                context.runOnContext(v -> {
+                    model(ctx, scope.model());
+                    if (!ctx.response().ended() && !ctx.response().closed()) {
+                        timingHeaders(ctx.response(), answered.model(), answered.timings(), answered.tokens(), scope);
+                        send(ctx, 200, answered.body());
+                    }
+                });
+                return;
+            }
+            pending = (Pending.Inference) started;
+            work = stack.service().infer(pending.request());
         } catch (RuntimeException e) {
             ApiException error = ErrorMapping.of(e);
             context.runOnContext(v -> {
@@ -595,25 +600,26 @@ public final class HttpApi {
             });
             return;
         }
-        scope.attach(pending.work);
-        pending.work.whenComplete((value, failure) -> {
+        scope.started();
+        work.whenComplete((result, failure) -> {
             try (RequestTrace.Scope traced = scope.trace.activate()) {
-                answer(ctx, context, scope, pending, value, failure);
+                answer(ctx, context, scope, pending, result, failure);
             }
         });
     }
 
     /** When the work is done (on the thread that completed it): render, then write on the event loop. */
-    private void answer(RoutingContext ctx, Context context, RequestScope scope, Pending pending, Object value,
+    private void answer(RoutingContext ctx, Context context, RequestScope scope, Pending.Inference pending,
+                        InferenceResult result,
                         Throwable failure) {
-        Reply reply = null;
+        Buffer rendered = null;
         ApiException error = null;
         if (failure != null) {
             error = ErrorMapping.of(failure);
         } else {
             try {
                 long t0 = scope.trace.recording() ? System.nanoTime() : 0;
-                reply = pending.render(value);
+                rendered = pending.render().render(result);
                 if (t0 != 0) {
                     scope.trace.serialized(t0, System.nanoTime());
                 }
@@ -621,7 +627,7 @@ public final class HttpApi {
                 error = ErrorMapping.of(e);
             }
         }
-        Reply r = reply;
+        Buffer out = rendered;
         ApiException err = error;
         context.runOnContext(v -> {
             model(ctx, scope.model());
@@ -631,20 +637,20 @@ public final class HttpApi {
             if (err != null) {
                 sendError(ctx, err);
             } else {
-                timingHeaders(ctx.response(), r, scope);
-                send(ctx, 200, r.body());
+                timingHeaders(ctx.response(), result.model().name(), result.timings(), result.promptTokens(), scope);
+                send(ctx, 200, out);
             }
         });
     }
 
-    private static void timingHeaders(HttpServerResponse response, Reply reply, RequestScope scope) {
-        Timings t = reply.timings();
+    private static void timingHeaders(HttpServerResponse response, String model, Timings t, int tokens,
+                                      RequestScope scope) {
         response.putHeader("x-total-time", millis(System.nanoTime() - scope.startNanos));
         response.putHeader("x-tokenization-time", millis(t.tokenizeNanos()));
         response.putHeader("x-queue-time", millis(t.queueNanos()));
         response.putHeader("x-inference-time", millis(t.inferenceNanos()));
-        response.putHeader("x-compute-tokens", Integer.toString(reply.tokens()));
-        response.putHeader("x-model", reply.model());
+        response.putHeader("x-compute-tokens", Integer.toString(tokens));
+        response.putHeader("x-model", model);
     }
 
     private static String millis(long nanos) {
@@ -758,7 +764,7 @@ public final class HttpApi {
             g.writeStringField("version", version);
             g.writeBooleanField("ready", ready());
             g.writeArrayFieldStart("models");
-            for (ServedModel m : service.models()) {
+            for (ServedModel m : stack.models().all()) {
                 ModelInfo info = m.info();
                 g.writeStartObject();
                 g.writeStringField("name", m.name());
@@ -802,14 +808,12 @@ public final class HttpApi {
             g.writeNumberField("max_concurrent_requests", config.maxConcurrentRequests());
             g.writeNumberField("request_timeout_ms", config.requestTimeout().toMillis());
             g.writeBooleanField("auto_truncate", config.autoTruncate());
-            if (modelReadiness != null) {
-                g.writeObjectFieldStart("model_states");
-                for (ModelReadiness.ModelState s : modelReadiness.states()) {
-                    g.writeStringField(s.name(), s.state().name().toLowerCase(java.util.Locale.ROOT)
-                            + (s.detail().isEmpty() ? "" : ": " + s.detail()));
-                }
-                g.writeEndObject();
+            g.writeObjectFieldStart("model_states");
+            for (ModelReadiness.ModelState s : stack.models().states()) {
+                g.writeStringField(s.name(), s.state().name().toLowerCase(java.util.Locale.ROOT)
+                        + (s.detail().isEmpty() ? "" : ": " + s.detail()));
             }
+            g.writeEndObject();
             if (startupReport != null) {
                 startupReport.writeFields(g);
             }

@@ -6,8 +6,9 @@ import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.LabelScore;
-import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -16,17 +17,16 @@ import java.util.List;
  * The JSON-over-HTTP routes whose shapes existing clients already speak: Peregrine's own
  * {@code /classify}, text-embeddings-inference's {@code /embed} and {@code /predict} (OpenAI's are in
  * {@link OpenAiRoutes}, the seeds' {@code /classify} in {@link SeedsRoutes}). Each validates its body,
- * calls the {@link InferenceService}, and renders the
- * result; nothing else.
+ * resolves it into one request, and renders the result; nothing else.
  */
 final class InferenceRoutes {
 
-    private final InferenceService service;
+    private final ServedModels models;
     private final int maxInputs;
     private final TeiOptions embedding;
 
-    InferenceRoutes(InferenceService service, int maxInputs, TeiOptions embedding) {
-        this.service = service;
+    InferenceRoutes(ServedModels models, int maxInputs, TeiOptions embedding) {
+        this.models = models;
         this.maxInputs = maxInputs;
         this.embedding = embedding;
     }
@@ -50,17 +50,17 @@ final class InferenceRoutes {
      */
     Pending classify(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
-        String model = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION).name();
-        scope.model(model);
+        ServedModel served = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION);
+        scope.model(served.name());
         ClassifyBody body = ClassifyBody.parse(json, maxInputs);
-        List<String> texts = body.texts();
-        Boolean truncate = body.truncate();
         int k = body.topK();
-        return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
+        List<String> labels = served.info().labels();
+        return Pending.of(scope.request(served, body.texts(), body.truncate(), null), result ->
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeArrayFieldStart("predictions");
-                    for (Classification c : result.predictions()) {
+                    for (TextResult r : result.texts()) {
+                        Classification c = r.classification(labels);
                         g.writeStartObject();
                         g.writeStringField("label", c.label());
                         g.writeNumberField("score", c.score());
@@ -71,10 +71,10 @@ final class InferenceRoutes {
                         g.writeEndObject();
                     }
                     g.writeEndArray();
-                    g.writeStringField("model", result.model());
+                    g.writeStringField("model", result.model().name());
                     g.writeNumberField("latency_ms", Math.round(scope.elapsedMillis() * 1000) / 1000.0);
                     g.writeEndObject();
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     /** A validated text-embeddings-inference {@code /embed} body. */
@@ -98,21 +98,19 @@ final class InferenceRoutes {
     Pending embed(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
         ServedModel served = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
-        String model = served.name();
-        scope.model(model);
+        scope.model(served.name());
         EmbedBody body = EmbedBody.parse(json, maxInputs);
         List<String> texts = embedding.prompted(served, body.promptName(), body.texts());
-        Boolean truncate = body.truncate();
         boolean norm = body.normalize();
         int dimensions = embedding.dimensions(served, body.dimensions());
-        return Pending.of(service.embed(model, texts, scope.options(truncate, norm)), result -> new Reply(result.model(),
+        return Pending.of(scope.request(served, texts, body.truncate(), norm), result ->
                 JsonOutput.write(g -> {
                     g.writeStartArray();
-                    for (float[] v : result.vectors()) {
-                        JsonOutput.floats(g, TeiOptions.cut(v, dimensions, norm));
+                    for (TextResult r : result.texts()) {
+                        JsonOutput.floats(g, TeiOptions.cut(r.values(), dimensions, norm));
                     }
                     g.writeEndArray();
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     /** A validated text-embeddings-inference {@code /predict} body; {@code single} for one bare string. */
@@ -162,30 +160,29 @@ final class InferenceRoutes {
      */
     Pending predict(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
-        String model = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION).name();
-        scope.model(model);
+        ServedModel served = resolve(JsonInput.string(json, "model"), Task.CLASSIFICATION);
+        scope.model(served.name());
         PredictBody body = PredictBody.parse(json, maxInputs);
-        List<String> texts = body.texts();
-        Boolean truncate = body.truncate();
         boolean single = body.single();
-        return Pending.of(service.classify(model, texts, scope.options(truncate, null)), result -> new Reply(result.model(),
+        List<String> labels = served.info().labels();
+        return Pending.of(scope.request(served, body.texts(), body.truncate(), null), result ->
                 JsonOutput.write(g -> {
                     if (single) {
-                        predictions(g, result.predictions().get(0));
+                        predictions(g, result.texts().get(0).classification(labels));
                     } else {
                         g.writeStartArray();
-                        for (Classification c : result.predictions()) {
-                            predictions(g, c);
+                        for (TextResult r : result.texts()) {
+                            predictions(g, r.classification(labels));
                         }
                         g.writeEndArray();
                     }
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     /** The served model a request names, its name shortened in the error when it is not served. */
     private ServedModel resolve(String name, Task task) {
         try {
-            return service.resolve(name, task);
+            return models.resolve(name, task);
         } catch (PeregrineException e) {
             if (name != null && name.length() > Echo.MAX_CHARS && e.getMessage() != null) {
                 throw new PeregrineException(e.kind(), e.getMessage().replace(name, Echo.of(name)));

@@ -5,10 +5,10 @@ import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
-import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.ModelInfo;
-import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.util.ArrayList;
@@ -29,12 +29,12 @@ final class KServeRoutes {
     static final String PROBABILITIES = "probabilities";
     static final String LABEL = "label";
 
-    private final InferenceService service;
+    private final ServedModels models;
     private final int maxInputs;
     private final String version;
 
-    KServeRoutes(InferenceService service, int maxInputs, String version) {
-        this.service = service;
+    KServeRoutes(ServedModels models, int maxInputs, String version) {
+        this.models = models;
         this.maxInputs = maxInputs;
         this.version = version;
     }
@@ -53,12 +53,8 @@ final class KServeRoutes {
 
     /** The served model of that name or alias. */
     ServedModel model(String name) {
-        for (ServedModel m : service.models()) {
-            if (m.answersTo(name)) {
-                return m;
-            }
-        }
-        throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + Echo.of(name) + "' is served");
+        return models.find(name).orElseThrow(() -> new PeregrineException(ErrorKind.MODEL_NOT_FOUND,
+                "no model named '" + Echo.of(name) + "' is served"));
     }
 
     /** {@code GET /v2/models/{name}}. */
@@ -180,47 +176,40 @@ final class KServeRoutes {
             }
         }
         Set<String> wanted = body.outputs().isEmpty() ? known : body.outputs();
-        Boolean truncate = body.truncate();
-        Boolean normalize = body.normalize();
         int n = texts.size();
-        if (task == Task.EMBEDDING) {
-            return Pending.of(service.embed(m.name(), texts, scope.options(truncate, normalize)), result -> new Reply(result.model(),
-                    JsonOutput.write(g -> {
-                        start(g, m.name(), id);
-                        int dim = result.vectors().get(0).length;
+        List<String> labels = m.info().labels();
+        return Pending.of(scope.request(m, texts, body.truncate(), body.normalize()), result ->
+                JsonOutput.write(g -> {
+                    start(g, m.name(), id);
+                    if (task == Task.EMBEDDING) {
+                        int dim = result.texts().get(0).values().length;
                         outputStart(g, EMBEDDING, "FP32", n, dim);
-                        for (float[] v : result.vectors()) {
-                            for (float x : v) {
+                        for (TextResult r : result.texts()) {
+                            for (float x : r.values()) {
                                 g.writeNumber(x);
                             }
                         }
                         outputEnd(g);
-                        g.writeEndArray();
-                        g.writeEndObject();
-                    }), result.timings(), result.promptTokens()));
-        }
-        return Pending.of(service.classify(m.name(), texts, scope.options(truncate, null)), result -> new Reply(result.model(),
-                JsonOutput.write(g -> {
-                    start(g, m.name(), id);
-                    if (wanted.contains(PROBABILITIES)) {
+                    }
+                    if (task != Task.EMBEDDING && wanted.contains(PROBABILITIES)) {
                         outputStart(g, PROBABILITIES, "FP32", n, m.info().dimension());
-                        for (Classification c : result.predictions()) {
-                            for (float p : c.probabilities()) {
+                        for (TextResult r : result.texts()) {
+                            for (float p : r.values()) {
                                 g.writeNumber(p);
                             }
                         }
                         outputEnd(g);
                     }
-                    if (wanted.contains(LABEL)) {
+                    if (task != Task.EMBEDDING && wanted.contains(LABEL)) {
                         outputStart(g, LABEL, "BYTES", n);
-                        for (Classification c : result.predictions()) {
-                            g.writeString(c.label());
+                        for (TextResult r : result.texts()) {
+                            g.writeString(r.classification(labels).label());
                         }
                         outputEnd(g);
                     }
                     g.writeEndArray();
                     g.writeEndObject();
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     private static void start(JsonGenerator g, String model, String id) throws IOException {

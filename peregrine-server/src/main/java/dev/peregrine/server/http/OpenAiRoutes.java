@@ -3,8 +3,8 @@ package dev.peregrine.server.http;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.Task;
-import dev.peregrine.server.inference.InferenceService;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import io.vertx.core.buffer.Buffer;
 import java.io.IOException;
 import java.nio.ByteBuffer;
@@ -25,7 +25,7 @@ import java.util.stream.Collectors;
  */
 final class OpenAiRoutes {
 
-    private final InferenceService service;
+    private final ServedModels models;
     private final int maxInputs;
     private final long createdEpochSeconds;
     private final TeiOptions embedding;
@@ -33,8 +33,8 @@ final class OpenAiRoutes {
     /**
      * @param createdEpochSeconds what {@code created} reports for every model (when the server loaded them)
      */
-    OpenAiRoutes(InferenceService service, int maxInputs, long createdEpochSeconds, TeiOptions embedding) {
-        this.service = service;
+    OpenAiRoutes(ServedModels models, int maxInputs, long createdEpochSeconds, TeiOptions embedding) {
+        this.models = models;
         this.maxInputs = maxInputs;
         this.createdEpochSeconds = createdEpochSeconds;
         this.embedding = embedding;
@@ -51,20 +51,19 @@ final class OpenAiRoutes {
      */
     ServedModel resolve(String requested, Task task) {
         if (requested != null) {
-            for (ServedModel m : service.models()) {
-                if (m.answersTo(requested)) {
-                    return service.resolve(m.name(), task);   // WRONG_TASK when it cannot do this
-                }
+            var named = models.find(requested);
+            if (named.isPresent()) {
+                return ServedModels.requireTask(named.get(), task);   // WRONG_TASK when it cannot do this
             }
-            List<ServedModel> able = service.models().stream().filter(m -> m.info().task() == task).toList();
+            List<ServedModel> able = models.all().stream().filter(m -> m.info().task() == task).toList();
             if (able.size() == 1) {
                 return able.get(0);
             }
             throw new ApiException(ApiError.NOT_FOUND, "The model '" + Echo.of(requested) + "' does not exist; "
                     + (able.isEmpty() ? "no " + noun(task) + " is served" : "this server has several "
-                    + noun(task) + "s, name one of: " + names(able)) + " (served models: " + names(service.models()) + ")");
+                    + noun(task) + "s, name one of: " + names(able)) + " (served models: " + models.names() + ")");
         }
-        return service.resolve(null, task);
+        return models.resolve(null, task);
     }
 
     /** A validated {@code /v1/embeddings} body (the model aside); {@code dimensions} null when not given. */
@@ -101,17 +100,18 @@ final class OpenAiRoutes {
         List<String> texts = embedding.prompted(served, null, parsed.texts());
         boolean base64 = parsed.base64();
         int dimensions = embedding.dimensions(served, parsed.dimensions());
-        return Pending.of(service.embed(model, texts, scope.options(null, true)), result -> new Reply(result.model(),
+        // OpenAI's vectors are unit length: normalize is this wire format's fixed choice, not a default.
+        return Pending.of(scope.request(served, texts, null, true), result ->
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("object", "list");
                     g.writeArrayFieldStart("data");
-                    for (int i = 0; i < result.vectors().size(); i++) {
+                    for (int i = 0; i < result.texts().size(); i++) {
+                        float[] v = TeiOptions.cut(result.texts().get(i).values(), dimensions, true);
                         g.writeStartObject();
                         g.writeStringField("object", "embedding");
                         g.writeNumberField("index", i);
                         g.writeFieldName("embedding");
-                        float[] v = TeiOptions.cut(result.vectors().get(i), dimensions, true);
                         if (base64) {
                             g.writeString(base64(v));
                         } else {
@@ -120,13 +120,13 @@ final class OpenAiRoutes {
                         g.writeEndObject();
                     }
                     g.writeEndArray();
-                    g.writeStringField("model", result.model());
+                    g.writeStringField("model", result.model().name());
                     g.writeObjectFieldStart("usage");
                     g.writeNumberField("prompt_tokens", result.promptTokens());
                     g.writeNumberField("total_tokens", result.promptTokens());
                     g.writeEndObject();
                     g.writeEndObject();
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     /**
@@ -153,7 +153,7 @@ final class OpenAiRoutes {
             g.writeStartObject();
             g.writeStringField("object", "list");
             g.writeArrayFieldStart("data");
-            for (ServedModel m : service.models()) {
+            for (ServedModel m : models.all()) {
                 model(g, m.name());
             }
             g.writeEndArray();
@@ -163,13 +163,9 @@ final class OpenAiRoutes {
 
     /** {@code GET /v1/models/{id}}: the model of that name or alias (no fallback: this is a lookup). */
     Buffer retrieve(String id) {
-        for (ServedModel m : service.models()) {
-            if (m.answersTo(id)) {
-                return JsonOutput.write(g -> model(g, m.name()));
-            }
-        }
-        throw new ApiException(ApiError.NOT_FOUND, "The model '" + Echo.of(id) + "' does not exist (served models: "
-                + names(service.models()) + ")");
+        ServedModel m = models.find(id).orElseThrow(() -> new ApiException(ApiError.NOT_FOUND, "The model '"
+                + Echo.of(id) + "' does not exist (served models: " + models.names() + ")"));
+        return JsonOutput.write(g -> model(g, m.name()));
     }
 
     private void model(JsonGenerator g, String id) throws IOException {

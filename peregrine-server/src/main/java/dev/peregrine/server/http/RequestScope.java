@@ -1,12 +1,17 @@
 package dev.peregrine.server.http;
 
-import dev.peregrine.server.inference.RequestOptions;
+import dev.peregrine.server.inference.Cancellation;
+import dev.peregrine.server.inference.RequestResolver;
+import dev.peregrine.server.inference.ResolvedRequest;
+import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.tracing.RequestTrace;
 import io.vertx.ext.web.RoutingContext;
-import java.util.concurrent.CompletableFuture;
+import java.util.List;
+import java.util.Locale;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
 
-/** Per-request facts the pipeline needs for metrics and headers. Confined to one request. */
+/** Per-request facts of the edge: what resolution needs, and what metrics and headers need. Confined to one request. */
 final class RequestScope {
 
     final RoutingContext ctx;
@@ -16,22 +21,34 @@ final class RequestScope {
     final long deadlineNanos;
     /** The request's trace ({@link RequestTrace#NOOP} when tracing is off). */
     final RequestTrace trace;
+    /** The request's one cancellation: the timeout timer and a client gone fire it. */
+    final Cancellation cancellation = new Cancellation();
+    private final RequestResolver resolver;
     private volatile String model = "";
-    private volatile CompletableFuture<?> work;
-    private volatile boolean clientGone;
-    private volatile boolean expired;
+    private volatile boolean started;
 
-    RequestScope(RoutingContext ctx, long startNanos, String route, long deadlineNanos, RequestTrace trace) {
+    RequestScope(RoutingContext ctx, long startNanos, String route, long deadlineNanos, RequestTrace trace,
+                 RequestResolver resolver) {
         this.ctx = ctx;
         this.trace = trace;
         this.startNanos = startNanos;
         this.route = route;
         this.deadlineNanos = deadlineNanos;
+        this.resolver = resolver;
     }
 
-    /** The request's options, with its cache choice, deadline and trace. */
-    RequestOptions options(Boolean truncate, Boolean normalize) {
-        return new RequestOptions(truncate, normalize, cacheAllowed(), deadlineNanos, trace);
+    /**
+     * The request, resolved: the model, its texts and options as given (null: the default), with the
+     * edge's cache choice, deadline, cancellation and trace. Records the model for metrics.
+     */
+    ResolvedRequest request(ServedModel served, List<String> texts, Boolean truncate, Boolean normalize) {
+        model(served.name());
+        return resolver.resolve(served, texts, truncate, normalize, cacheAllowed(), deadlineNanos, cancellation, trace);
+    }
+
+    /** Whether to truncate the request's texts, when it says {@code requested} (null: the server's default). */
+    boolean truncate(Boolean requested) {
+        return resolver.truncate(requested);
     }
 
     /**
@@ -43,7 +60,7 @@ final class RequestScope {
         if (header == null) {
             return true;
         }
-        String h = header.toLowerCase(java.util.Locale.ROOT);
+        String h = header.toLowerCase(Locale.ROOT);
         return !(h.contains("no-cache") || h.contains("no-store"));
     }
 
@@ -60,48 +77,30 @@ final class RequestScope {
         return model;
     }
 
-    /** Ties the request's work to its connection: a client that has gone (or goes) cancels it. */
-    void attach(CompletableFuture<?> future) {
-        work = future;
-        if (clientGone) {
-            future.cancel(false);
-        }
-        if (expired) {
-            future.completeExceptionally(timeout());
-        }
+    /** The work has been handed to the service stack (which answers a cancellation from now on). */
+    void started() {
+        started = true;
     }
 
     /**
-     * The deadline has passed: fails the work with a timeout (its answer, a 504, follows from that).
+     * The deadline has passed: cancels the request with a timeout (its answer, a 504, follows from the
+     * work's failure).
      *
-     * @return false when no work is attached yet, so the caller must answer the 504 itself
+     * @return false when no work was started, so the caller must answer the 504 itself
      */
     boolean expire() {
-        expired = true;
-        CompletableFuture<?> w = work;
-        if (w != null) {
-            w.completeExceptionally(timeout());
-            return true;
-        }
-        return false;
+        cancellation.cancel(new TimeoutException("the request timeout passed"));
+        return started;
     }
 
-    /** Whether the deadline has passed (work not started yet need not start). */
-    boolean expired() {
-        return expired;
-    }
-
-    private static TimeoutException timeout() {
-        return new TimeoutException("the request timeout passed");
+    /** Whether the request was called off (work not started yet need not start). */
+    boolean cancelled() {
+        return cancellation.isCancelled();
     }
 
     /** The connection closed before the answer was sent. */
     void clientGone() {
-        clientGone = true;
-        CompletableFuture<?> w = work;
-        if (w != null) {
-            w.cancel(false);
-        }
+        cancellation.cancel(new CancellationException("the client closed its connection"));
     }
 
     double elapsedMillis() {

@@ -2,8 +2,9 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.Task;
-import dev.peregrine.core.engine.Classification;
-import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import io.vertx.core.buffer.Buffer;
 import java.util.List;
 
@@ -19,18 +20,18 @@ final class SeedsRoutes {
     /** The seeds' app's limit per request. */
     static final int MAX_TEXTS = 32;
 
-    private final InferenceService service;
+    private final ServedModels models;
     private final int maxTexts;
 
-    SeedsRoutes(InferenceService service, int maxInputs) {
-        this.service = service;
+    SeedsRoutes(ServedModels models, int maxInputs) {
+        this.models = models;
         this.maxTexts = Math.min(MAX_TEXTS, maxInputs);
     }
 
     /** {@code POST /classify {"texts": [...], "model"?}}. */
     Pending classify(JsonNode body, RequestScope scope) {
-        String model = service.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION).name();
-        scope.model(model);
+        ServedModel served = models.resolve(JsonInput.string(body, "model"), Task.CLASSIFICATION);
+        scope.model(served.name());
         JsonNode node = body.get("texts");
         if (node == null || node.isNull() || !node.isArray()) {
             throw new ApiException(ApiError.VALIDATION, "'texts' must be a list of strings"
@@ -46,17 +47,18 @@ final class SeedsRoutes {
                     + maxTexts + " per request");
         }
         JsonInput.checkTexts(texts, "texts", maxTexts);
-        return Pending.of(service.classify(model, texts, scope.options(null, null)), result -> new Reply(result.model(),
+        List<String> labels = served.info().labels();
+        return Pending.of(scope.request(served, texts, null, null), result ->
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeArrayFieldStart("predictions");
-                    for (Classification c : result.predictions()) {
-                        g.writeString(c.label());
+                    for (TextResult r : result.texts()) {
+                        g.writeString(r.classification(labels).label());
                     }
                     g.writeEndArray();
                     g.writeNumberField("latency_ms", Math.round(scope.elapsedMillis() * 10) / 10.0);
                     g.writeEndObject();
-                }), result.timings(), result.promptTokens()));
+                }));
     }
 
     /** An error in FastAPI's shape ({@code detail}), with Peregrine's {@code error} and {@code error_type}. */

@@ -7,12 +7,12 @@ import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.Token;
 import dev.peregrine.core.tokenize.TruncationDirection;
-import dev.peregrine.server.inference.InferenceService;
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.server.inference.ServedModel;
+import dev.peregrine.server.inference.ServedModels;
 import dev.peregrine.server.inference.Timings;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.CompletableFuture;
 
 /**
  * text-embeddings-inference's routes beyond {@code /embed} and {@code /predict}, in its request and
@@ -34,15 +34,13 @@ import java.util.concurrent.CompletableFuture;
  */
 final class TeiRoutes {
 
-    private final InferenceService service;
+    private final ServedModels models;
     private final int maxInputs;
-    private final boolean autoTruncate;
     private final TeiOptions options;
 
-    TeiRoutes(InferenceService service, int maxInputs, boolean autoTruncate, TeiOptions options) {
-        this.service = service;
+    TeiRoutes(ServedModels models, int maxInputs, TeiOptions options) {
+        this.models = models;
         this.maxInputs = maxInputs;
-        this.autoTruncate = autoTruncate;
         this.options = options;
     }
 
@@ -62,11 +60,10 @@ final class TeiRoutes {
             tokens.add(t);
         }
         Timings timings = new Timings(System.nanoTime() - t0, 0, 0);
-        int total = count;
-        return Pending.of(CompletableFuture.completedFuture(tokens), done -> new Reply(model.name(),
+        return Pending.answered(model.name(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
-                    for (List<Token> text : done) {
+                    for (List<Token> text : tokens) {
                         g.writeStartArray();
                         for (Token t : text) {
                             g.writeStartObject();
@@ -85,7 +82,7 @@ final class TeiRoutes {
                         g.writeEndArray();
                     }
                     g.writeEndArray();
-                }), timings, total));
+                }), timings, count);
     }
 
     /** {@code /decode}: token ids back to text. */
@@ -107,15 +104,14 @@ final class TeiRoutes {
             count += ids.get(i).length;
         }
         Timings timings = new Timings(System.nanoTime() - t0, 0, 0);
-        int total = count;
-        return Pending.of(CompletableFuture.completedFuture(texts), done -> new Reply(model.name(),
+        return Pending.answered(model.name(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
-                    for (String t : done) {
+                    for (String t : texts) {
                         g.writeString(t);
                     }
                     g.writeEndArray();
-                }), timings, total));
+                }), timings, count);
     }
 
     /** {@code /embed_all}: every token's vector, before pooling. */
@@ -128,15 +124,15 @@ final class TeiRoutes {
         List<String> prompted = options.prompted(model, JsonInput.string(json, "prompt_name"), texts);
         Engine engine = model.engine();
         long t0 = System.nanoTime();
-        List<EncodedText> encoded = engine.encode(prompted, truncate != null ? truncate : autoTruncate, direction, true);
+        List<EncodedText> encoded = engine.encode(prompted, scope.truncate(truncate), direction, true);
         long t1 = System.nanoTime();
         List<float[][]> vectors = engine.embedTokens(encoded);
         Timings timings = new Timings(t1 - t0, 0, System.nanoTime() - t1);
         int tokens = encoded.stream().mapToInt(EncodedText::length).sum();
-        return Pending.of(CompletableFuture.completedFuture(vectors), done -> new Reply(model.name(),
+        return Pending.answered(model.name(),
                 JsonOutput.write(g -> {
                     g.writeStartArray();
-                    for (float[][] text : done) {
+                    for (float[][] text : vectors) {
                         g.writeStartArray();
                         for (float[] token : text) {
                             JsonOutput.floats(g, token);
@@ -144,7 +140,7 @@ final class TeiRoutes {
                         g.writeEndArray();
                     }
                     g.writeEndArray();
-                }), timings, tokens));
+                }), timings, tokens);
     }
 
     /** {@code /similarity}: cosine of each sentence with the source sentence. */
@@ -182,15 +178,15 @@ final class TeiRoutes {
         Boolean truncate = JsonInput.bool(p, "truncate");
         TruncationDirection direction = TeiOptions.direction(p);
         List<String> prompted = options.prompted(model, JsonInput.string(p, "prompt_name"), texts);
-        return Pending.of(service.embed(model.name(), prompted, scope.options(truncate, false)),
-                result -> new Reply(result.model(), JsonOutput.write(g -> {
-                    float[] s = result.vectors().get(0);
-                    g.writeStartArray();
-                    for (int i = 1; i < result.vectors().size(); i++) {
-                        g.writeNumber(cosine(s, result.vectors().get(i)));
-                    }
-                    g.writeEndArray();
-                }), result.timings(), result.promptTokens()));
+        return Pending.of(scope.request(model, prompted, truncate, false), result -> JsonOutput.write(g -> {
+            List<TextResult> vectors = result.texts();
+            float[] s = vectors.get(0).values();
+            g.writeStartArray();
+            for (int i = 1; i < vectors.size(); i++) {
+                g.writeNumber(cosine(s, vectors.get(i).values()));
+            }
+            g.writeEndArray();
+        }));
     }
 
     static float cosine(float[] a, float[] b) {
@@ -207,18 +203,16 @@ final class TeiRoutes {
 
     /** The model a request names (by name or alias) whatever its task; the first served model when none. */
     private ServedModel anyModel(String name) {
-        List<ServedModel> models = service.models();
         if (name == null) {
-            return models.get(0);
+            return models.all().get(0);
         }
-        return models.stream().filter(m -> m.answersTo(name)).findFirst().orElseThrow(() -> new ApiException(
-                ApiError.NOT_FOUND, "no model named '" + Echo.of(name) + "' is served (models: "
-                + String.join(", ", models.stream().map(ServedModel::name).toList()) + ")"));
+        return models.find(name).orElseThrow(() -> new ApiException(ApiError.NOT_FOUND, "no model named '"
+                + Echo.of(name) + "' is served (models: " + models.names() + ")"));
     }
 
     private ServedModel resolve(String name, Task task) {
         try {
-            return service.resolve(name, task);
+            return models.resolve(name, task);
         } catch (PeregrineException e) {
             if (name != null && name.length() > Echo.MAX_CHARS && e.getMessage() != null) {
                 throw new PeregrineException(e.kind(), e.getMessage().replace(name, Echo.of(name)));

@@ -1,30 +1,31 @@
 package dev.peregrine.server.inference;
 
-import dev.peregrine.core.ErrorKind;
+
 import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
-import dev.peregrine.core.Task;
-import dev.peregrine.core.engine.Classification;
-import dev.peregrine.core.engine.ModelInfo;
+
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.core.engine.Vectors;
-import dev.peregrine.core.model.EmbeddedModels;
-import dev.peregrine.core.model.ModelFolder;
+
+
 import dev.peregrine.core.model.ModelResolver;
-import dev.peregrine.core.model.ServingHints;
+
 import dev.peregrine.core.tokenize.EncodedText;
-import dev.peregrine.server.ModelSpec;
+
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.batching.BatchResult;
 import dev.peregrine.server.batching.BatcherClosedException;
 import dev.peregrine.server.batching.DynamicBatcher;
+import dev.peregrine.server.batching.OverloadedException;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
 import dev.peregrine.server.tracing.RequestTrace;
-import java.io.IOException;
-import java.nio.file.Files;
-import java.nio.file.Path;
+
+
+
 import java.time.Duration;
 import java.util.ArrayList;
+
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -38,7 +39,7 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.stream.Stream;
+
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -53,7 +54,7 @@ import org.slf4j.LoggerFactory;
  * workers only run forward passes and the caller (the HTTP event loop) never blocks. The request
  * pool's queue is bounded by admission: only admitted requests are ever put on it.
  */
-public final class BatchedInferenceService implements InferenceService, ModelReadiness, AutoCloseable {
+public final class BatchedInferenceService implements InferenceService, AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(BatchedInferenceService.class);
     /**
@@ -62,28 +63,27 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
      */
     static final int CHUNK_CHARS = 64 * 1024;
 
-    /** Every configured model's name, in configuration order. */
-    private final List<String> order;
-    /** Ready models, in configuration order; replaced whole (under {@link #statesLock}) when one is added. */
+    /** Ready models' hosts by name; replaced whole (under {@link #hostsLock}) when a background load adds one. */
     private volatile Map<String, ModelHost> hosts;
-    private volatile List<ServedModel> models;
-    /** Models loading in the background, or whose background load failed; replaced whole. */
-    private volatile Map<String, ModelState> pending = Map.of();
-    private final Object statesLock = new Object();
+    private final Object hostsLock = new Object();
+    private final ServedModels models;
     private ModelLoader loader;
     private final ExecutorService requestPool;
     private final ServerMetrics metrics;
-    private final boolean autoTruncate;
     private volatile boolean ready = true;
 
-    private BatchedInferenceService(Map<String, ModelHost> hosts, ExecutorService requestPool, ServerMetrics metrics,
-                                    boolean autoTruncate) {
+    private BatchedInferenceService(Map<String, ModelHost> hosts, ServiceSettings settings, ServerMetrics metrics) {
         this.hosts = hosts;
-        this.models = hosts.values().stream().map(h -> h.served).toList();
-        this.order = new java.util.concurrent.CopyOnWriteArrayList<>(hosts.keySet());
-        this.requestPool = requestPool;
+        this.models = new ServedModels(hosts.values().stream().map(h -> h.served).toList());
         this.metrics = metrics;
-        this.autoTruncate = autoTruncate;
+        int threads = settings.requestThreads();
+        AtomicInteger counter = new AtomicInteger();
+        this.requestPool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
+                new LinkedBlockingQueue<>(), r -> {
+                    Thread t = new RequestThread(r, "peregrine-request-" + counter.incrementAndGet());
+                    t.setDaemon(true);
+                    return t;
+                });
     }
 
     /**
@@ -97,18 +97,10 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
                                                StartupReport report) {
         ModelLoader loader = new ModelLoader(config, resolver, metrics, report);
         Map<String, ModelHost> hosts = loader.loadAll();
-        int threads = config.effectiveTokenizerThreads();
-        AtomicInteger counter = new AtomicInteger();
-        ThreadPoolExecutor pool = new ThreadPoolExecutor(threads, threads, 0, TimeUnit.SECONDS,
-                new LinkedBlockingQueue<>(), r -> {
-                    Thread t = new RequestThread(r, "peregrine-request-" + counter.incrementAndGet());
-                    t.setDaemon(true);
-                    return t;
-                });
-        BatchedInferenceService service = new BatchedInferenceService(hosts, pool, metrics, config.autoTruncate());
+        BatchedInferenceService service = new BatchedInferenceService(hosts, config.serviceSettings(), metrics);
         service.loader = loader;
         for (ModelLoader.Deferred d : loader.deferred()) {
-            service.loading(d.name(), d.aliases(), d.position());
+            service.models.loading(d.name(), d.aliases(), d.position());
         }
         return service;
     }
@@ -137,7 +129,7 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
                     }
                 } catch (RuntimeException e) {
                     LOG.error("model '{}' failed to load in the background: {}", d.name(), e.getMessage(), e);
-                    failed(d.name(), e.getMessage());
+                    models.failed(d.name(), e.getMessage());
                 }
             }
         }, "peregrine-model-loader");
@@ -148,73 +140,22 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
     }
 
     /**
-     * Registers a configured model that will load in the background: until {@link #loaded} (or
-     * {@link #failed}), requests for it, and requests by task that only it could answer, get
-     * {@link ModelNotReadyException}, and {@link #ready()} is false.
-     *
-     * @param position its place in the configuration's order
-     */
-    void loading(String name, List<String> aliases, int position) {
-        synchronized (statesLock) {
-            Map<String, ModelState> next = new LinkedHashMap<>(pending);
-            next.put(name, new ModelState(name, aliases, State.LOADING, ""));
-            order.add(Math.min(position, order.size()), name);
-            pending = next;
-        }
-    }
-
-    /**
-     * A model loaded in the background is ready: it joins the served models at its configured place.
+     * A model loaded in the background is ready: its host joins the others, its model the served ones.
      *
      * @return false when the service was shut down meanwhile (the host is closed instead)
      */
     boolean loaded(ModelHost host) {
-        synchronized (statesLock) {
+        synchronized (hostsLock) {
             if (!ready) {
                 host.close(Duration.ZERO);
                 return false;
             }
-            Map<String, ModelHost> next = new LinkedHashMap<>();
-            for (String name : order) {
-                if (name.equals(host.name())) {
-                    next.put(name, host);
-                } else if (hosts.containsKey(name)) {
-                    next.put(name, hosts.get(name));
-                }
-            }
-            Map<String, ModelState> left = new LinkedHashMap<>(pending);
-            left.remove(host.name());
+            Map<String, ModelHost> next = new LinkedHashMap<>(hosts);
+            next.put(host.name(), host);
             hosts = next;
-            models = next.values().stream().map(h -> h.served).toList();
-            pending = left;
+            models.loaded(host.served);
             return true;
         }
-    }
-
-    /** A background load failed: the model stays unavailable (503 naming the failure) and the service not ready. */
-    void failed(String name, String detail) {
-        synchronized (statesLock) {
-            ModelState was = pending.get(name);
-            Map<String, ModelState> next = new LinkedHashMap<>(pending);
-            next.put(name, new ModelState(name, was == null ? List.of() : was.aliases(), State.FAILED, detail));
-            pending = next;
-        }
-    }
-
-    @Override
-    public List<ModelState> states() {
-        Map<String, ModelHost> ready = hosts;
-        Map<String, ModelState> waiting = pending;
-        List<ModelState> out = new ArrayList<>();
-        for (String name : order) {
-            ModelHost h = ready.get(name);
-            if (h != null) {
-                out.add(new ModelState(name, h.served.aliases(), State.READY, ""));
-            } else if (waiting.containsKey(name)) {
-                out.add(waiting.get(name));
-            }
-        }
-        return out;
     }
 
     /** The pool that parses, tokenizes and renders requests (never the event loop, never a worker). */
@@ -222,124 +163,35 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
         return requestPool;
     }
 
-    @Override
-    public List<ServedModel> models() {
+    /** The models loaded, in configuration order. */
+    public ServedModels models() {
         return models;
     }
 
+    /**
+     * Admits the request on the caller's thread, tokenizes it on the request pool, batches it, and
+     * post-processes its rows back on the request pool: embedder and classifier alike, except that an
+     * embedding asked to be normalized is normalized there.
+     */
     @Override
-    public ServedModel resolve(String name, Task task) {
-        return host(name, task).served;
-    }
-
-    private ModelHost host(String name, Task task) {
-        Map<String, ModelHost> hosts = this.hosts;
-        Map<String, ModelState> waiting = this.pending;
-        if (name == null) {
-            for (ModelHost h : hosts.values()) {
-                if (h.served.info().task() == task) {
-                    return h;
-                }
-            }
-            if (!waiting.isEmpty()) {
-                throw notReady(waiting.values(), "no " + (task == Task.EMBEDDING ? "embedding model" : "classifier")
-                        + " is ready yet");
-            }
-            throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no " + (task == Task.EMBEDDING
-                    ? "embedding model" : "classifier") + " is served (models: " + String.join(", ", hosts.keySet()) + ")");
+    public CompletableFuture<InferenceResult> infer(ResolvedRequest request) {
+        ModelHost host = hosts.get(request.model().name());
+        if (host == null || host.served != request.model()) {
+            return CompletableFuture.failedFuture(new IllegalArgumentException("model '" + request.model().name()
+                    + "' is not one of this service's"));
         }
-        ModelHost h = hosts.get(name);
-        if (h == null) {
-            for (ModelHost candidate : hosts.values()) {
-                if (candidate.served.answersTo(name)) {
-                    h = candidate;
-                }
-            }
-        }
-        if (h == null) {
-            for (ModelState w : waiting.values()) {
-                if (w.answersTo(name)) {
-                    throw notReady(List.of(w), "model '" + w.name() + "' is not ready");
-                }
-            }
-            throw new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "no model named '" + name + "' is served (models: "
-                    + String.join(", ", order) + ")");
-        }
-        if (h.served.info().task() != task) {
-            throw new PeregrineException(ErrorKind.WRONG_TASK, "model '" + h.name() + "' is "
-                    + (h.served.info().task() == Task.EMBEDDING ? "an embedding model" : "a classifier")
-                    + " and cannot " + (task == Task.EMBEDDING ? "embed" : "classify"));
-        }
-        return h;
-    }
-
-    private static ModelNotReadyException notReady(java.util.Collection<ModelState> waiting, String what) {
-        List<String> parts = new ArrayList<>();
-        for (ModelState w : waiting) {
-            parts.add(w.state() == State.FAILED ? "'" + w.name() + "' failed to load (" + w.detail() + ")"
-                    : "'" + w.name() + "' is still loading (built on first use; retry shortly)");
-        }
-        return new ModelNotReadyException(what + ": " + String.join("; ", parts));
-    }
-
-    @Override
-    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options) {
-        return run(model, Task.EMBEDDING, texts, options, (host, batch, encoded, tokenize) -> {
-            boolean norm = options.normalize() != null ? options.normalize() : host.served.info().normalize();
-            List<float[]> vectors = new ArrayList<>(batch.rows().length);
-            for (float[] row : batch.rows()) {
-                vectors.add(norm ? Vectors.normalized(row) : row.clone());
-            }
-            return new EmbedResult(host.name(), vectors, TextStats.of(encoded), timings(tokenize, batch));
-        });
-    }
-
-    @Override
-    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options) {
-        return run(model, Task.CLASSIFICATION, texts, options, (host, batch, encoded, tokenize) -> {
-            List<Classification> out = new ArrayList<>(batch.rows().length);
-            for (float[] row : batch.rows()) {
-                out.add(host.engine().toClassification(row.clone()));
-            }
-            return new ClassifyResult(host.name(), out, TextStats.of(encoded), timings(tokenize, batch));
-        });
-    }
-
-    /** Not shutting down, and every configured model loaded (none still loading in the background, none failed). */
-    @Override
-    public boolean ready() {
-        return ready && pending.isEmpty();
-    }
-
-    /** A thread of the request pool. */
-    private static final class RequestThread extends Thread {
-        RequestThread(Runnable task, String name) {
-            super(task, name);
-        }
-    }
-
-    private interface Finisher<T> {
-        T finish(ModelHost host, BatchResult batch, List<EncodedText> encoded, long tokenizeNanos);
-    }
-
-    private <T> CompletableFuture<T> run(String model, Task task, List<String> texts, RequestOptions options,
-                                         Finisher<T> finisher) {
-        ModelHost host;
         DynamicBatcher.Reservation reservation;
-        options.trace().texts(texts.size());
+        request.trace().texts(request.texts().size());
         try {
-            if (texts.isEmpty()) {
-                throw new PeregrineException(ErrorKind.INVALID_INPUT, "no texts given");
-            }
-            host = host(model, task);
-            reservation = host.batcher.reserve(texts.size(), options.deadlineNanos());
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+            reservation = host.batcher.reserve(request.texts().size(), request.deadlineNanos());
+        } catch (OverloadedException e) {
+            return CompletableFuture.failedFuture(new ServiceException.Overloaded(e.getMessage()));
+        } catch (BatcherClosedException e) {
+            return CompletableFuture.failedFuture(new ServiceException.ShuttingDown(e.getMessage()));
         }
-        boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
-        CompletableFuture<T> result = new CompletableFuture<>();
-        Tokenization<T> tokenization = new Tokenization<>(host, reservation, texts, truncate, options.deadlineNanos(),
-                result, finisher, options.trace());
+        CompletableFuture<InferenceResult> result = new CompletableFuture<>();
+        request.cancellation().onCancel(result::completeExceptionally);
+        Tokenization tokenization = new Tokenization(host, reservation, request, result);
         if (Thread.currentThread() instanceof RequestThread) {
             // Already off the event loop (the routes parse on this pool): start here, saving a hand-off.
             tokenization.run();
@@ -349,9 +201,21 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
             requestPool.execute(tokenization);
         } catch (RejectedExecutionException e) {
             reservation.cancel();
-            result.completeExceptionally(new BatcherClosedException("the server is shutting down"));
+            result.completeExceptionally(new ServiceException.ShuttingDown("the server is shutting down"));
         }
         return result;
+    }
+
+    /** Not shutting down, and every configured model loaded (none still loading in the background, none failed). */
+    public boolean ready() {
+        return ready && !models.anyPending();
+    }
+
+    /** A thread of the request pool. */
+    private static final class RequestThread extends Thread {
+        RequestThread(Runnable task, String name) {
+            super(task, name);
+        }
     }
 
     /**
@@ -360,14 +224,14 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
      * whether its caller is still waiting, and goes to the back of the request pool's queue, so a
      * huge request takes turns with small ones instead of holding a thread until it is done.
      */
-    private final class Tokenization<T> implements Runnable {
+    private final class Tokenization implements Runnable {
         private final ModelHost host;
         private final DynamicBatcher.Reservation reservation;
+        private final ResolvedRequest request;
         private final List<String> texts;
         private final boolean truncate;
         private final long deadlineNanos;
-        private final CompletableFuture<T> result;
-        private final Finisher<T> finisher;
+        private final CompletableFuture<InferenceResult> result;
         private final List<EncodedText> encoded;
         private final RequestTrace trace;
         private int next;
@@ -375,16 +239,16 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
         /** When the first step started (for the trace's tokenize span). */
         private long firstStepNanos;
 
-        Tokenization(ModelHost host, DynamicBatcher.Reservation reservation, List<String> texts, boolean truncate,
-                     long deadlineNanos, CompletableFuture<T> result, Finisher<T> finisher, RequestTrace trace) {
-            this.trace = trace;
+        Tokenization(ModelHost host, DynamicBatcher.Reservation reservation, ResolvedRequest request,
+                     CompletableFuture<InferenceResult> result) {
             this.host = host;
             this.reservation = reservation;
-            this.texts = texts;
-            this.truncate = truncate;
-            this.deadlineNanos = deadlineNanos;
+            this.request = request;
+            this.texts = request.texts();
+            this.truncate = request.options().truncate();
+            this.deadlineNanos = request.deadlineNanos();
             this.result = result;
-            this.finisher = finisher;
+            this.trace = request.trace();
             this.encoded = new ArrayList<>(texts.size());
         }
 
@@ -404,7 +268,7 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
                 return;
             }
             long t0 = System.nanoTime();
-            if (t0 - deadlineNanos >= 0 && deadlineNanos != RequestOptions.NO_DEADLINE) {
+            if (t0 - deadlineNanos >= 0 && deadlineNanos != ResolvedRequest.NO_DEADLINE) {
                 reservation.cancel();
                 result.completeExceptionally(new TimeoutException("the deadline passed during tokenization"));
                 return;
@@ -452,12 +316,8 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
             }
             CompletableFuture<BatchResult> inner = trace.recording()
                     ? reservation.submit(encoded, deadlineNanos, trace) : reservation.submit(encoded, deadlineNanos);
-            // A timeout or a client gone completes the result early: drop the texts not yet run.
-            result.whenComplete((v, e) -> {
-                if (e != null) {
-                    inner.cancel(false);
-                }
-            });
+            // Called off (deadline, client gone): drop the texts not yet run.
+            request.cancellation().onCancel(why -> inner.cancel(false));
             inner.whenComplete((batch, error) -> finishOnPool(() -> {
                 if (error != null) {
                     result.completeExceptionally(unwrap(error));
@@ -468,11 +328,23 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
                     trace.queued(host.name(), submitted, submitted + batch.queueNanos());
                 }
                 try {
-                    result.complete(finisher.finish(host, batch, encoded, tokenizeNanos));
+                    result.complete(finish(batch));
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
             }));
+        }
+
+        private InferenceResult finish(BatchResult batch) {
+            List<TextResult> out = batch.texts();
+            if (request.options().normalize()) {
+                // Each row is the batcher's own fresh array: normalized in place.
+                for (TextResult r : out) {
+                    Vectors.normalizeInPlace(r.values());
+                }
+            }
+            return new InferenceResult(host.served, out, new Timings(tokenizeNanos, batch.queueNanos(),
+                    batch.inferenceNanos()));
         }
     }
 
@@ -492,15 +364,11 @@ public final class BatchedInferenceService implements InferenceService, ModelRea
         return e;
     }
 
-    private static Timings timings(long tokenize, BatchResult batch) {
-        return new Timings(tokenize, batch.queueNanos(), batch.inferenceNanos());
-    }
-
     /** Marks the service not ready and refuses new work; admitted work still completes. */
     public void shutdown() {
-        ready = false;
-        synchronized (statesLock) {
+        synchronized (hostsLock) {
             // From here on a model finishing its background load is closed, not added (see loaded).
+            ready = false;
         }
         hosts.values().forEach(ModelHost::shutdown);
     }

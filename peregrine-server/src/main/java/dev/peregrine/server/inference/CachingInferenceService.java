@@ -1,18 +1,15 @@
 package dev.peregrine.server.inference;
 
 import dev.peregrine.cache.CacheScope;
-import dev.peregrine.cache.CachedPrediction;
 import dev.peregrine.cache.ModelFingerprint;
 import dev.peregrine.cache.PredictionCache;
 import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.Task;
-import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.server.tracing.RequestTrace;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -20,6 +17,7 @@ import java.util.Objects;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionException;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicReference;
 import org.slf4j.Logger;
@@ -33,8 +31,9 @@ import org.slf4j.LoggerFactory;
  *
  * <p>A text's key covers the model's name and content fingerprint (graph, tokenizer, config: the
  * same on every replica) and everything that changes its answer: task, normalization, truncation and
- * maximum length. A request opts out with {@code Cache-Control: no-cache}; a model opts out by being
- * listed in {@code --cache-exclude}. Thread-safe.
+ * maximum length. A request opts out with {@code Cache-Control: no-cache} (the cache passes it
+ * through and counts it in {@code peregrine_cache_bypassed_total}); a model opts out by being listed
+ * in {@code --cache-exclude} (never reaching the cache at all). Thread-safe.
  */
 public final class CachingInferenceService implements InferenceService {
 
@@ -42,24 +41,20 @@ public final class CachingInferenceService implements InferenceService {
 
     private final InferenceService delegate;
     private final PredictionCache cache;
-    private final boolean autoTruncate;
     private final Set<String> excluded;
-    private final Map<String, String> fingerprints = new java.util.concurrent.ConcurrentHashMap<>();
+    /** Per model not excluded from the cache: its content fingerprint (computed on first use for a model loaded late). */
+    private final Map<String, String> fingerprints = new ConcurrentHashMap<>();
 
     /**
-     * Fingerprints every served model (reading its files once: about 0.3 s per 100 MB).
-     *
-     * @param autoTruncate what a request that does not say means by truncation (part of the key)
-     * @param excluded     models that never use the cache
+     * Fingerprints every served model not excluded (reading its files once: about 0.3 s per 100 MB).
      */
-    public CachingInferenceService(InferenceService delegate, PredictionCache cache, boolean autoTruncate,
-                                   Set<String> excluded) {
+    public CachingInferenceService(InferenceService delegate, PredictionCache cache, ServedModels models,
+                                   ServiceSettings settings) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
         this.cache = Objects.requireNonNull(cache, "cache");
-        this.autoTruncate = autoTruncate;
-        this.excluded = Set.copyOf(excluded);
-        for (ServedModel m : delegate.models()) {
-            if (!this.excluded.contains(m.name())) {
+        this.excluded = settings.cacheExclude();
+        for (ServedModel m : models.all()) {
+            if (!excluded.contains(m.name())) {
                 long t0 = System.nanoTime();
                 fingerprints.put(m.name(), fingerprint(m.info()));
                 LOG.debug("fingerprinted model '{}' in {} ms", m.name(), (System.nanoTime() - t0) / 1_000_000);
@@ -88,99 +83,43 @@ public final class CachingInferenceService implements InferenceService {
     }
 
     @Override
-    public List<ServedModel> models() {
-        return delegate.models();
-    }
-
-    @Override
-    public ServedModel resolve(String name, Task task) {
-        return delegate.resolve(name, task);
-    }
-
-    @Override
-    public boolean ready() {
-        return delegate.ready();
-    }
-
-    @Override
-    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options) {
-        ServedModel served;
-        try {
-            served = delegate.resolve(model, Task.EMBEDDING);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
+    public CompletableFuture<InferenceResult> infer(ResolvedRequest request) {
+        ServedModel served = request.model();
+        if (excluded.contains(served.name())) {
+            return delegate.infer(request);     // an excluded model never touches the cache
         }
-        if (!usesCache(served, options, texts)) {
-            return delegate.embed(served.name(), texts, options);
-        }
-        boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
-        boolean normalize = options.normalize() != null ? options.normalize() : served.info().normalize();
-        CacheScope scope = scope(served, "embedding", "normalize=" + normalize + ";truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, normalize, false, options.deadlineNanos(), options.trace());
+        // A model loaded in the background after start is fingerprinted on its first request.
+        String fingerprint = fingerprints.computeIfAbsent(served.name(), n -> fingerprint(served.info()));
+        // A request that opted out still goes through the cache, which counts it as bypassed.
+        boolean bypass = !request.options().cache();
+        CacheScope scope = scope(served, fingerprint, request);
+        List<String> texts = request.texts();
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
-        AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();
-        Lookup lookup = new Lookup(options.trace(), served.name(), texts.size());
-        return cancelling(computing, cache.get(scope, texts, false, missing ->
-                        remapTooLong(texts, lookup.missed(missing), started(computing, delegate.embed(served.name(), missing, resolved)).thenApply(r -> {
-                            timings.set(r.timings());
-                            List<CachedPrediction> out = new ArrayList<>(r.vectors().size());
-                            for (int i = 0; i < r.vectors().size(); i++) {
-                                TextStats s = r.texts().get(i);
-                                out.add(new CachedPrediction(r.vectors().get(i), s.tokens(), s.truncated(), s.unknownTokens()));
-                            }
-                            return out;
-                        })))
-                .thenApply(cached -> {
-                    lookup.allHit();
-                    List<float[]> vectors = new ArrayList<>(cached.size());
-                    List<TextStats> stats = new ArrayList<>(cached.size());
-                    for (CachedPrediction p : cached) {
-                        vectors.add(p.values());
-                        stats.add(new TextStats(p.tokens(), p.truncated(), p.unknownTokens()));
-                    }
-                    return new EmbedResult(served.name(), vectors, stats, timings.get());
-                }));
+        // A bypass is no lookup: the trace shows none.
+        Lookup lookup = new Lookup(bypass ? RequestTrace.NOOP : request.trace(), served.name(), texts.size());
+        CompletableFuture<InferenceResult> result = cache.get(scope, texts, bypass, missing -> {
+            CompletableFuture<InferenceResult> work = delegate.infer(request.withTexts(lookup.missed(missing)));
+            return (bypass ? work : remapTooLong(texts, missing, work)).thenApply(r -> {
+                timings.set(r.timings());
+                return r.texts();
+            });
+        }).thenApply(answers -> {
+            lookup.allHit();
+            return new InferenceResult(served, answers, timings.get());
+        });
+        // A request called off while it waits on another request's computation of its texts fails at
+        // once; its own computation (if any) was called off by the same cancellation below.
+        request.cancellation().onCancel(result::completeExceptionally);
+        return result;
     }
 
-    @Override
-    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options) {
-        ServedModel served;
-        try {
-            served = delegate.resolve(model, Task.CLASSIFICATION);
-        } catch (RuntimeException e) {
-            return CompletableFuture.failedFuture(e);
-        }
-        if (!usesCache(served, options, texts)) {
-            return delegate.classify(served.name(), texts, options);
-        }
-        boolean truncate = options.truncate() != null ? options.truncate() : autoTruncate;
-        CacheScope scope = scope(served, "classification", "truncate=" + truncate);
-        RequestOptions resolved = new RequestOptions(truncate, null, false, options.deadlineNanos(), options.trace());
-        List<String> labels = served.info().labels();
-        AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
-        AtomicReference<CompletableFuture<?>> computing = new AtomicReference<>();
-        Lookup lookup = new Lookup(options.trace(), served.name(), texts.size());
-        return cancelling(computing, cache.get(scope, texts, false, missing ->
-                        remapTooLong(texts, lookup.missed(missing), started(computing, delegate.classify(served.name(), missing, resolved)).thenApply(r -> {
-                            timings.set(r.timings());
-                            List<CachedPrediction> out = new ArrayList<>(r.predictions().size());
-                            for (int i = 0; i < r.predictions().size(); i++) {
-                                TextStats s = r.texts().get(i);
-                                out.add(new CachedPrediction(r.predictions().get(i).probabilities(), s.tokens(), s.truncated(),
-                                        s.unknownTokens()));
-                            }
-                            return out;
-                        })))
-                .thenApply(cached -> {
-                    lookup.allHit();
-                    List<Classification> predictions = new ArrayList<>(cached.size());
-                    List<TextStats> stats = new ArrayList<>(cached.size());
-                    for (CachedPrediction p : cached) {
-                        predictions.add(Classification.of(labels, p.values()));
-                        stats.add(new TextStats(p.tokens(), p.truncated(), p.unknownTokens()));
-                    }
-                    return new ClassifyResult(served.name(), predictions, stats, timings.get());
-                }));
+    private static CacheScope scope(ServedModel served, String fingerprint, ResolvedRequest request) {
+        ModelInfo info = served.info();
+        boolean embedding = info.task() == Task.EMBEDDING;
+        return new CacheScope(served.name(), fingerprint, String.format(Locale.ROOT,
+                "task=%s;%s;max_length=%d;pooling=%s", embedding ? "embedding" : "classification",
+                request.options().answerKey(embedding), info.maxLength(),
+                info.pooling() == null ? "-" : info.pooling().id()));
     }
 
     /**
@@ -214,42 +153,6 @@ public final class CachingInferenceService implements InferenceService {
                 trace.cacheLookup(model, startNanos, System.nanoTime(), texts, 0);
             }
         }
-    }
-
-    /** Remembers the batcher's future of this request's own computation. */
-    private static <T> CompletableFuture<T> started(AtomicReference<CompletableFuture<?>> computing,
-                                                    CompletableFuture<T> work) {
-        computing.set(work);
-        return work;
-    }
-
-    /**
-     * A client that has gone, or a timeout, cancels the returned future; its texts still queued must
-     * leave the batcher, as without a cache. Calls coalesced onto this computation then compute their
-     * texts themselves (the cache's rule for a failed computation), so they still get answers.
-     */
-    private static <T> CompletableFuture<T> cancelling(AtomicReference<CompletableFuture<?>> computing,
-                                                       CompletableFuture<T> result) {
-        result.whenComplete((value, error) -> {
-            CompletableFuture<?> work = computing.get();
-            if (error != null && work != null) {
-                work.cancel(false);
-            }
-        });
-        return result;
-    }
-
-    private boolean usesCache(ServedModel served, RequestOptions options, List<String> texts) {
-        return options.cache() && !texts.isEmpty() && !excluded.contains(served.name());
-    }
-
-    private CacheScope scope(ServedModel served, String task, String parameters) {
-        ModelInfo info = served.info();
-        // A model loaded in the background after start is fingerprinted on its first request.
-        String fingerprint = fingerprints.computeIfAbsent(served.name(), n -> fingerprint(info));
-        return new CacheScope(served.name(), fingerprint, String.format(Locale.ROOT,
-                "task=%s;%s;max_length=%d;pooling=%s", task, parameters, info.maxLength(),
-                info.pooling() == null ? "-" : info.pooling().id()));
     }
 
     /**

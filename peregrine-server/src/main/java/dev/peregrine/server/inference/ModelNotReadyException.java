@@ -5,9 +5,9 @@ package dev.peregrine.server.inference;
  * whose background load failed: the server answers 503 with {@code Retry-After}, as for any
  * not-ready state, and its other models go on answering.
  */
-public final class ModelNotReadyException extends RuntimeException {
+public final class ModelNotReadyException extends ServiceException {
 
     public ModelNotReadyException(String message) {
-        super(message, null, false, false);
+        super(message);
     }
 }

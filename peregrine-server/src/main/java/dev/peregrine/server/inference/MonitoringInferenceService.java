@@ -1,37 +1,65 @@
 package dev.peregrine.server.inference;
 
-import dev.peregrine.core.Task;
 import dev.peregrine.monitor.DriftMonitor;
 import dev.peregrine.monitor.DriftReport;
-import dev.peregrine.monitor.Observation;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ConcurrentHashMap;
 
 /**
- * Drift monitoring around another {@link InferenceService}: every answered text, cache hits
- * included (drift is about the traffic, not the work), is handed to its model's
- * {@link DriftMonitor}. Handing over is a bounded-queue offer, so monitoring never delays or fails
- * a response. Thread-safe.
+ * Drift monitoring over another {@link InferenceService}: every answered text, cache hits included
+ * (drift is about the traffic, not the work), is handed to its model's {@link DriftMonitor}. Handing
+ * over is a bounded-queue offer, so monitoring never delays or fails a response. Also the
+ * {@link DriftView} the HTTP layer reads reports through. Thread-safe.
  */
-public final class MonitoringInferenceService implements InferenceService {
+public final class MonitoringInferenceService implements InferenceService, DriftView {
 
     private final InferenceService delegate;
+    private final ServedModels models;
     private final Map<String, DriftMonitor> monitors;
 
     /** @param monitors one per model name; models without one are not monitored */
-    public MonitoringInferenceService(InferenceService delegate, Map<String, DriftMonitor> monitors) {
+    public MonitoringInferenceService(InferenceService delegate, ServedModels models, Map<String, DriftMonitor> monitors) {
         this.delegate = Objects.requireNonNull(delegate, "delegate");
-        this.monitors = new java.util.concurrent.ConcurrentHashMap<>(monitors);
+        this.models = Objects.requireNonNull(models, "models");
+        this.monitors = new ConcurrentHashMap<>(monitors);
     }
 
-    /** The latest drift report of every monitored model, in serving order. */
+    @Override
+    public CompletableFuture<InferenceResult> infer(ResolvedRequest request) {
+        DriftMonitor monitor = monitors.get(request.model().name());
+        CompletableFuture<InferenceResult> work = delegate.infer(request);
+        if (monitor == null) {
+            return work;
+        }
+        return work.whenComplete((result, error) -> {
+            if (result != null) {
+                List<String> texts = request.texts();
+                for (int i = 0; i < texts.size(); i++) {
+                    monitor.observe(result.texts().get(i), texts.get(i));
+                }
+            }
+        });
+    }
+
+    /** Starts monitoring a model loaded after start (in the background). */
+    public void monitor(String model, DriftMonitor monitor) {
+        monitors.put(model, monitor);
+    }
+
+    @Override
+    public boolean enabled() {
+        return true;
+    }
+
+    @Override
     public List<DriftReport> reports() {
         List<DriftReport> out = new ArrayList<>();
-        for (ServedModel m : delegate.models()) {
+        for (ServedModel m : models.all()) {
             DriftMonitor monitor = monitors.get(m.name());
             if (monitor != null) {
                 out.add(monitor.report());
@@ -40,59 +68,9 @@ public final class MonitoringInferenceService implements InferenceService {
         return out;
     }
 
-    /** Starts monitoring a model loaded after start (in the background). */
-    public void monitor(String model, DriftMonitor monitor) {
-        monitors.put(model, monitor);
-    }
-
-    /** The latest drift report of one model. */
+    @Override
     public Optional<DriftReport> report(String model) {
         DriftMonitor monitor = monitors.get(model);
         return monitor == null ? Optional.empty() : Optional.of(monitor.report());
-    }
-
-    @Override
-    public List<ServedModel> models() {
-        return delegate.models();
-    }
-
-    @Override
-    public ServedModel resolve(String name, Task task) {
-        return delegate.resolve(name, task);
-    }
-
-    @Override
-    public boolean ready() {
-        return delegate.ready();
-    }
-
-    @Override
-    public CompletableFuture<EmbedResult> embed(String model, List<String> texts, RequestOptions options) {
-        CompletableFuture<EmbedResult> work = delegate.embed(model, texts, options);
-        return Cancellation.propagate(work.whenComplete((result, error) -> {
-            DriftMonitor monitor = result == null ? null : monitors.get(result.model());
-            if (monitor != null) {
-                for (int i = 0; i < texts.size(); i++) {
-                    TextStats s = result.texts().get(i);
-                    monitor.observe(Observation.embedded(s.tokens(), s.truncated(), s.unknownTokens(),
-                            result.vectors().get(i)), texts.get(i));
-                }
-            }
-        }), work);
-    }
-
-    @Override
-    public CompletableFuture<ClassifyResult> classify(String model, List<String> texts, RequestOptions options) {
-        CompletableFuture<ClassifyResult> work = delegate.classify(model, texts, options);
-        return Cancellation.propagate(work.whenComplete((result, error) -> {
-            DriftMonitor monitor = result == null ? null : monitors.get(result.model());
-            if (monitor != null) {
-                for (int i = 0; i < texts.size(); i++) {
-                    TextStats s = result.texts().get(i);
-                    monitor.observe(Observation.classified(s.tokens(), s.truncated(), s.unknownTokens(),
-                            result.predictions().get(i).probabilities()), texts.get(i));
-                }
-            }
-        }), work);
     }
 }

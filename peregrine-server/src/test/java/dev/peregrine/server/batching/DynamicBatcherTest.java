@@ -111,10 +111,10 @@ class DynamicBatcherTest {
                             texts.add(text(ids.getAndIncrement(), 1 + random.nextInt(60)));
                         }
                         BatchResult result = batcher.submit(texts).join();
-                        assertThat(result.rows().length).isEqualTo(n);
+                        assertThat(result.texts().size()).isEqualTo(n);
                         for (int i = 0; i < n; i++) {
-                            assertThat(result.rows()[i][0]).isEqualTo((float) texts.get(i).ids()[0]);
-                            assertThat(result.rows()[i][1]).isEqualTo((float) texts.get(i).length());
+                            assertThat(result.texts().get(i).values()[0]).isEqualTo((float) texts.get(i).ids()[0]);
+                            assertThat(result.texts().get(i).values()[1]).isEqualTo((float) texts.get(i).length());
                         }
                     }
                     return null;
@@ -194,7 +194,7 @@ class DynamicBatcherTest {
         assertThat(runner.batches).hasSizeGreaterThanOrEqualTo(3);
         assertThat(runner.batches).allSatisfy(b -> assertThat(b.size()).isLessThanOrEqualTo(2));
         for (int i = 0; i < 5; i++) {
-            assertThat(result.rows()[i][0]).isEqualTo(i + 1f);
+            assertThat(result.texts().get(i).values()[0]).isEqualTo(i + 1f);
         }
     }
 
@@ -215,7 +215,7 @@ class DynamicBatcherTest {
         first.get(20, TimeUnit.SECONDS);
         second.get(20, TimeUnit.SECONDS);
         await(() -> batcher.admittedTexts() == 0);
-        assertThat(batcher.submit(List.of(text(6, 3))).get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(6f);
+        assertThat(batcher.submit(List.of(text(6, 3))).get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(6f);
     }
 
     @Test
@@ -233,7 +233,7 @@ class DynamicBatcherTest {
         runner.release();
 
         busy.get(20, TimeUnit.SECONDS);
-        assertThat(kept.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(4f);
+        assertThat(kept.get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(4f);
         assertThat(runner.batches.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrder(1L, 4L);
         await(() -> batcher.admittedTexts() == 0);
     }
@@ -254,7 +254,7 @@ class DynamicBatcherTest {
         runner.release();
         busy.get(20, TimeUnit.SECONDS);
         for (CompletableFuture<BatchResult> f : later) {
-            assertThat(f.get(20, TimeUnit.SECONDS).rows()[0][2]).as("batch size seen by the runner").isEqualTo(3f);
+            assertThat(f.get(20, TimeUnit.SECONDS).texts().get(0).values()[2]).as("batch size seen by the runner").isEqualTo(3f);
         }
         assertThat(runner.batches).containsExactly(List.of(1L), List.of(2L, 3L, 4L));
     }
@@ -275,14 +275,14 @@ class DynamicBatcherTest {
 
         // The idle worker must run these now, not leave them prepared behind the held pass.
         CompletableFuture<BatchResult> b = batcher.submit(List.of(text(2, 3)));
-        assertThat(b.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(2f);
+        assertThat(b.get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(2f);
         CompletableFuture<BatchResult> c = batcher.submit(List.of(text(3, 3), text(4, 3)));
-        assertThat(c.get(20, TimeUnit.SECONDS).rows()).hasNumberOfRows(2);
+        assertThat(c.get(20, TimeUnit.SECONDS).texts()).hasSize(2);
         assertThat(a).isNotDone();
         assertThat(idle.batches.stream().flatMap(List::stream).toList()).containsExactly(2L, 3L, 4L);
 
         busy.release();
-        assertThat(a.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(1f);
+        assertThat(a.get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(1f);
     }
 
     @Test
@@ -302,7 +302,7 @@ class DynamicBatcherTest {
 
         // Free the second worker only: text 3 must not wait behind the first worker's held pass.
         second.release();
-        assertThat(c.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(3f);
+        assertThat(c.get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(3f);
         assertThat(second.batches.stream().flatMap(List::stream).toList()).contains(3L);
         assertThat(first.batches).isEmpty();
         first.release();
@@ -322,8 +322,8 @@ class DynamicBatcherTest {
         now.addAndGet(Duration.ofHours(1).toNanos());
         CompletableFuture<BatchResult> b = batcher.submit(List.of(text(2, 5)));
 
-        assertThat(a.get(20, TimeUnit.SECONDS).rows()[0][2]).isEqualTo(2f);
-        assertThat(b.get(20, TimeUnit.SECONDS).rows()[0][2]).isEqualTo(2f);
+        assertThat(a.get(20, TimeUnit.SECONDS).texts().get(0).values()[2]).isEqualTo(2f);
+        assertThat(b.get(20, TimeUnit.SECONDS).texts().get(0).values()[2]).isEqualTo(2f);
         assertThat(a.join().queueNanos()).isEqualTo(Duration.ofHours(1).toNanos());
         assertThat(runner.batches).containsExactly(List.of(1L, 2L));
     }
@@ -341,7 +341,7 @@ class DynamicBatcherTest {
         CompletableFuture<BatchResult> bad = batcher.submit(List.of(text(13, 2)));
         assertThatThrownBy(() -> bad.get(20, TimeUnit.SECONDS)).isInstanceOf(ExecutionException.class)
                 .hasRootCauseMessage("boom");
-        assertThat(batcher.submit(List.of(text(7, 2))).get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(7f);
+        assertThat(batcher.submit(List.of(text(7, 2))).get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(7f);
         await(() -> batcher.admittedTexts() == 0);
     }
 
@@ -363,9 +363,9 @@ class DynamicBatcherTest {
 
         assertThat(batcher.awaitTermination(Duration.ofSeconds(20))).isTrue();
         for (int i = 0; i < admitted.size(); i++) {
-            assertThat(admitted.get(i).getNow(null).rows()[0][0]).isEqualTo(i + 1f);
+            assertThat(admitted.get(i).getNow(null).texts().get(0).values()[0]).isEqualTo(i + 1f);
         }
-        assertThat(late.getNow(null).rows()[0][0]).isEqualTo(7f);
+        assertThat(late.getNow(null).texts().get(0).values()[0]).isEqualTo(7f);
     }
 
     @Test
@@ -384,7 +384,7 @@ class DynamicBatcherTest {
         runner.release();
 
         busy.get(20, TimeUnit.SECONDS);
-        assertThat(onTime.get(20, TimeUnit.SECONDS).rows()[0][0]).isEqualTo(4f);
+        assertThat(onTime.get(20, TimeUnit.SECONDS).texts().get(0).values()[0]).isEqualTo(4f);
         assertThatThrownBy(() -> late.get(20, TimeUnit.SECONDS)).hasCauseInstanceOf(java.util.concurrent.TimeoutException.class);
         assertThat(runner.batches.stream().flatMap(List::stream).toList()).containsExactlyInAnyOrder(1L, 4L);
         await(() -> batcher.admittedTexts() == 0);

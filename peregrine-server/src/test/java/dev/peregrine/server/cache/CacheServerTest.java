@@ -187,13 +187,18 @@ class CacheServerTest {
     void noCacheHeader_andExcludedModels_bypassTheCache() {
         try (PeregrineServer server = PeregrineServer.start(config("memory").build(), TestServers.resolver())) {
             TestClient client = new TestClient(server.port(), null);
+            assertThat(Metrics.value(client, "peregrine_cache_bypassed_total")).isZero();
             embed(client, "opted out", false);
             embed(client, "opted out", false);
             assertThat(Metrics.value(client, "peregrine_cache_hits_total")).isZero();
             assertThat(Metrics.value(client, "peregrine_cache_misses_total")).isZero();
+            assertThat(Metrics.value(client, "peregrine_cache_bypassed_total")).as("one text per no-cache request")
+                    .isEqualTo(2);
             embed(client, "opted in", true);
             embed(client, "opted in", true);
             assertThat(Metrics.value(client, "peregrine_cache_hits_total", "level=memory")).isEqualTo(1);
+            assertThat(Metrics.value(client, "peregrine_cache_bypassed_total")).as("cached requests are not bypasses")
+                    .isEqualTo(2);
         }
         ServeConfig excluded = config("memory").cache(CacheConfig.parse("memory", Duration.ofHours(1), 100, 1 << 20,
                 "p:", Duration.ofMillis(5), Set.of(TestServers.EMBEDDER))).build();
@@ -202,6 +207,8 @@ class CacheServerTest {
             embed(client, "never cached", true);
             embed(client, "never cached", true);
             assertThat(Metrics.value(client, "peregrine_cache_misses_total")).isZero();
+            assertThat(Metrics.value(client, "peregrine_cache_bypassed_total")).as("an excluded model never reaches the cache")
+                    .isZero();
             assertThat(Metrics.value(client, "peregrine_batch_size_count")).isEqualTo(2);
         }
     }

@@ -9,8 +9,7 @@ import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.server.TestClient;
 import dev.peregrine.server.TestServers;
-import dev.peregrine.server.batching.BatcherClosedException;
-import dev.peregrine.server.batching.OverloadedException;
+import dev.peregrine.server.inference.ServiceException;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.util.ArrayList;
@@ -125,8 +124,8 @@ class ErrorsTest {
 
     @Test
     void errorMapping_coversEveryLayer_andNeverBlamesTheClientForAServerFault() {
-        assertThat(ErrorMapping.of(new OverloadedException("full")).error()).isEqualTo(ApiError.OVERLOADED);
-        assertThat(ErrorMapping.of(new BatcherClosedException("closing")).error()).isEqualTo(ApiError.UNHEALTHY);
+        assertThat(ErrorMapping.of(new ServiceException.Overloaded("full")).error()).isEqualTo(ApiError.OVERLOADED);
+        assertThat(ErrorMapping.of(new ServiceException.ShuttingDown("closing")).error()).isEqualTo(ApiError.UNHEALTHY);
         assertThat(ErrorMapping.of(new TimeoutException()).error()).isEqualTo(ApiError.TIMEOUT);
         assertThat(ErrorMapping.of(new PeregrineException(ErrorKind.INPUT_TOO_LONG, "long")).error()).isEqualTo(ApiError.VALIDATION);
         assertThat(ErrorMapping.of(new PeregrineException(ErrorKind.MODEL_NOT_FOUND, "x")).error()).isEqualTo(ApiError.NOT_FOUND);

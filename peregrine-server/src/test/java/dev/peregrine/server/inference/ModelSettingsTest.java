@@ -88,7 +88,7 @@ class ModelSettingsTest {
         Files.createDirectories(tmp.resolve("not-a-model"));
         try (PeregrineServer server = PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
                 .modelRepository(tmp).build(), TestServers.resolver())) {
-            assertThat(server.service().models()).extracting(ServedModel::name).containsExactly("alpha", "beta");
+            assertThat(server.models().all()).extracting(ServedModel::name).containsExactly("alpha", "beta");
             assertThat(new TestClient(server.port(), null).get("/v2/models/beta/ready").statusCode()).isEqualTo(200);
         }
     }
