@@ -355,13 +355,23 @@ final class TieredPredictionCache implements PredictionCache {
                 checked.completeExceptionally(new IllegalStateException("compute answered "
                         + (predictions == null ? "null" : predictions.size() + " predictions") + " for "
                         + texts.size() + " texts"));
-            } else if (predictions.contains(null)) {
+            } else if (hasNull(predictions)) {
                 checked.completeExceptionally(new IllegalStateException("compute answered a null prediction"));
             } else {
                 checked.complete(predictions);
             }
         });
         return checked;
+    }
+
+    /** Not {@code contains(null)}: an immutable list ({@code List.of}, {@code List.copyOf}) throws for it. */
+    private static boolean hasNull(List<TextResult> predictions) {
+        for (TextResult p : predictions) {
+            if (p == null) {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static void failAll(List<Slot> slots, Throwable error) {

@@ -239,6 +239,17 @@ class MemoryLevelTest {
     }
 
     @Test
+    void computeAnsweringAnImmutableList_answersTheCall() throws Exception {
+        // List.of/List.copyOf throw for contains(null): the check for null answers must not use it,
+        // or the call would never complete.
+        PredictionCache cache = cache();
+        TextResult one = TextResult.of(new float[] {1, 2}, 3, false);
+        List<TextResult> answer = await(cache.get(SCOPE, List.of("immutable"), false,
+                texts -> CompletableFuture.completedFuture(List.copyOf(List.of(one)))));
+        assertThat(answer).containsExactly(one);
+    }
+
+    @Test
     void computeThrowing_failsTheCallWithItsException() {
         PredictionCache cache = cache();
         Function<List<String>, CompletableFuture<List<TextResult>>> throwing = texts -> {
