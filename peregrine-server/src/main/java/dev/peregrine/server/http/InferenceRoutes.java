@@ -7,6 +7,8 @@ import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
 import dev.peregrine.core.engine.LabelScore;
 import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.core.tokenize.TruncationDirection;
+import dev.peregrine.server.inference.ResolvedRequest;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.ServedModels;
 import java.io.IOException;
@@ -77,33 +79,38 @@ final class InferenceRoutes {
                 }));
     }
 
-    /** A validated text-embeddings-inference {@code /embed} body. */
-    record EmbedBody(String model, List<String> texts, boolean normalize, Boolean truncate, String promptName,
-                     Integer dimensions) {
+    /** A validated text-embeddings-inference {@code /embed} body: texts or token ids. */
+    record EmbedBody(String model, TextsOrIds inputs, boolean normalize, Boolean truncate, TruncationDirection direction,
+                     String promptName, Integer dimensions) {
         static EmbedBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
-            List<String> texts = JsonInput.texts(body, "inputs", maxInputs);
+            TextsOrIds inputs = TextsOrIds.parse(body, "inputs", maxInputs);
             Boolean normalize = JsonInput.bool(body, "normalize");
             Boolean truncate = JsonInput.bool(body, "truncate");
             // TEI normalizes unless told not to, whatever the model's own default.
-            return new EmbedBody(model, texts, normalize == null || normalize, truncate,
+            return new EmbedBody(model, inputs, normalize == null || normalize, truncate, TeiOptions.direction(body),
                     JsonInput.string(body, "prompt_name"), JsonInput.integer(body, "dimensions", 1));
         }
     }
 
     /**
-     * text-embeddings-inference's {@code POST /embed {"inputs": str|[str], "normalize"?: true, "truncate"?}}
-     * -> {@code [[...], ...]}, always a list of lists.
+     * text-embeddings-inference's {@code POST /embed {"inputs": str|[str]|[int]|[[int]], "normalize"?: true,
+     * "truncate"?, "truncation_direction"?, "prompt_name"?, "dimensions"?}} -> {@code [[...], ...]}, always a
+     * list of lists.
      */
     Pending embed(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
         ServedModel served = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
         scope.model(served.name());
         EmbedBody body = EmbedBody.parse(json, maxInputs);
-        List<String> texts = embedding.prompted(served, body.promptName(), body.texts());
+        String prompt = embedding.prompt(served, body.promptName());
+        EmbedInputs inputs = EmbedInputs.of(body.inputs(), "inputs", maxInputs, served, prompt);
+        List<String> texts = embedding.prompted(served, body.promptName(), inputs.texts());
         boolean norm = body.normalize();
         int dimensions = embedding.dimensions(served, body.dimensions());
-        return Pending.of(scope.request(served, texts, body.truncate(), norm), result ->
+        ResolvedRequest request = scope.request(served, texts, body.truncate(), norm);
+        return Pending.of(request.withOptions(request.options().withTokenization(body.direction(),
+                inputs.addSpecialTokens())), result ->
                 JsonOutput.write(g -> {
                     g.writeStartArray();
                     for (TextResult r : result.texts()) {
@@ -114,16 +121,16 @@ final class InferenceRoutes {
     }
 
     /** A validated text-embeddings-inference {@code /predict} body; {@code single} for one bare string. */
-    record PredictBody(String model, List<String> texts, boolean single, Boolean truncate) {
+    record PredictBody(String model, List<String> texts, boolean single, Boolean truncate, TruncationDirection direction,
+                       boolean rawScores) {
         static PredictBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
             JsonNode inputs = body.get("inputs");
             if (inputs == null || inputs.isNull()) {
                 throw new ApiException(ApiError.VALIDATION, "missing field 'inputs'");
             }
-            if (Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"))) {
-                throw new ApiException(ApiError.VALIDATION, "raw_scores is not supported: this server returns probabilities");
-            }
+            boolean rawScores = Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"));
+            TruncationDirection direction = TeiOptions.direction(body);
             Boolean truncate = JsonInput.bool(body, "truncate");
             boolean single = inputs.isTextual();
             List<String> texts;
@@ -149,14 +156,15 @@ final class InferenceRoutes {
                         + JsonInput.kind(inputs));
             }
             JsonInput.checkTexts(texts, "inputs", maxInputs);
-            return new PredictBody(model, texts, single, truncate);
+            return new PredictBody(model, texts, single, truncate, direction, rawScores);
         }
     }
 
     /**
-     * text-embeddings-inference's {@code POST /predict {"inputs": str | [str] | [[str], ...], "truncate"?}}
-     * -> all classes as {@code {"score", "label"}}, most probable first: one list for a single text,
-     * a list of lists for a batch.
+     * text-embeddings-inference's {@code POST /predict {"inputs": str | [str] | [[str], ...], "truncate"?,
+     * "truncation_direction"?, "raw_scores"?}} -> all classes as {@code {"score", "label"}}, most probable
+     * first (probabilities, or with {@code raw_scores} the logits): one list for a single text, a list of
+     * lists for a batch.
      */
     Pending predict(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
@@ -165,7 +173,10 @@ final class InferenceRoutes {
         PredictBody body = PredictBody.parse(json, maxInputs);
         boolean single = body.single();
         List<String> labels = served.info().labels();
-        return Pending.of(scope.request(served, body.texts(), body.truncate(), null), result ->
+        ResolvedRequest request = scope.request(served, body.texts(), body.truncate(), null);
+        request = request.withOptions(request.options().withTokenization(body.direction(), true)
+                .withRawScores(body.rawScores()));
+        return Pending.of(request, result ->
                 JsonOutput.write(g -> {
                     if (single) {
                         predictions(g, result.texts().get(0).classification(labels));

@@ -3,6 +3,8 @@ package dev.peregrine.server.http;
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.Task;
+import dev.peregrine.core.tokenize.TruncationDirection;
+import dev.peregrine.server.inference.ResolvedRequest;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.ServedModels;
 import io.vertx.core.buffer.Buffer;
@@ -67,11 +69,10 @@ final class OpenAiRoutes {
     }
 
     /** A validated {@code /v1/embeddings} body (the model aside); {@code dimensions} null when not given. */
-    record EmbeddingsBody(List<String> texts, boolean base64, Integer dimensions) {
+    record EmbeddingsBody(TextsOrIds input, boolean base64, Integer dimensions) {
         static EmbeddingsBody parse(JsonNode body, int maxInputs) {
             JsonInput.string(body, "user");   // accepted, as OpenAI's abuse-monitoring id; nothing to do with it here
-            refuseTokenIds(body.get("input"));
-            List<String> texts = JsonInput.texts(body, "input", maxInputs);
+            TextsOrIds input = TextsOrIds.parse(body, "input", maxInputs);
             String format = JsonInput.string(body, "encoding_format");
             boolean base64;
             if (format == null || format.equals("float")) {
@@ -82,12 +83,12 @@ final class OpenAiRoutes {
                 throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '"
                         + Echo.of(format) + "'");
             }
-            return new EmbeddingsBody(texts, base64, JsonInput.integer(body, "dimensions", 1));
+            return new EmbeddingsBody(input, base64, JsonInput.integer(body, "dimensions", 1));
         }
     }
 
     /**
-     * {@code POST /v1/embeddings {"input": str|[str], "model", "encoding_format"?: "float"|"base64",
+     * {@code POST /v1/embeddings {"input": str|[str]|[int]|[[int]], "model", "encoding_format"?: "float"|"base64",
      * "dimensions"?, "user"?}} -> {@code {"object": "list", "data": [{"object": "embedding", "index",
      * "embedding"}], "model", "usage"}}. Vectors are unit length, as OpenAI's are.
      */
@@ -97,11 +98,15 @@ final class OpenAiRoutes {
         scope.model(model);
         EmbeddingsBody parsed = EmbeddingsBody.parse(body, maxInputs);
         // No prompt_name in OpenAI's API; the server's or the model's default prompt still applies.
-        List<String> texts = embedding.prompted(served, null, parsed.texts());
+        String prompt = embedding.prompt(served, null);
+        EmbedInputs inputs = EmbedInputs.of(parsed.input(), "input", maxInputs, served, prompt);
+        List<String> texts = embedding.prompted(served, null, inputs.texts());
         boolean base64 = parsed.base64();
         int dimensions = embedding.dimensions(served, parsed.dimensions());
         // OpenAI's vectors are unit length: normalize is this wire format's fixed choice, not a default.
-        return Pending.of(scope.request(served, texts, null, true), result ->
+        ResolvedRequest request = scope.request(served, texts, null, true);
+        return Pending.of(request.withOptions(request.options().withTokenization(TruncationDirection.RIGHT,
+                inputs.addSpecialTokens())), result ->
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeStringField("object", "list");
@@ -127,24 +132,6 @@ final class OpenAiRoutes {
                     g.writeEndObject();
                     g.writeEndObject();
                 }));
-    }
-
-    /**
-     * OpenAI also takes pre-tokenized input ({@code [1, 2]} or {@code [[1, 2], [3]]}), in its own
-     * tokenizer's ids. Those ids mean nothing to this model's vocabulary, and the serving path
-     * (cache, drift, batcher) is keyed by text, so they are refused clearly rather than guessed at
-     * or decoded and re-encoded behind the client's back.
-     */
-    private static void refuseTokenIds(JsonNode input) {
-        if (input == null || !input.isArray() || input.isEmpty()) {
-            return;
-        }
-        JsonNode first = input.get(0);
-        if (first.isIntegralNumber() || (first.isArray() && !first.isEmpty() && first.get(0).isIntegralNumber())) {
-            throw new ApiException(ApiError.VALIDATION, "'input' as token ids is not supported by this server: "
-                    + "send the texts as strings (token ids are specific to a tokenizer, and this server tokenizes "
-                    + "each text with its model's own)");
-        }
     }
 
     /** {@code GET /v1/models}: every served model, in OpenAI's list shape. */

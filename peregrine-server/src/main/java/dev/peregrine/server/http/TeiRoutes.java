@@ -8,6 +8,7 @@ import dev.peregrine.core.tokenize.EncodedText;
 import dev.peregrine.core.tokenize.Token;
 import dev.peregrine.core.tokenize.TruncationDirection;
 import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.server.inference.ResolvedRequest;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.ServedModels;
 import dev.peregrine.server.inference.Timings;
@@ -22,7 +23,7 @@ import java.util.List;
  *       {@code [[{"id", "text", "special", "start", "stop"}]]} (offsets in UTF-8 bytes of the text with its
  *       prompt; null for special tokens), one list per text;</li>
  *   <li>{@code POST /decode {"ids": [int]|[[int]], "skip_special_tokens"?: true}} -> {@code ["text", ...]};</li>
- *   <li>{@code POST /embed_all {"inputs", "truncate"?, "truncation_direction"?, "prompt_name"?}} -> every
+ *   <li>{@code POST /embed_all {"inputs" (texts or token ids), "truncate"?, "truncation_direction"?, "prompt_name"?}} -> every
  *       token's vector before pooling, {@code [[[...]]]};</li>
  *   <li>{@code POST /similarity {"inputs": {"source_sentence", "sentences"}, "parameters"?: {"truncate",
  *       "truncation_direction", "prompt_name"}}} -> the cosine of each sentence with the source.</li>
@@ -118,13 +119,16 @@ final class TeiRoutes {
     Pending embedAll(JsonNode json, RequestScope scope) {
         ServedModel model = resolve(JsonInput.string(json, "model"), Task.EMBEDDING);
         scope.model(model.name());
-        List<String> texts = JsonInput.texts(json, "inputs", maxInputs);
+        TextsOrIds given = TextsOrIds.parse(json, "inputs", maxInputs);
         Boolean truncate = JsonInput.bool(json, "truncate");
         TruncationDirection direction = TeiOptions.direction(json);
-        List<String> prompted = options.prompted(model, JsonInput.string(json, "prompt_name"), texts);
+        String promptName = JsonInput.string(json, "prompt_name");
+        EmbedInputs inputs = EmbedInputs.of(given, "inputs", maxInputs, model, options.prompt(model, promptName));
+        List<String> prompted = options.prompted(model, promptName, inputs.texts());
         Engine engine = model.engine();
         long t0 = System.nanoTime();
-        List<EncodedText> encoded = engine.encode(prompted, scope.truncate(truncate), direction, true);
+        List<EncodedText> encoded = engine.encode(prompted, scope.truncate(truncate), direction,
+                inputs.addSpecialTokens());
         long t1 = System.nanoTime();
         List<float[][]> vectors = engine.embedTokens(encoded);
         Timings timings = new Timings(t1 - t0, 0, System.nanoTime() - t1);
@@ -178,7 +182,9 @@ final class TeiRoutes {
         Boolean truncate = JsonInput.bool(p, "truncate");
         TruncationDirection direction = TeiOptions.direction(p);
         List<String> prompted = options.prompted(model, JsonInput.string(p, "prompt_name"), texts);
-        return Pending.of(scope.request(model, prompted, truncate, false), result -> JsonOutput.write(g -> {
+        ResolvedRequest request = scope.request(model, prompted, truncate, false);
+        return Pending.of(request.withOptions(request.options().withTokenization(direction, true)),
+                result -> JsonOutput.write(g -> {
             List<TextResult> vectors = result.texts();
             float[] s = vectors.get(0).values();
             g.writeStartArray();

@@ -3,6 +3,7 @@ package dev.peregrine.server.inference;
 
 import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.Task;
 
 import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.core.engine.Vectors;
@@ -288,7 +289,8 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                 next++;
             }
             try {
-                encoded.addAll(host.encode(texts.subList(from, next), truncate));
+                encoded.addAll(host.encode(texts.subList(from, next), truncate, request.options().direction(),
+                        request.options().addSpecialTokens()));
             } catch (InputTooLongException e) {
                 throw e.at(from + e.index());
             }
@@ -337,6 +339,14 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
 
         private InferenceResult finish(BatchResult batch) {
             List<TextResult> out = batch.texts();
+            if (request.task() == Task.CLASSIFICATION && !request.options().rawScores()) {
+                // The batch ran raw (its texts may belong to requests that want logits): probabilities here.
+                List<TextResult> scored = new ArrayList<>(out.size());
+                for (TextResult r : out) {
+                    scored.add(r.withValues(host.engine().scores(r.values())));
+                }
+                out = scored;
+            }
             if (request.options().normalize()) {
                 // Each row is the batcher's own fresh array: normalized in place.
                 for (TextResult r : out) {

@@ -3,6 +3,7 @@ package dev.peregrine.server.inference;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.tokenize.EncodedText;
+import dev.peregrine.core.tokenize.TruncationDirection;
 import dev.peregrine.server.batching.BatchListener;
 import dev.peregrine.server.batching.BatchRunner;
 import dev.peregrine.server.batching.BatchingOptions;
@@ -107,7 +108,9 @@ final class ModelHost implements AutoCloseable {
                     maxQueuedTexts, passOverhead);
             List<BatchRunner> runners = new ArrayList<>();
             for (int i = 0; i < settings.instances(); i++) {
-                runners.add(engines.get(i % engines.size())::forward);
+                // Raw rows: a classifier's logits, turned into probabilities per request (unless it asks for
+                // raw scores) when its answer is finished.
+                runners.add(engines.get(i % engines.size())::forwardRaw);
             }
             DynamicBatcher batcher = new DynamicBatcher(name, options, runners, Ticker.system(), listener);
             Loaded loaded = new Loaded(runtimeNanos, tokenizerNanos, sessionNanos, first.loadReport().graphCache(),
@@ -124,8 +127,9 @@ final class ModelHost implements AutoCloseable {
         return served.name();
     }
 
-    List<EncodedText> encode(List<String> texts, boolean truncate) {
-        return engines.get(0).encode(texts, truncate);
+    List<EncodedText> encode(List<String> texts, boolean truncate, TruncationDirection direction,
+                             boolean addSpecialTokens) {
+        return engines.get(0).encode(texts, truncate, direction, addSpecialTokens);
     }
 
     Engine engine() {

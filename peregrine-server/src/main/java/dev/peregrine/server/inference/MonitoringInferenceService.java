@@ -33,8 +33,8 @@ public final class MonitoringInferenceService implements InferenceService, Drift
     public CompletableFuture<InferenceResult> infer(ResolvedRequest request) {
         DriftMonitor monitor = monitors.get(request.model().name());
         CompletableFuture<InferenceResult> work = delegate.infer(request);
-        if (monitor == null) {
-            return work;
+        if (monitor == null || request.options().rawScores()) {
+            return work;   // raw logits are no confidence to watch
         }
         return work.whenComplete((result, error) -> {
             if (result != null) {

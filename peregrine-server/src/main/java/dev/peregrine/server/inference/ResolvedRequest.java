@@ -42,11 +42,19 @@ public record ResolvedRequest(ServedModel model, List<String> texts, InferenceOp
         if (options.normalize() && model.info().task() != Task.EMBEDDING) {
             throw new IllegalArgumentException("model '" + model.name() + "' is a classifier; normalize does not apply");
         }
+        if (options.rawScores() && model.info().task() == Task.EMBEDDING) {
+            throw new IllegalArgumentException("model '" + model.name() + "' is an embedder; raw scores do not apply");
+        }
     }
 
     /** What the model does, and so what the request asks. */
     public Task task() {
         return model.info().task();
+    }
+
+    /** The same request with other options (a wire format's extras: truncation direction, raw scores). */
+    public ResolvedRequest withOptions(InferenceOptions other) {
+        return new ResolvedRequest(model, texts, other, deadlineNanos, cancellation, trace);
     }
 
     /** The same request for other texts (the ones a cache could not answer). */

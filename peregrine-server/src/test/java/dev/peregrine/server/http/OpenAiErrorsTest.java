@@ -66,11 +66,12 @@ class OpenAiErrorsTest {
     }
 
     @Test
-    void tokenIdInput_isRefusedClearly_neverDecodedBehindTheClientsBack() {
+    void tokenIdInput_thatIsNotThisModelsTokenization_isRefusedClearly_neverRunAsSomethingElse() {
+        // [unused0] [unused1] ...: ids no text tokenizes to, as a client's tiktoken ids usually are.
         for (Object ids : List.of(List.of(1, 2, 3), List.of(List.of(1, 2), List.of(3, 4)))) {
             JsonNode e = openAiError(client.post("/v1/embeddings", body(Map.of("input", ids, "model", TestServers.EMBEDDER))),
                     400, "invalid_request_error", "validation");
-            assertThat(e.get("message").asText()).contains("token ids is not supported").contains("send the texts as strings");
+            assertThat(e.get("message").asText()).contains("not a tokenization").contains("should send the text");
         }
     }
 

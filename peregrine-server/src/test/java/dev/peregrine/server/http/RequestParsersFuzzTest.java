@@ -45,18 +45,32 @@ class RequestParsersFuzzTest {
         assertThat(texts).noneMatch(Texts::isBlank);
     }
 
+    /** Texts as given, or one stand-in per id list (each non-empty, every id a non-negative int). */
+    private static List<String> texts(TextsOrIds inputs) {
+        if (inputs.ids().isEmpty()) {
+            return inputs.texts();
+        }
+        for (long[] ids : inputs.ids()) {
+            assertThat(ids).isNotEmpty();
+            for (long id : ids) {
+                assertThat(id).isBetween(0L, (long) Integer.MAX_VALUE);
+            }
+        }
+        return inputs.ids().stream().map(ids -> "ids").toList();
+    }
+
     private static List<String> texts(Object parsed) {
         if (parsed instanceof InferenceRoutes.ClassifyBody b) {
             return b.texts();
         }
         if (parsed instanceof InferenceRoutes.EmbedBody b) {
-            return b.texts();
+            return texts(b.inputs());
         }
         if (parsed instanceof InferenceRoutes.PredictBody b) {
             return b.texts();
         }
         if (parsed instanceof OpenAiRoutes.EmbeddingsBody b) {
-            return b.texts();
+            return texts(b.input());
         }
         return ((KServeRoutes.InferBody) parsed).texts();
     }

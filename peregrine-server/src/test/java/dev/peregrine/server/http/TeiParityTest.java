@@ -340,4 +340,131 @@ class TeiParityTest {
         assertThat(e.get("error").get("message").asText()).contains("Matryoshka");
         assertThat(e.get("error").get("type").asText()).isEqualTo("invalid_request_error");
     }
+
+    // --- the OpenAI SDK --------------------------------------------------------------------------
+
+    static com.openai.client.OpenAIClient sdk() {
+        return com.openai.client.okhttp.OpenAIOkHttpClient.builder().baseUrl("http://127.0.0.1:" + server.port() + "/v1")
+                .apiKey("unused").maxRetries(0).build();
+    }
+
+    static float[] floats(List<Float> values) {
+        float[] out = new float[values.size()];
+        for (int i = 0; i < out.length; i++) {
+            out[i] = values.get(i);
+        }
+        return out;
+    }
+
+    @Test
+    void openAiSdk_dimensions_onAMatryoshkaModel_giveTheCutRenormalizedVector_andElsewhereAReadable400() {
+        var r = sdk().embeddings().create(com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                .model(E5).input(TEXT).dimensions(64).build());
+        float[] expected = Vectors.normalized(java.util.Arrays.copyOf(embedDirect(TEXT, true), 64));
+        assertThat(floats(r.data().get(0).embedding())).hasSize(64).containsExactly(expected, within(1e-5f));
+        org.assertj.core.api.Assertions.assertThatThrownBy(() -> sdk().embeddings().create(
+                        com.openai.models.embeddings.EmbeddingCreateParams.builder().model(PLAIN).input(TEXT)
+                                .dimensions(64).build()))
+                .isInstanceOfSatisfying(com.openai.errors.BadRequestException.class,
+                        e -> assertThat(e.getMessage()).contains("Matryoshka").contains("--allow-any-dimensions"));
+    }
+
+    // --- truncation_direction, raw_scores, token ids ----------------------------------------------
+
+    static final String LONG = "the opening words that a left cut drops " + "filler ".repeat(300) + "the closing words";
+
+    @Test
+    void leftTruncation_onEmbed_embedsTheLastTokens_rightTheFirst_andTheCacheKeepsThemApart() {
+        float[] left = Vectors.normalized(engine.run(engine.encode(List.of(LONG), true, TruncationDirection.LEFT, true))[0]);
+        float[] right = embedDirect(LONG, true);
+        for (int round = 0; round < 2; round++) {   // the second round is answered by the cache
+            JsonNode l = ok(client.post("/embed", TestClient.body(Map.of("inputs", LONG, "truncate", true,
+                    "truncation_direction", "left"))));
+            JsonNode r = ok(client.post("/embed", TestClient.body(Map.of("inputs", LONG, "truncate", true))));
+            assertThat(floats(l.get(0))).containsExactly(left, within(1e-5f));
+            assertThat(floats(r.get(0))).containsExactly(right, within(1e-5f));
+        }
+        JsonNode sim = ok(client.post("/similarity", TestClient.body(Map.of("inputs", Map.of("source_sentence", LONG,
+                "sentences", List.of("the closing words")), "parameters", Map.of("truncate", true,
+                "truncation_direction", "Left")))));
+        assertThat(sim.get(0).floatValue()).isCloseTo(dot(left, embedDirect("the closing words", true)), within(1e-5f));
+        assertThat(error(client.post("/embed", TestClient.body(Map.of("inputs", "x", "truncation_direction", "middle"))),
+                422).get("error").asText()).contains("left or right");
+    }
+
+    @Test
+    void rawScores_onPredict_areTheLogits_whoseSoftmaxIsThePredictedProbabilities() {
+        try (Engine classifier = TestServers.directClassifier()) {
+            float[] logits = classifier.forwardRaw(classifier.encode(List.of(TEXT)))[0];
+            for (int round = 0; round < 2; round++) {
+                JsonNode raw = ok(client.post("/predict", TestClient.body(Map.of("inputs", TEXT, "raw_scores", true))));
+                JsonNode probabilities = ok(client.post("/predict", TestClient.body(Map.of("inputs", TEXT))));
+                assertThat(raw).hasSize(TestServers.LABELS.size());
+                float[] rawByLabel = new float[logits.length];
+                float[] pByLabel = new float[logits.length];
+                for (int k = 0; k < raw.size(); k++) {
+                    rawByLabel[TestServers.LABELS.indexOf(raw.get(k).get("label").asText())] = raw.get(k).get("score").floatValue();
+                    pByLabel[TestServers.LABELS.indexOf(probabilities.get(k).get("label").asText())] =
+                            probabilities.get(k).get("score").floatValue();
+                }
+                assertThat(rawByLabel).containsExactly(logits, within(1e-5f));
+                assertThat(Vectors.softmaxInPlace(rawByLabel.clone())).containsExactly(pByLabel, within(1e-5f));
+                // Most probable first either way.
+                assertThat(raw.get(0).get("label").asText()).isEqualTo(probabilities.get(0).get("label").asText());
+            }
+        }
+    }
+
+    @Test
+    void tokenIds_onEmbed_embedExactlyAsTheTextTheyTokenize() {
+        List<String> texts = List.of(TEXT, "a second, shorter text");
+        List<long[]> ids = engine.encode(texts).stream().map(EncodedText::ids).toList();
+        JsonNode byIds = ok(client.post("/embed", TestClient.body(Map.of("inputs", ids))));
+        JsonNode one = ok(client.post("/embed", TestClient.body(Map.of("inputs", ids.get(0)))));
+        for (int i = 0; i < texts.size(); i++) {
+            assertThat(floats(byIds.get(i))).containsExactly(embedDirect(texts.get(i), true), within(1e-5f));
+        }
+        assertThat(floats(one.get(0))).containsExactly(embedDirect(TEXT, true), within(1e-5f));
+        // Ids without [CLS] and [SEP] run as given: none are added.
+        long[] bare = java.util.Arrays.copyOfRange(ids.get(0), 1, ids.get(0).length - 1);
+        JsonNode noSpecial = ok(client.post("/embed", TestClient.body(Map.of("inputs", List.of(bare)))));
+        float[] expected = Vectors.normalized(engine.run(List.of(new EncodedText(bare, new long[bare.length], false, 0)))[0]);
+        assertThat(floats(noSpecial.get(0))).containsExactly(expected, within(1e-5f));
+        // With a prompt, as text-embeddings-inference: the prompt before the ids' text.
+        JsonNode prompted = ok(client.post("/embed", TestClient.body(Map.of("model", E5, "inputs", List.of(ids.get(0)),
+                "prompt_name", "query"))));
+        assertThat(floats(prompted.get(0))).containsExactly(embedDirect("query: " + TEXT.toLowerCase(), true),
+                within(1e-5f));
+    }
+
+    @Test
+    void tokenIds_thatAreNotThisModelsTokenization_orOutsideItsVocabulary_areRefused() {
+        // "##s" first: no text tokenizes to a word piece at its start.
+        assertThat(error(client.post("/embed", TestClient.body(Map.of("inputs", List.of(2015, 2088)))), 422)
+                .get("error").asText()).contains("not a tokenization").contains("/tokenize");
+        assertThat(error(client.post("/embed", TestClient.body(Map.of("inputs", List.of(List.of(101, 102), List.of(100256))))),
+                422).get("error").asText()).contains("'inputs[1]'").contains("token id 100256");
+        assertThat(error(client.post("/embed", TestClient.body(Map.of("inputs", List.of(List.of(101), "text")))), 422)
+                .get("error").asText()).contains("'inputs[1]'");
+        JsonNode openAi = error(client.post("/v1/embeddings", TestClient.body(Map.of("input", List.of(100256, 5), "model",
+                PLAIN))), 400);
+        assertThat(openAi.get("error").get("message").asText()).contains("token id 100256");
+    }
+
+    @Test
+    void openAiSdk_tokenArrays_embedAsTheirTexts_andCountTheirTokens() {
+        List<String> texts = List.of(TEXT, "refund please");
+        List<List<Long>> ids = engine.encode(texts).stream()
+                .map(e -> java.util.Arrays.stream(e.ids()).boxed().toList()).toList();
+        var many = sdk().embeddings().create(com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                .model(PLAIN).inputOfArrayOfTokenArrays(ids).build());
+        for (int i = 0; i < texts.size(); i++) {
+            assertThat(floats(many.data().get(i).embedding())).containsExactly(embedDirect(texts.get(i), true), within(1e-5f));
+        }
+        assertThat(many.usage().promptTokens()).isEqualTo(ids.get(0).size() + ids.get(1).size());
+        var one = sdk().embeddings().create(com.openai.models.embeddings.EmbeddingCreateParams.builder()
+                .model(PLAIN).inputOfArrayOfTokens(ids.get(0)).build());
+        assertThat(one.data()).hasSize(1);
+        assertThat(floats(one.data().get(0).embedding())).containsExactly(embedDirect(TEXT, true), within(1e-5f));
+    }
 }
