@@ -781,6 +781,20 @@ public final class HttpApi {
                     g.writeStringField("pooling", info.pooling().id());
                 }
                 g.writeBooleanField("normalize", info.normalize());
+                if (!info.embedding().prompts().isEmpty()) {
+                    g.writeObjectFieldStart("prompts");
+                    for (Map.Entry<String, String> p : info.embedding().prompts().entrySet()) {
+                        g.writeStringField(p.getKey(), p.getValue());
+                    }
+                    g.writeEndObject();
+                }
+                if (info.embedding().matryoshka()) {
+                    g.writeArrayFieldStart("matryoshka_dimensions");
+                    for (int d : info.embedding().matryoshkaDimensions()) {
+                        g.writeNumber(d);
+                    }
+                    g.writeEndArray();
+                }
                 g.writeArrayFieldStart("labels");
                 for (String l : info.labels()) {
                     g.writeString(l);

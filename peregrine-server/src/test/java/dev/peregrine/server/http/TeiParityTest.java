@@ -308,6 +308,24 @@ class TeiParityTest {
         }
     }
 
+    @Test
+    void info_listsTheDeclaredPromptsAndMatryoshkaDimensions() {
+        JsonNode models = ok(client.get("/info")).get("models");
+        JsonNode e5 = null;
+        JsonNode plain = null;
+        for (JsonNode m : models) {
+            if (m.get("name").asText().equals(E5)) {
+                e5 = m;
+            } else if (m.get("name").asText().equals(PLAIN)) {
+                plain = m;
+            }
+        }
+        assertThat(e5.get("prompts").get("query").asText()).isEqualTo("query: ");
+        assertThat(e5.get("matryoshka_dimensions")).extracting(JsonNode::asInt).containsExactly(384, 256, 128, 64);
+        assertThat(plain.has("prompts")).isFalse();
+        assertThat(plain.has("matryoshka_dimensions")).isFalse();
+    }
+
     // --- dimensions ------------------------------------------------------------------------------
 
     @Test
