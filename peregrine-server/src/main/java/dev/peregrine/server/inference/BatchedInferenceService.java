@@ -182,7 +182,6 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     + "' is not one of this service's"));
         }
         DynamicBatcher.Reservation reservation;
-        request.trace().texts(request.texts().size());
         try {
             reservation = host.batcher.reserve(request.texts().size(), request.deadlineNanos());
         } catch (OverloadedException e) {

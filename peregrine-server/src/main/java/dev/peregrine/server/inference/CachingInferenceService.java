@@ -138,7 +138,6 @@ public final class CachingInferenceService implements InferenceService {
             this.model = model;
             this.texts = texts;
             this.startNanos = trace.recording() ? System.nanoTime() : 0;
-            trace.texts(texts);
         }
 
         <L extends List<?>> L missed(L missing) {

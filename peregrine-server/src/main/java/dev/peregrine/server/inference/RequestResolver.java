@@ -35,6 +35,7 @@ public final class RequestResolver {
                 truncate(truncate),
                 embedding && (normalize != null ? normalize : model.info().normalize()),
                 cache);
+        trace.texts(texts.size());
         return new ResolvedRequest(model, texts, options, deadlineNanos, cancellation, trace);
     }
 }

@@ -21,7 +21,7 @@ public interface RequestTrace extends PassObserver {
         return false;
     }
 
-    /** The texts the request asked for (the first layer to see the request says; later calls are ignored). */
+    /** The texts the request asked for, said once, where the request is resolved (later calls are ignored). */
     default void texts(int count) {
     }
 
