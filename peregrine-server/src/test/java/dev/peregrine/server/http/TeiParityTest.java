@@ -430,6 +430,15 @@ class TeiParityTest {
                 // Most probable first either way.
                 assertThat(raw.get(0).get("label").asText()).isEqualTo(probabilities.get(0).get("label").asText());
             }
+            // Left truncation reaches the classifier too: the logits of the text's last tokens.
+            float[] leftLogits = classifier.forwardRaw(classifier.encode(List.of(LONG), true, TruncationDirection.LEFT,
+                    true))[0];
+            JsonNode left = ok(client.post("/predict", TestClient.body(Map.of("inputs", LONG, "truncate", true,
+                    "truncation_direction", "left", "raw_scores", true))));
+            for (JsonNode s : left) {
+                assertThat(s.get("score").floatValue()).isCloseTo(
+                        leftLogits[TestServers.LABELS.indexOf(s.get("label").asText())], within(1e-5f));
+            }
         }
     }
 
