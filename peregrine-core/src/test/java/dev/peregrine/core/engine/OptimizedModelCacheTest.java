@@ -74,6 +74,26 @@ class OptimizedModelCacheTest {
         assertThat(Files.getLastModifiedTime(cached).toMillis()).as("not rewritten").isEqualTo(modified);
     }
 
+    /** Every architecture fixture (ModernBERT's disabled fusion included) answers the same from its cached graph. */
+    @org.junit.jupiter.params.ParameterizedTest(name = "{0}")
+    @org.junit.jupiter.params.provider.MethodSource("dev.peregrine.core.engine.ArchitectureFixturesTest#fixtures")
+    void everyArchitecture_answersTheSame_fromItsCachedGraph(Path folder) throws IOException {
+        Path dir = freshDir("fixture-" + folder.getFileName());
+        List<String> texts = List.of("a short text", "a somewhat longer text with more words in it");
+        float[][] first;
+        try (Engine engine = Engine.open(ModelFolder.open(folder), withCache(dir))) {
+            assertThat(engine.loadReport().graphCache()).isEqualTo(Engine.GraphCache.WRITTEN);
+            first = engine.forward(engine.encode(texts));
+        }
+        try (Engine engine = Engine.open(ModelFolder.open(folder), withCache(dir))) {
+            assertThat(engine.loadReport().graphCache()).isEqualTo(Engine.GraphCache.HIT);
+            float[][] again = engine.forward(engine.encode(texts));
+            for (int i = 0; i < texts.size(); i++) {
+                assertThat(again[i]).as("text %d", i).containsExactly(first[i]);
+            }
+        }
+    }
+
     @Test
     void aDamagedEntry_isReplaced_andTheModelStillLoads() throws IOException {
         Path dir = freshDir("damaged");
