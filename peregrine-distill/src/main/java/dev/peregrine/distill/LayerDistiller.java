@@ -298,7 +298,8 @@ public final class LayerDistiller {
                     for (Map.Entry<String, NDArray> p : params.entrySet()) {
                         NDArray grad = p.getValue().getGradient();
                         adam.update(p.getKey(), p.getValue(), grad);
-                        grad.subi(grad);
+                        grad.subi(grad);  // gradients accumulate in PyTorch: zero them for the next step
+                        grad.close();     // only this handle: the parameter keeps its gradient tensor
                     }
                     losses.add(loss);
                 }
