@@ -30,7 +30,7 @@ public record DistillOptions(int layers, LayerSelection selection, int epochs, i
     public static final int DEFAULT_EPOCHS = 1;
     public static final int DEFAULT_BATCH_SIZE = 32;
     public static final int DEFAULT_MAX_LENGTH = 128;
-    public static final double DEFAULT_LEARNING_RATE = 1e-4;
+    public static final double DEFAULT_LEARNING_RATE = 3e-4;
     public static final double DEFAULT_TEMPERATURE = 2;
     public static final double DEFAULT_HIDDEN_WEIGHT = 1;
     public static final Duration DEFAULT_TIME_BUDGET = Duration.ofMinutes(15);

@@ -213,16 +213,30 @@ public final class LayerDistiller {
     static List<Integer> important(TorchModel model, List<EncodedText> sample, int k, Listener listener) {
         int n = model.layers().size();
         double[] change = new double[n];
-        try (NDManager scope = model.manager().newSubManager()) {
-            TorchModel.Batch batch = TorchModel.batch(scope, sample);
-            NDArray full = output(model, model.forward(batch), batch);
-            for (int i = 0; i < n; i++) {
-                List<Integer> without = new ArrayList<>(model.layers());
-                without.remove(Integer.valueOf(i));
-                NDArray cut = output(model, model.forward(batch, without), batch);
-                change[i] = model.task() == Task.CLASSIFICATION
-                        ? kl(full, cut, 1).getFloat()
-                        : cosineLoss(cut, full).getFloat();
+        // Small batches, each pass in its own manager: a pass's intermediate tensors live until their
+        // manager closes, and seven passes over 64 long texts at once would hold gigabytes.
+        int chunk = 16;
+        for (int from = 0; from < sample.size(); from += chunk) {
+            List<EncodedText> part = sample.subList(from, Math.min(sample.size(), from + chunk));
+            try (NDManager scope = model.manager().newSubManager()) {
+                NDArray full;
+                try (NDManager pass = scope.newSubManager()) {
+                    TorchModel.Batch batch = TorchModel.batch(pass, part);
+                    full = output(model, model.forward(batch), batch);
+                    full.attach(scope);
+                }
+                for (int i = 0; i < n; i++) {
+                    List<Integer> without = new ArrayList<>(model.layers());
+                    without.remove(Integer.valueOf(i));
+                    try (NDManager pass = scope.newSubManager()) {
+                        TorchModel.Batch batch = TorchModel.batch(pass, part);
+                        NDArray cut = output(model, model.forward(batch, without), batch);
+                        double c = model.task() == Task.CLASSIFICATION
+                                ? kl(full, cut, 1).getFloat()
+                                : cosineLoss(cut, full).getFloat();
+                        change[i] += c * part.size() / sample.size();
+                    }
+                }
             }
         }
         StringBuilder line = new StringBuilder("layer importance (output change without it):");
@@ -287,7 +301,18 @@ public final class LayerDistiller {
                 }
                 try (NDManager scope = student.manager().newSubManager()) {
                     TorchModel.Batch batch = TorchModel.batch(scope, batchTexts);
-                    TorchModel.Pass target = teacher.forward(batch);
+                    TorchModel.Pass target;
+                    try (NDManager pass = scope.newSubManager()) {
+                        // The teacher's intermediate tensors go with this manager; only its targets stay.
+                        TorchModel.Pass full = teacher.forward(TorchModel.batch(pass, batchTexts));
+                        List<NDArray> kept = new ArrayList<>();
+                        for (NDArray h : full.hidden()) {
+                            h.attach(scope);
+                            kept.add(h);
+                        }
+                        full.output().attach(scope);
+                        target = new TorchModel.Pass(kept, full.output());
+                    }
                     double loss;
                     try (GradientCollector gc = engine.newGradientCollector()) {
                         TorchModel.Pass pass = student.forward(batch);
