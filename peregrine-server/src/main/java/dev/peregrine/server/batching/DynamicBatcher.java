@@ -132,6 +132,24 @@ public final class DynamicBatcher implements AutoCloseable {
      * @throws BatcherClosedException after {@link #shutdown()}
      */
     public Reservation reserve(int texts, long deadlineNanos) {
+        return admit(texts, -1, deadlineNanos);
+    }
+
+    /**
+     * Admits {@code texts} texts already tokenized, whose tokens are known (the windows of a long
+     * text: see {@link WindowedRun}), or refuses at once, as {@link #reserve(int, long)} does.
+     *
+     * @param tokens their tokens in all
+     */
+    public Reservation reserve(int texts, long tokens, long deadlineNanos) {
+        if (tokens < texts) {
+            throw new IllegalArgumentException(texts + " texts cannot have " + tokens + " tokens");
+        }
+        return admit(texts, tokens, deadlineNanos);
+    }
+
+    /** @param knownTokens the texts' tokens, or -1 to estimate them */
+    private Reservation admit(int texts, long knownTokens, long deadlineNanos) {
         if (texts < 1) {
             throw new IllegalArgumentException("texts must be >= 1, was " + texts);
         }
@@ -143,7 +161,7 @@ public final class DynamicBatcher implements AutoCloseable {
             if (closing.get()) {
                 throw new BatcherClosedException("model '" + name + "' is shutting down");
             }
-            tokens = estimate.tokensFor(texts);
+            tokens = knownTokens >= 0 ? knownTokens : estimate.tokensFor(texts);
             long queuedTokens = admittedTokens.get();
             if (deadlineNanos != Submission.NO_DEADLINE && queuedTokens > 0) {
                 long drain = estimate.drainNanos(queuedTokens + tokens, workers.size());
@@ -208,6 +226,11 @@ public final class DynamicBatcher implements AutoCloseable {
         return options;
     }
 
+    /** Workers, each running one forward pass at a time. */
+    public int workers() {
+        return workers.size();
+    }
+
     /** Refuses new work from now on; admitted work still completes. Returns at once. */
     public void shutdown() {
         if (closing.compareAndSet(false, true)) {
@@ -256,9 +279,10 @@ public final class DynamicBatcher implements AutoCloseable {
      * {@link #submit} or {@link #cancel} must follow (a second call is ignored).
      */
     public final class Reservation {
-        private final int texts;
-        private final long estimatedTokens;
-        private final AtomicBoolean used = new AtomicBoolean();
+        /** Room left: texts, and their tokens (estimated until they are submitted). */
+        private int texts;
+        private long estimatedTokens;
+        private boolean closed;
 
         private Reservation(int texts, long estimatedTokens) {
             this.texts = texts;
@@ -276,7 +300,8 @@ public final class DynamicBatcher implements AutoCloseable {
 
         /**
          * Queues the texts with a deadline: those not yet run when it passes are dropped, and the
-         * returned future fails with a {@link java.util.concurrent.TimeoutException}.
+         * returned future fails with a {@link java.util.concurrent.TimeoutException}. Closes the
+         * reservation: room left unused is released.
          *
          * @param deadlineNanos on the batcher's ticker's scale; {@code Long.MAX_VALUE} for none
          */
@@ -290,20 +315,49 @@ public final class DynamicBatcher implements AutoCloseable {
          */
         public CompletableFuture<BatchResult> submit(List<EncodedText> encoded, long deadlineNanos,
                                                      PassObserver observer) {
+            return queue(encoded, deadlineNanos, observer, true);
+        }
+
+        /**
+         * Queues some of the texts and keeps the rest of the room for later parts, so one admitted
+         * request can be queued a round at a time ({@link WindowedRun}); the last part goes to
+         * {@link #submit(List, long, PassObserver)}, or {@link #cancel()} releases the room left.
+         * Each part is a submission of its own, with its own future.
+         *
+         * @param part at least one text, at most the room left
+         */
+        public CompletableFuture<BatchResult> submitPart(List<EncodedText> part, long deadlineNanos,
+                                                         PassObserver observer) {
+            if (part.isEmpty()) {
+                throw new IllegalArgumentException("a part has at least one text");
+            }
+            return queue(part, deadlineNanos, observer, false);
+        }
+
+        private synchronized CompletableFuture<BatchResult> queue(List<EncodedText> encoded, long deadlineNanos,
+                                                                 PassObserver observer, boolean last) {
             Objects.requireNonNull(encoded, "encoded");
             Objects.requireNonNull(observer, "observer");
+            if (closed) {
+                throw new IllegalStateException("reservation already used");
+            }
             if (encoded.size() > texts) {
                 throw new IllegalArgumentException(encoded.size() + " texts, but only " + texts + " reserved");
             }
-            if (!used.compareAndSet(false, true)) {
-                throw new IllegalStateException("reservation already used");
+            long share = last || encoded.size() == texts ? estimatedTokens
+                    : estimatedTokens * encoded.size() / texts;
+            texts -= encoded.size();
+            estimatedTokens -= share;
+            if (last) {
+                closed = true;
+                admitted.addAndGet(-texts);
+                texts = 0;
             }
-            admitted.addAndGet(encoded.size() - texts);
             long tokens = 0;
             for (EncodedText e : encoded) {
                 tokens += WorkItem.lengthOf(e);
             }
-            admittedTokens.addAndGet(tokens - estimatedTokens);
+            admittedTokens.addAndGet(tokens - share);
             estimate.submitted(encoded.size(), tokens);
             Submission submission = new Submission(List.copyOf(encoded), ticker.read(), deadlineNanos, observer);
             if (encoded.isEmpty()) {
@@ -312,7 +366,9 @@ public final class DynamicBatcher implements AutoCloseable {
                 inbox.add(WAKE);
             } else {
                 inbox.add(submission);
-                unsubmitted.decrementAndGet();
+                if (last) {
+                    unsubmitted.decrementAndGet();
+                }
                 // Its texts count as queued work for admission until they leave: make them leave at once.
                 submission.future.whenComplete((v, e) -> {
                     if (e != null) {
@@ -323,11 +379,14 @@ public final class DynamicBatcher implements AutoCloseable {
             return submission.future;
         }
 
-        /** Releases the room without queuing anything. */
-        public void cancel() {
-            if (used.compareAndSet(false, true)) {
+        /** Releases the room left without queuing anything more. */
+        public synchronized void cancel() {
+            if (!closed) {
+                closed = true;
                 admitted.addAndGet(-texts);
                 admittedTokens.addAndGet(-estimatedTokens);
+                texts = 0;
+                estimatedTokens = 0;
                 unsubmitted.decrementAndGet();
                 inbox.add(WAKE);
             }
