@@ -74,7 +74,7 @@ public final class CacheBenchmark {
             for (Variant v : variants) {
                 servers.add(PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
                         .model(null, EmbeddedModels.DEFAULT_MODEL)
-                        .autoTruncate(true).cache(v.cache()).drift(v.drift()).build(), resolver));
+                        .longText(dev.peregrine.core.engine.LongTextMode.TRUNCATE).cache(v.cache()).drift(v.drift()).build(), resolver));
                 rates.put(v.name(), new double[rounds]);
                 p50s.put(v.name(), new double[rounds]);
             }

@@ -1,6 +1,7 @@
 package dev.peregrine.cache;
 
 import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.core.tokenize.TokenStats;
 
 /**
  * The bytes of one entry in Redis. Compact (4 bytes per float plus about 14) and versioned:
@@ -10,10 +11,11 @@ import dev.peregrine.core.engine.TextResult;
  * 0       1     magic 0x50 ('P')
  * 1       1     format version, 2 (version 1 had no unknown-token count)
  * 2       1     value kind: 1 = float32, little-endian
- * 3       1     flags: bit 0 = truncated; other bits must be 0
+ * 3       1     flags: bit 0 = truncated, bit 1 = split into windows; other bits must be 0
  * 4       8     the first 8 bytes of the key's digest
  * 12      1-5   tokens, unsigned LEB128 varint
  * ..      1-5   unknown tokens, unsigned LEB128 varint
+ * ..      1-5   windows (at least 2), unsigned LEB128 varint: only with flag bit 1
  * ..      1-5   number of floats n, unsigned LEB128 varint
  * ..      4n    the floats (raw IEEE 754 bits, NaN payloads kept)
  * </pre>
@@ -29,6 +31,8 @@ final class PredictionCodec {
     static final byte VERSION = 2;
     static final byte KIND_FLOAT32_LE = 1;
     static final int FLAG_TRUNCATED = 1;
+    /** A text split into windows carries their count; one that ran whole is written as before. */
+    static final int FLAG_WINDOWED = 2;
     private static final int HEADER = 4 + CacheKey.CHECK_BYTES;
 
     private PredictionCodec() {
@@ -36,16 +40,20 @@ final class PredictionCodec {
 
     static byte[] encode(CacheKey key, TextResult prediction) {
         float[] values = prediction.values();
+        boolean windowed = prediction.windows() > 1;
         int size = HEADER + varintSize(prediction.tokens()) + varintSize(prediction.unknownTokens())
-                + varintSize(values.length) + 4 * values.length;
+                + (windowed ? varintSize(prediction.windows()) : 0) + varintSize(values.length) + 4 * values.length;
         byte[] out = new byte[size];
         out[0] = MAGIC;
         out[1] = VERSION;
         out[2] = KIND_FLOAT32_LE;
-        out[3] = (byte) (prediction.truncated() ? FLAG_TRUNCATED : 0);
+        out[3] = (byte) ((prediction.truncated() ? FLAG_TRUNCATED : 0) | (windowed ? FLAG_WINDOWED : 0));
         key.writeCheck(out, 4);
         int p = writeVarint(out, HEADER, prediction.tokens());
         p = writeVarint(out, p, prediction.unknownTokens());
+        if (windowed) {
+            p = writeVarint(out, p, prediction.windows());
+        }
         p = writeVarint(out, p, values.length);
         for (float v : values) {
             int bits = Float.floatToRawIntBits(v);
@@ -73,7 +81,7 @@ final class PredictionCodec {
         if (bytes[2] != KIND_FLOAT32_LE) {
             throw new MalformedEntryException("unknown value kind " + (bytes[2] & 0xff));
         }
-        if ((bytes[3] & ~FLAG_TRUNCATED) != 0) {
+        if ((bytes[3] & ~(FLAG_TRUNCATED | FLAG_WINDOWED)) != 0) {
             throw new MalformedEntryException("unknown flags " + (bytes[3] & 0xff));
         }
         if (!key.checkMatches(bytes, 4)) {
@@ -86,7 +94,17 @@ final class PredictionCodec {
         if (unknown > tokens) {
             throw new MalformedEntryException(unknown + " unknown tokens of " + tokens);
         }
-        long countAndEnd = readVarint(bytes, (int) (unknownAndEnd >>> 32));
+        int windows = 1;
+        int next = (int) (unknownAndEnd >>> 32);
+        if ((bytes[3] & FLAG_WINDOWED) != 0) {
+            long windowsAndEnd = readVarint(bytes, next);
+            windows = (int) windowsAndEnd;
+            if (windows < 2) {
+                throw new MalformedEntryException("a split text with " + windows + " windows");
+            }
+            next = (int) (windowsAndEnd >>> 32);
+        }
+        long countAndEnd = readVarint(bytes, next);
         int count = (int) countAndEnd;
         int p = (int) (countAndEnd >>> 32);
         if ((long) count * 4 != bytes.length - p) {
@@ -99,7 +117,7 @@ final class PredictionCodec {
             values[i] = Float.intBitsToFloat(bits);
             p += 4;
         }
-        return TextResult.of(values, tokens, (bytes[3] & FLAG_TRUNCATED) != 0, unknown);
+        return new TextResult(values, new TokenStats(tokens, (bytes[3] & FLAG_TRUNCATED) != 0, unknown, windows));
     }
 
     static int varintSize(int value) {

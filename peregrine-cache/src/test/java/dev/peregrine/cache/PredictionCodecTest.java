@@ -1,6 +1,7 @@
 package dev.peregrine.cache;
 
 import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.core.tokenize.TokenStats;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -25,7 +26,9 @@ class PredictionCodecTest {
                 TextResult.of(values, Integer.MAX_VALUE, true),
                 TextResult.of(new float[0], 3, false),
                 TextResult.of(new float[1024], 512, true),
-                TextResult.of(new float[] {0.5f}, 40, false, 7)}) {
+                TextResult.of(new float[] {0.5f}, 40, false, 7),
+                new TextResult(new float[] {0.25f, 1f}, new TokenStats(2100, false, 3, 10)),
+                new TextResult(new float[] {0.25f}, new TokenStats(300_000, false, 0, 1500))}) {
             TextResult back = PredictionCodec.decode(key, PredictionCodec.encode(key, p));
             assertThat(back).isEqualTo(p);
             for (int i = 0; i < p.values().length; i++) {
@@ -67,7 +70,9 @@ class PredictionCodecTest {
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 1, 1))).as("version 1 had no unknown count")
                 .hasMessageContaining("version");
         assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 2, 9))).hasMessageContaining("kind");
-        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 3, 2))).hasMessageContaining("flags");
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 3, 4))).hasMessageContaining("flags");
+        // A split text has at least two windows (here the float count would be read as its windows).
+        assertThatThrownBy(() -> PredictionCodec.decode(key, with(good, 3, 2))).hasMessageContaining("1 windows");
     }
 
     @Test

@@ -1,10 +1,12 @@
 package dev.peregrine.cli;
 
 import dev.peregrine.core.engine.GraphOptimization;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.server.CacheConfig;
 import dev.peregrine.server.DriftConfig;
 import dev.peregrine.server.EmbeddingsConfig;
+import dev.peregrine.server.LongTextConfig;
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
@@ -156,11 +158,31 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_TOKENIZER_THREADS.")
     int tokenizerThreads;
 
-    @Option(names = "--auto-truncate", negatable = true, defaultValue = "${env:PEREGRINE_AUTO_TRUNCATE:-false}",
+    @Option(names = "--long-text", paramLabel = "truncate|chunk|reject", defaultValue = "${env:PEREGRINE_LONG_TEXT}",
+            description = "What happens to a text longer than the model's limit when a request does not say "
+                    + "(long_text, or truncate): reject (422 naming the limit), truncate (only its first tokens count), "
+                    + "or chunk (split into overlapping windows that are batched like any texts and pooled: "
+                    + "token-weighted mean of embeddings, mean of logits for classifiers). Default: "
+                    + LongTextConfig.DEFAULT_MODE + ". Env: PEREGRINE_LONG_TEXT.")
+    String longText;
+
+    @Option(names = "--long-text-overlap", paramLabel = "TOKENS",
+            defaultValue = "${env:PEREGRINE_LONG_TEXT_OVERLAP:-" + LongTextConfig.DEFAULT_OVERLAP + "}",
+            description = "Tokens neighbouring windows share when a text is split (at most half a window is used). "
+                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_LONG_TEXT_OVERLAP.")
+    int longTextOverlap;
+
+    @Option(names = "--long-text-max-chars", paramLabel = "CHARS",
+            defaultValue = "${env:PEREGRINE_LONG_TEXT_MAX_CHARS:-" + LongTextConfig.DEFAULT_MAX_CHARS + "}",
+            description = "Longest text that is split into windows, in characters; a longer one gets 422 before it is "
+                    + "tokenized. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_LONG_TEXT_MAX_CHARS.")
+    int longTextMaxChars;
+
+    @Option(names = "--auto-truncate", negatable = true, hidden = true, defaultValue = "${env:PEREGRINE_AUTO_TRUNCATE}",
             fallbackValue = "true",
-            description = "Truncate texts longer than the model's limit when a request does not say (otherwise 422). "
-                    + "Default: ${DEFAULT-VALUE}. Env: PEREGRINE_AUTO_TRUNCATE.")
-    boolean autoTruncate;
+            description = "Deprecated: --long-text truncate (--no-auto-truncate: --long-text reject); --long-text wins. "
+                    + "Env: PEREGRINE_AUTO_TRUNCATE.")
+    Boolean autoTruncate;
 
     @Option(names = "--graph-optimization", paramLabel = "LEVEL", defaultValue = "${env:PEREGRINE_GRAPH_OPTIMIZATION}",
             description = "ONNX Runtime graph optimization: ${COMPLETION-CANDIDATES}. Default: peregrine.json, else all. "
@@ -357,7 +379,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
         return new ServeConfig(host, port, specs, modelRepository, variant, instances, threads, maxBatchSize,
                 maxBatchTokens, graphOptimization, allowSpinning, maxLength, Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
-                tokenizerThreads, autoTruncate, apiKey, Duration.ofMillis(shutdownTimeoutMs),
+                tokenizerThreads, longTextConfig(), apiKey, Duration.ofMillis(shutdownTimeoutMs),
                 Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), Duration.ofMillis(idleTimeoutMs),
                 CacheConfig.parse(cache, Duration.ofSeconds(cacheTtlSeconds), cacheMaxEntries, cacheMaxBytes,
                         cacheRedisPrefix, Duration.ofMillis(cacheRedisTimeoutMs), nonBlank(cacheExclude)),
@@ -380,6 +402,19 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             return null;
         }
         return Path.of(v);
+    }
+
+    /** --long-text, else the deprecated --auto-truncate, else the default. */
+    private LongTextConfig longTextConfig() {
+        String mode = longText != null && !longText.isBlank() ? longText
+                : autoTruncate != null ? LongTextMode.ofTruncate(autoTruncate).id() : LongTextConfig.DEFAULT_MODE;
+        LongTextMode parsed;
+        try {
+            parsed = LongTextMode.parse(mode);
+        } catch (RuntimeException e) {
+            throw new IllegalArgumentException("--long-text must be truncate, chunk or reject, was '" + mode + "'");
+        }
+        return new LongTextConfig(parsed, longTextOverlap, longTextMaxChars);
     }
 
     private static java.util.Set<String> nonBlank(List<String> values) {

@@ -2,6 +2,8 @@ package dev.peregrine.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.peregrine.core.engine.LongTextMode;
+import dev.peregrine.server.LongTextConfig;
 import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.TracingConfig;
@@ -69,7 +71,7 @@ class ServeCommandTest {
         assertThat(config.maxQueueDelay()).isEqualTo(Duration.ofMillis(2));
         assertThat(config.maxInputs()).isEqualTo(8);
         assertThat(config.requestTimeout()).isEqualTo(Duration.ofMillis(1500));
-        assertThat(config.autoTruncate()).isTrue();
+        assertThat(config.longText().mode()).isEqualTo(LongTextMode.TRUNCATE);
         assertThat(config.headerTimeout()).isEqualTo(Duration.ofMillis(2000));
         assertThat(config.bodyTimeout()).isEqualTo(Duration.ofMillis(3000));
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofMillis(4000));
@@ -119,6 +121,32 @@ class ServeCommandTest {
     }
 
     @Test
+    void longText_isRejectByDefault_chunkWithItsOverlapAndCharacterLimit_andTheOldAutoTruncateStillMeansTruncate() {
+        ServeConfig defaults = parse("serve");
+        assertThat(defaults.longText()).isEqualTo(new LongTextConfig(LongTextMode.REJECT, 32, 100_000));
+        assertThat(defaults.longText()).isEqualTo(ServeConfig.builder().build().longText());
+
+        ServeConfig chunk = parse("serve", "--long-text", "chunk", "--long-text-overlap", "16",
+                "--long-text-max-chars", "50000");
+        assertThat(chunk.longText()).isEqualTo(new LongTextConfig(LongTextMode.CHUNK, 16, 50_000));
+        assertThat(chunk.describe().get("long-text")).contains("chunk").contains("50000");
+
+        assertThat(parse("serve", "--auto-truncate").longText().mode()).isEqualTo(LongTextMode.TRUNCATE);
+        assertThat(parse("serve", "--no-auto-truncate").longText().mode()).isEqualTo(LongTextMode.REJECT);
+        assertThat(parse("serve", "--auto-truncate", "--long-text", "chunk").longText().mode())
+                .as("--long-text wins").isEqualTo(LongTextMode.CHUNK);
+
+        StringWriter err = new StringWriter();
+        int code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "serve", "--long-text", "split");
+        assertThat(code).isEqualTo(ExitCode.USAGE.code());
+        assertThat(err.toString()).contains("--long-text must be truncate, chunk or reject");
+        err = new StringWriter();
+        code = Main.run(new PrintWriter(new StringWriter()), new PrintWriter(err), "serve", "--long-text-overlap", "-1");
+        assertThat(code).isEqualTo(ExitCode.USAGE.code());
+        assertThat(err.toString()).contains("overlap must be >= 0");
+    }
+
+    @Test
     void modelRepository_isAccepted() {
         assertThat(parse("serve", "--model-repository", "/srv/models").modelRepository()).isEqualTo(Path.of("/srv/models"));
     }
@@ -133,7 +161,8 @@ class ServeCommandTest {
             "PEREGRINE_INSTANCES", "PEREGRINE_THREADS", "PEREGRINE_MAX_BATCH_SIZE", "PEREGRINE_MAX_BATCH_TOKENS",
             "PEREGRINE_MAX_QUEUE_DELAY_MS", "PEREGRINE_MAX_QUEUED_TEXTS", "PEREGRINE_MAX_INPUTS",
             "PEREGRINE_MAX_BODY_BYTES", "PEREGRINE_REQUEST_TIMEOUT_MS", "PEREGRINE_SHUTDOWN_TIMEOUT_MS",
-            "PEREGRINE_HEADER_TIMEOUT_MS", "PEREGRINE_BODY_TIMEOUT_MS", "PEREGRINE_IDLE_TIMEOUT_MS"}) {
+            "PEREGRINE_HEADER_TIMEOUT_MS", "PEREGRINE_BODY_TIMEOUT_MS", "PEREGRINE_IDLE_TIMEOUT_MS",
+            "PEREGRINE_LONG_TEXT", "PEREGRINE_LONG_TEXT_OVERLAP", "PEREGRINE_LONG_TEXT_MAX_CHARS"}) {
             assertThat(help).contains(env);
         }
         assertThat(help).contains("Default: 8080").contains("Default: 256").contains("Default: 10485760");

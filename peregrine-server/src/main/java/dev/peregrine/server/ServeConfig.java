@@ -43,7 +43,8 @@ import java.util.Objects;
  * @param requestTimeout        a request not answered by then gets 504 and its queued texts are dropped
  * @param tokenizerThreads      threads that parse, tokenize and serialize (never the event loop);
  *                              0 for one per core
- * @param autoTruncate          what {@code truncate} means when a request does not say
+ * @param longText              what happens to a text longer than the model's limit when a request does
+ *                              not say: truncate, chunk (split into windows and pooled) or reject
  * @param apiKey                a Bearer token every inference and info route requires; null for none
  * @param shutdownTimeout       longest a graceful shutdown waits for accepted requests
  * @param headerTimeout         longest a connection may take to send a request's headers, counted from its
@@ -83,7 +84,7 @@ public record ServeConfig(
         int maxConcurrentRequests,
         Duration requestTimeout,
         int tokenizerThreads,
-        boolean autoTruncate,
+        LongTextConfig longText,
         String apiKey,
         Duration shutdownTimeout,
         Duration headerTimeout,
@@ -159,6 +160,7 @@ public record ServeConfig(
         Objects.requireNonNull(idleTimeout, "idleTimeout");
         Objects.requireNonNull(cache, "cache");
         Objects.requireNonNull(drift, "drift");
+        Objects.requireNonNull(longText, "longText");
         Objects.requireNonNull(classifyFormat, "classifyFormat");
         Objects.requireNonNull(tracing, "tracing");
         Objects.requireNonNull(embeddings, "embeddings");
@@ -234,7 +236,7 @@ public record ServeConfig(
 
     /** What the service layers read of this configuration. */
     public ServiceSettings serviceSettings() {
-        return new ServiceSettings(autoTruncate, effectiveTokenizerThreads(), cache.exclude());
+        return new ServiceSettings(longText.mode(), longText.options(), effectiveTokenizerThreads(), cache.exclude());
     }
 
     /** Every setting by name, for the start-up log; the API key is shown only as set or not. */
@@ -259,7 +261,7 @@ public record ServeConfig(
         out.put("max-concurrent-requests", Integer.toString(maxConcurrentRequests));
         out.put("request-timeout", requestTimeout.toMillis() + " ms");
         out.put("tokenizer-threads", Integer.toString(effectiveTokenizerThreads()));
-        out.put("auto-truncate", Boolean.toString(autoTruncate));
+        out.put("long-text", longText.describe());
         out.put("api-key", apiKey == null ? "(none)" : "(set, redacted)");
         out.put("shutdown-timeout", shutdownTimeout.toMillis() + " ms");
         out.put("header-timeout", headerTimeout.toMillis() + " ms");
@@ -314,7 +316,7 @@ public record ServeConfig(
         private int maxConcurrentRequests = DEFAULT_MAX_CONCURRENT_REQUESTS;
         private Duration requestTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_REQUEST_TIMEOUT_MS));
         private int tokenizerThreads = DEFAULT_TOKENIZER_THREADS;
-        private boolean autoTruncate;
+        private LongTextConfig longText = LongTextConfig.defaults();
         private String apiKey;
         private Duration shutdownTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_SHUTDOWN_TIMEOUT_MS));
         private Duration headerTimeout = Duration.ofMillis(Long.parseLong(DEFAULT_HEADER_TIMEOUT_MS));
@@ -353,7 +355,8 @@ public record ServeConfig(
         public Builder maxConcurrentRequests(int v) { this.maxConcurrentRequests = v; return this; }
         public Builder requestTimeout(Duration v) { this.requestTimeout = v; return this; }
         public Builder tokenizerThreads(int v) { this.tokenizerThreads = v; return this; }
-        public Builder autoTruncate(boolean v) { this.autoTruncate = v; return this; }
+        public Builder longText(LongTextConfig v) { this.longText = v; return this; }
+        public Builder longText(dev.peregrine.core.engine.LongTextMode v) { this.longText = longText.withMode(v); return this; }
         public Builder apiKey(String v) { this.apiKey = v; return this; }
         public Builder shutdownTimeout(Duration v) { this.shutdownTimeout = v; return this; }
         public Builder headerTimeout(Duration v) { this.headerTimeout = v; return this; }
@@ -372,7 +375,7 @@ public record ServeConfig(
         public ServeConfig build() {
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
                     maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
-                    maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, autoTruncate,
+                    maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, longText,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
                     servedModelName, classifyFormat, shareWeights, graphCache, tracing, embeddings);
         }

@@ -49,6 +49,11 @@ public record TextResult(float[] values, TokenStats stats) {
         return stats.unknownTokens();
     }
 
+    /** How many windows the text ran as (1 unless it was split: {@link LongTextMode#CHUNK}). */
+    public int windows() {
+        return stats.windows();
+    }
+
     /** The same statistics with other values (normalized, say). */
     public TextResult withValues(float[] other) {
         return new TextResult(other, stats);
@@ -81,6 +86,6 @@ public record TextResult(float[] values, TokenStats stats) {
     @Override
     public String toString() {
         return "TextResult[" + values.length + " values, tokens=" + stats.tokens() + ", truncated=" + stats.truncated()
-                + ", unknown=" + stats.unknownTokens() + "]";
+                + ", unknown=" + stats.unknownTokens() + (stats.windows() > 1 ? ", windows=" + stats.windows() : "") + "]";
     }
 }

@@ -114,6 +114,33 @@ public final class WindowPooling {
         return out;
     }
 
+    /**
+     * The mean of the windows' raw logits (as {@link Engine#forwardRaw} returns them): a classifier's
+     * answer once the model's own last step ({@link Engine#scores}) is applied, or its raw scores.
+     * One window is returned as a copy of itself.
+     */
+    public static float[] meanLogits(List<float[]> logits) {
+        Objects.requireNonNull(logits, "logits");
+        if (logits.isEmpty()) {
+            throw new IllegalArgumentException("no windows");
+        }
+        int classes = logits.get(0).length;
+        double[] sum = new double[classes];
+        for (float[] row : logits) {
+            if (row.length != classes) {
+                throw new IllegalArgumentException("windows differ in classes: " + row.length + " vs " + classes);
+            }
+            for (int c = 0; c < classes; c++) {
+                sum[c] += row[c];
+            }
+        }
+        float[] out = new float[classes];
+        for (int c = 0; c < classes; c++) {
+            out[c] = (float) (sum[c] / logits.size());
+        }
+        return out;
+    }
+
     private static void check(List<float[]> rows, List<EncodedText> windows) {
         Objects.requireNonNull(rows, "rows");
         Objects.requireNonNull(windows, "windows");

@@ -2,7 +2,9 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.cpu.CpuFeatures;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.engine.ModelInfo;
+import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.inference.InferenceResult;
 import dev.peregrine.server.inference.InferenceStack;
@@ -638,6 +640,9 @@ public final class HttpApi {
                 sendError(ctx, err);
             } else {
                 timingHeaders(ctx.response(), result.model().name(), result.timings(), result.promptTokens(), scope);
+                if (pending.request().options().longText() == LongTextMode.CHUNK) {
+                    ctx.response().putHeader("x-long-text-windows", windows(result));
+                }
                 send(ctx, 200, out);
             }
         });
@@ -651,6 +656,15 @@ public final class HttpApi {
         response.putHeader("x-inference-time", millis(t.inferenceNanos()));
         response.putHeader("x-compute-tokens", Integer.toString(tokens));
         response.putHeader("x-model", model);
+    }
+
+    /** Windows per text, in request order: "9,1". */
+    private static String windows(InferenceResult result) {
+        StringBuilder out = new StringBuilder();
+        for (TextResult r : result.texts()) {
+            out.append(out.length() == 0 ? "" : ",").append(r.windows());
+        }
+        return out.toString();
     }
 
     private static String millis(long nanos) {
@@ -821,7 +835,6 @@ public final class HttpApi {
             g.writeNumberField("max_body_bytes", config.maxBodyBytes());
             g.writeNumberField("max_concurrent_requests", config.maxConcurrentRequests());
             g.writeNumberField("request_timeout_ms", config.requestTimeout().toMillis());
-            g.writeBooleanField("auto_truncate", config.autoTruncate());
             g.writeObjectFieldStart("model_states");
             for (ModelReadiness.ModelState s : stack.models().states()) {
                 g.writeStringField(s.name(), s.state().name().toLowerCase(java.util.Locale.ROOT)
@@ -831,6 +844,12 @@ public final class HttpApi {
             if (startupReport != null) {
                 startupReport.writeFields(g);
             }
+            g.writeBooleanField("auto_truncate", config.longText().mode() == LongTextMode.TRUNCATE);
+            g.writeObjectFieldStart("long_text");
+            g.writeStringField("mode", config.longText().mode().id());
+            g.writeNumberField("overlap", config.longText().overlap());
+            g.writeNumberField("max_chars", config.longText().maxChars());
+            g.writeEndObject();
             g.writeEndObject();
         });
     }

@@ -2,6 +2,7 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Classification;
@@ -34,21 +35,21 @@ final class InferenceRoutes {
     }
 
     /** A validated {@code /classify} body. */
-    record ClassifyBody(String model, List<String> texts, int topK, Boolean truncate) {
+    record ClassifyBody(String model, List<String> texts, int topK, LongTextMode longText) {
         static ClassifyBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
             List<String> texts = JsonInput.texts(body, "texts", maxInputs);
             Integer topK = JsonInput.integer(body, "top_k", 1);
             Boolean all = JsonInput.bool(body, "return_all_scores");
-            Boolean truncate = JsonInput.bool(body, "truncate");
             return new ClassifyBody(model, texts, Boolean.TRUE.equals(all) ? Integer.MAX_VALUE : topK == null ? 0 : topK,
-                    truncate);
+                    JsonInput.longText(body));
         }
     }
 
     /**
-     * {@code POST /classify {"texts": [...], "model"?, "top_k"?, "return_all_scores"?, "truncate"?}}
-     * -> {@code {"predictions": [{"label", "score", "scores"?}], "model", "latency_ms"}}.
+     * {@code POST /classify {"texts": [...], "model"?, "top_k"?, "return_all_scores"?, "long_text"?, "truncate"?}}
+     * -> {@code {"predictions": [{"label", "score", "scores"?, "windows"?}], "model", "latency_ms"}}
+     * ({@code windows} with {@code long_text: chunk}).
      */
     Pending classify(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
@@ -57,7 +58,9 @@ final class InferenceRoutes {
         ClassifyBody body = ClassifyBody.parse(json, maxInputs);
         int k = body.topK();
         List<String> labels = served.info().labels();
-        return Pending.of(scope.request(served, body.texts(), body.truncate(), null), result ->
+        ResolvedRequest request = scope.request(served, body.texts(), body.longText(), null);
+        boolean windows = request.options().longText() == LongTextMode.CHUNK;
+        return Pending.of(request, result ->
                 JsonOutput.write(g -> {
                     g.writeStartObject();
                     g.writeArrayFieldStart("predictions");
@@ -70,6 +73,9 @@ final class InferenceRoutes {
                             g.writeFieldName("scores");
                             scores(g, c.top(Math.min(k, c.labels().size())));
                         }
+                        if (windows) {
+                            g.writeNumberField("windows", r.windows());
+                        }
                         g.writeEndObject();
                     }
                     g.writeEndArray();
@@ -80,23 +86,22 @@ final class InferenceRoutes {
     }
 
     /** A validated text-embeddings-inference {@code /embed} body: texts or token ids. */
-    record EmbedBody(String model, TextsOrIds inputs, boolean normalize, Boolean truncate, TruncationDirection direction,
+    record EmbedBody(String model, TextsOrIds inputs, boolean normalize, LongTextMode longText, TruncationDirection direction,
                      String promptName, Integer dimensions) {
         static EmbedBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
             TextsOrIds inputs = TextsOrIds.parse(body, "inputs", maxInputs);
             Boolean normalize = JsonInput.bool(body, "normalize");
-            Boolean truncate = JsonInput.bool(body, "truncate");
             // TEI normalizes unless told not to, whatever the model's own default.
-            return new EmbedBody(model, inputs, normalize == null || normalize, truncate, TeiOptions.direction(body),
+            return new EmbedBody(model, inputs, normalize == null || normalize, JsonInput.longText(body), TeiOptions.direction(body),
                     JsonInput.string(body, "prompt_name"), JsonInput.integer(body, "dimensions", 1));
         }
     }
 
     /**
      * text-embeddings-inference's {@code POST /embed {"inputs": str|[str]|[int]|[[int]], "normalize"?: true,
-     * "truncate"?, "truncation_direction"?, "prompt_name"?, "dimensions"?}} -> {@code [[...], ...]}, always a
-     * list of lists.
+     * "truncate"?, "long_text"?, "truncation_direction"?, "prompt_name"?, "dimensions"?}} -> {@code [[...], ...]}, always a
+     * list of lists (windows per text in a header, with {@code long_text: chunk}).
      */
     Pending embed(JsonNode json, RequestScope scope) {
         // The model first, so that even a request with a bad body is counted under its model.
@@ -108,7 +113,7 @@ final class InferenceRoutes {
         List<String> texts = embedding.prompted(served, body.promptName(), inputs.texts());
         boolean norm = body.normalize();
         int dimensions = embedding.dimensions(served, body.dimensions());
-        ResolvedRequest request = scope.request(served, texts, body.truncate(), norm);
+        ResolvedRequest request = scope.request(served, texts, body.longText(), norm);
         return Pending.of(request.withOptions(request.options().withTokenization(body.direction(),
                 inputs.addSpecialTokens())), result ->
                 JsonOutput.write(g -> {
@@ -121,7 +126,7 @@ final class InferenceRoutes {
     }
 
     /** A validated text-embeddings-inference {@code /predict} body; {@code single} for one bare string. */
-    record PredictBody(String model, List<String> texts, boolean single, Boolean truncate, TruncationDirection direction,
+    record PredictBody(String model, List<String> texts, boolean single, LongTextMode longText, TruncationDirection direction,
                        boolean rawScores) {
         static PredictBody parse(JsonNode body, int maxInputs) {
             String model = JsonInput.string(body, "model");
@@ -131,7 +136,7 @@ final class InferenceRoutes {
             }
             boolean rawScores = Boolean.TRUE.equals(JsonInput.bool(body, "raw_scores"));
             TruncationDirection direction = TeiOptions.direction(body);
-            Boolean truncate = JsonInput.bool(body, "truncate");
+            LongTextMode longText = JsonInput.longText(body);
             boolean single = inputs.isTextual();
             List<String> texts;
             if (single) {
@@ -156,13 +161,13 @@ final class InferenceRoutes {
                         + JsonInput.kind(inputs));
             }
             JsonInput.checkTexts(texts, "inputs", maxInputs);
-            return new PredictBody(model, texts, single, truncate, direction, rawScores);
+            return new PredictBody(model, texts, single, longText, direction, rawScores);
         }
     }
 
     /**
      * text-embeddings-inference's {@code POST /predict {"inputs": str | [str] | [[str], ...], "truncate"?,
-     * "truncation_direction"?, "raw_scores"?}} -> all classes as {@code {"score", "label"}}, most probable
+     * "long_text"?, "truncation_direction"?, "raw_scores"?}} -> all classes as {@code {"score", "label"}}, most probable
      * first (probabilities, or with {@code raw_scores} the logits): one list for a single text, a list of
      * lists for a batch.
      */
@@ -173,7 +178,7 @@ final class InferenceRoutes {
         PredictBody body = PredictBody.parse(json, maxInputs);
         boolean single = body.single();
         List<String> labels = served.info().labels();
-        ResolvedRequest request = scope.request(served, body.texts(), body.truncate(), null);
+        ResolvedRequest request = scope.request(served, body.texts(), body.longText(), null);
         request = request.withOptions(request.options().withTokenization(body.direction(), true)
                 .withRawScores(body.rawScores()));
         return Pending.of(request, result ->

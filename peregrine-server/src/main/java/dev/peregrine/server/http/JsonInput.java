@@ -6,7 +6,9 @@ import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.json.JsonMapper;
+import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Texts;
+import dev.peregrine.core.engine.LongTextMode;
 import java.io.IOException;
 import java.util.ArrayList;
 import java.util.List;
@@ -136,6 +138,31 @@ final class JsonInput {
             throw new ApiException(ApiError.VALIDATION, "'" + field + "' must be at least " + min + ", was " + node.asInt());
         }
         return node.asInt();
+    }
+
+    /**
+     * What the request asks for a text longer than the model's limit: {@code long_text}
+     * ("truncate", "chunk" or "reject"), else the older boolean {@code truncate}; null when neither
+     * is given (the server's default). Both given must agree.
+     */
+    static LongTextMode longText(JsonNode body) {
+        String mode = string(body, "long_text");
+        Boolean truncate = bool(body, "truncate");
+        if (mode == null) {
+            return truncate == null ? null : LongTextMode.ofTruncate(truncate);
+        }
+        LongTextMode parsed;
+        try {
+            parsed = LongTextMode.parse(mode);
+        } catch (PeregrineException e) {
+            throw new ApiException(ApiError.VALIDATION, "'long_text' must be \"truncate\", \"chunk\" or \"reject\", not '"
+                    + Echo.of(mode) + "'");
+        }
+        if (truncate != null && truncate != (parsed == LongTextMode.TRUNCATE)) {
+            throw new ApiException(ApiError.VALIDATION, "'truncate': " + truncate + " contradicts 'long_text': \""
+                    + parsed.id() + "\"; give long_text alone");
+        }
+        return parsed;
     }
 
     static String kind(JsonNode node) {

@@ -2,11 +2,13 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.engine.TextResult;
+import dev.peregrine.server.inference.ResolvedRequest;
 import dev.peregrine.server.inference.ServedModel;
 import dev.peregrine.server.inference.ServedModels;
 import io.vertx.core.buffer.Buffer;
@@ -20,7 +22,9 @@ import java.util.Set;
  * The KServe Open Inference Protocol v2 over HTTP (Triton's protocol): server and model metadata
  * and {@code infer} with one BYTES input of texts. Embedders answer an FP32 {@code embedding}
  * output [N, dim]; classifiers an FP32 {@code probabilities} output [N, classes] and a BYTES
- * {@code label} output [N]. Request parameters {@code truncate} and {@code normalize} are honoured.
+ * {@code label} output [N]. Request parameters {@code long_text}, {@code truncate} and
+ * {@code normalize} are honoured; with {@code long_text: chunk} an INT32 {@code windows} output [N]
+ * says how many windows each text ran as (it can also be asked for by name).
  */
 final class KServeRoutes {
 
@@ -28,6 +32,7 @@ final class KServeRoutes {
     static final String EMBEDDING = "embedding";
     static final String PROBABILITIES = "probabilities";
     static final String LABEL = "label";
+    static final String WINDOWS = "windows";
 
     private final ServedModels models;
     private final int maxInputs;
@@ -95,7 +100,7 @@ final class KServeRoutes {
      * A validated KServe v2 {@code infer} body: one BYTES input named {@value #INPUT} whose shape
      * holds exactly its texts; {@code outputs} empty for all; parameters null when not given.
      */
-    record InferBody(String id, List<String> texts, Set<String> outputs, Boolean truncate, Boolean normalize) {
+    record InferBody(String id, List<String> texts, Set<String> outputs, LongTextMode longText, Boolean normalize) {
         static InferBody parse(JsonNode body, int maxInputs) {
             String id = JsonInput.string(body, "id");
             JsonNode inputs = body.get("inputs");
@@ -155,7 +160,7 @@ final class KServeRoutes {
                 throw new ApiException(ApiError.VALIDATION, "'parameters' must be an object");
             }
             boolean params = parameters != null && parameters.isObject();
-            return new InferBody(id, texts, wanted, params ? JsonInput.bool(parameters, "truncate") : null,
+            return new InferBody(id, texts, wanted, params ? JsonInput.longText(parameters) : null,
                     params ? JsonInput.bool(parameters, "normalize") : null);
         }
     }
@@ -170,7 +175,7 @@ final class KServeRoutes {
         Task task = m.info().task();
         Set<String> known = task == Task.EMBEDDING ? Set.of(EMBEDDING) : new LinkedHashSet<>(List.of(PROBABILITIES, LABEL));
         for (String name : body.outputs()) {
-            if (!known.contains(name)) {
+            if (!known.contains(name) && !name.equals(WINDOWS)) {
                 throw new ApiException(ApiError.VALIDATION, "unknown output '" + Echo.of(name) + "'; model '" + m.name()
                         + "' has " + known);
             }
@@ -178,7 +183,10 @@ final class KServeRoutes {
         Set<String> wanted = body.outputs().isEmpty() ? known : body.outputs();
         int n = texts.size();
         List<String> labels = m.info().labels();
-        return Pending.of(scope.request(m, texts, body.truncate(), body.normalize()), result ->
+        ResolvedRequest request = scope.request(m, texts, body.longText(), body.normalize());
+        boolean windows = body.outputs().isEmpty() ? request.options().longText() == LongTextMode.CHUNK
+                : body.outputs().contains(WINDOWS);
+        return Pending.of(request, result ->
                 JsonOutput.write(g -> {
                     start(g, m.name(), id);
                     if (task == Task.EMBEDDING) {
@@ -204,6 +212,13 @@ final class KServeRoutes {
                         outputStart(g, LABEL, "BYTES", n);
                         for (TextResult r : result.texts()) {
                             g.writeString(r.classification(labels).label());
+                        }
+                        outputEnd(g);
+                    }
+                    if (windows) {
+                        outputStart(g, WINDOWS, "INT32", n);
+                        for (TextResult r : result.texts()) {
+                            g.writeNumber(r.windows());
                         }
                         outputEnd(g);
                     }

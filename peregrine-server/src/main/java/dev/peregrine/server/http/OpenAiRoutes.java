@@ -2,6 +2,7 @@ package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.core.JsonGenerator;
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.tokenize.TruncationDirection;
 import dev.peregrine.server.inference.ResolvedRequest;
@@ -69,7 +70,7 @@ final class OpenAiRoutes {
     }
 
     /** A validated {@code /v1/embeddings} body (the model aside); {@code dimensions} null when not given. */
-    record EmbeddingsBody(TextsOrIds input, boolean base64, Integer dimensions) {
+    record EmbeddingsBody(TextsOrIds input, boolean base64, Integer dimensions, LongTextMode longText) {
         static EmbeddingsBody parse(JsonNode body, int maxInputs) {
             JsonInput.string(body, "user");   // accepted, as OpenAI's abuse-monitoring id; nothing to do with it here
             TextsOrIds input = TextsOrIds.parse(body, "input", maxInputs);
@@ -83,14 +84,16 @@ final class OpenAiRoutes {
                 throw new ApiException(ApiError.VALIDATION, "'encoding_format' must be float or base64, not '"
                         + Echo.of(format) + "'");
             }
-            return new EmbeddingsBody(input, base64, JsonInput.integer(body, "dimensions", 1));
+            return new EmbeddingsBody(input, base64, JsonInput.integer(body, "dimensions", 1), JsonInput.longText(body));
         }
     }
 
     /**
      * {@code POST /v1/embeddings {"input": str|[str]|[int]|[[int]], "model", "encoding_format"?: "float"|"base64",
-     * "dimensions"?, "user"?}} -> {@code {"object": "list", "data": [{"object": "embedding", "index",
-     * "embedding"}], "model", "usage"}}. Vectors are unit length, as OpenAI's are.
+     * "dimensions"?, "user"?, "long_text"?}} -> {@code {"object": "list", "data": [{"object": "embedding", "index",
+     * "embedding", "windows"?}], "model", "usage"}}. Vectors are unit length, as OpenAI's are. With
+     * {@code long_text: chunk} each item also says how many windows its text ran as (an extra field,
+     * which OpenAI's SDKs keep as an additional property).
      */
     Pending embeddings(JsonNode body, RequestScope scope) {
         ServedModel served = resolve(JsonInput.string(body, "model"), Task.EMBEDDING);
@@ -104,7 +107,8 @@ final class OpenAiRoutes {
         boolean base64 = parsed.base64();
         int dimensions = embedding.dimensions(served, parsed.dimensions());
         // OpenAI's vectors are unit length: normalize is this wire format's fixed choice, not a default.
-        ResolvedRequest request = scope.request(served, texts, null, true);
+        ResolvedRequest request = scope.request(served, texts, parsed.longText(), true);
+        boolean windows = request.options().longText() == LongTextMode.CHUNK;
         return Pending.of(request.withOptions(request.options().withTokenization(TruncationDirection.RIGHT,
                 inputs.addSpecialTokens())), result ->
                 JsonOutput.write(g -> {
@@ -121,6 +125,9 @@ final class OpenAiRoutes {
                             g.writeString(base64(v));
                         } else {
                             JsonOutput.floats(g, v);
+                        }
+                        if (windows) {
+                            g.writeNumberField("windows", result.texts().get(i).windows());
                         }
                         g.writeEndObject();
                     }

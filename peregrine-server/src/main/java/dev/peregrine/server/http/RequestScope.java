@@ -1,5 +1,6 @@
 package dev.peregrine.server.http;
 
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.server.inference.Cancellation;
 import dev.peregrine.server.inference.RequestResolver;
 import dev.peregrine.server.inference.ResolvedRequest;
@@ -41,9 +42,9 @@ final class RequestScope {
      * The request, resolved: the model, its texts and options as given (null: the default), with the
      * edge's cache choice, deadline, cancellation and trace. Records the model for metrics.
      */
-    ResolvedRequest request(ServedModel served, List<String> texts, Boolean truncate, Boolean normalize) {
+    ResolvedRequest request(ServedModel served, List<String> texts, LongTextMode longText, Boolean normalize) {
         model(served.name());
-        return resolver.resolve(served, texts, truncate, normalize, cacheAllowed(), deadlineNanos, cancellation, trace);
+        return resolver.resolve(served, texts, longText, normalize, cacheAllowed(), deadlineNanos, cancellation, trace);
     }
 
     /** Whether to truncate the request's texts, when it says {@code requested} (null: the server's default). */

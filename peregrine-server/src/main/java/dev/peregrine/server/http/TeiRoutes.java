@@ -1,6 +1,7 @@
 package dev.peregrine.server.http;
 
 import com.fasterxml.jackson.databind.JsonNode;
+import dev.peregrine.core.engine.LongTextMode;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
 import dev.peregrine.core.engine.Engine;
@@ -179,10 +180,10 @@ final class TeiRoutes {
             throw new ApiException(ApiError.VALIDATION, "'parameters' must be an object, not " + JsonInput.kind(parameters));
         }
         JsonNode p = parameters == null || parameters.isNull() ? JsonInput.JSON.createObjectNode() : parameters;
-        Boolean truncate = JsonInput.bool(p, "truncate");
+        LongTextMode longText = JsonInput.longText(p);
         TruncationDirection direction = TeiOptions.direction(p);
         List<String> prompted = options.prompted(model, JsonInput.string(p, "prompt_name"), texts);
-        ResolvedRequest request = scope.request(model, prompted, truncate, false);
+        ResolvedRequest request = scope.request(model, prompted, longText, false);
         return Pending.of(request.withOptions(request.options().withTokenization(direction, true)),
                 result -> JsonOutput.write(g -> {
             List<TextResult> vectors = result.texts();

@@ -1,32 +1,30 @@
 package dev.peregrine.server.inference;
 
-
+import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.InputTooLongException;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
-
+import dev.peregrine.core.engine.LongTextMode;
+import dev.peregrine.core.engine.LongTextOptions;
+import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.engine.TextResult;
 import dev.peregrine.core.engine.Vectors;
-
-
 import dev.peregrine.core.model.ModelResolver;
-
 import dev.peregrine.core.tokenize.EncodedText;
-
+import dev.peregrine.core.tokenize.WindowedText;
+import dev.peregrine.server.ModelSpec;
 import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.batching.BatchResult;
 import dev.peregrine.server.batching.BatcherClosedException;
 import dev.peregrine.server.batching.DynamicBatcher;
 import dev.peregrine.server.batching.OverloadedException;
+import dev.peregrine.server.batching.PassObserver;
+import dev.peregrine.server.batching.WindowedRun;
 import dev.peregrine.server.metrics.ServerMetrics;
 import dev.peregrine.server.startup.StartupReport;
 import dev.peregrine.server.tracing.RequestTrace;
-
-
-
 import java.time.Duration;
 import java.util.ArrayList;
-
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -40,7 +38,6 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
-
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -71,10 +68,12 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
     private ModelLoader loader;
     private final ExecutorService requestPool;
     private final ServerMetrics metrics;
+    private final LongTextOptions longTextOptions;
     private volatile boolean ready = true;
 
     private BatchedInferenceService(Map<String, ModelHost> hosts, ServiceSettings settings, ServerMetrics metrics) {
         this.hosts = hosts;
+        this.longTextOptions = settings.longTextOptions();
         this.models = new ServedModels(hosts.values().stream().map(h -> h.served).toList());
         this.metrics = metrics;
         int threads = settings.requestThreads();
@@ -229,11 +228,13 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         private final DynamicBatcher.Reservation reservation;
         private final ResolvedRequest request;
         private final List<String> texts;
-        private final boolean truncate;
+        private final LongTextMode longText;
         private final long deadlineNanos;
         private final CompletableFuture<InferenceResult> result;
         private final List<EncodedText> encoded;
         private final RequestTrace trace;
+        /** With long_text chunk: each text whole, as its windows. */
+        private final List<WindowedText> windowed = new ArrayList<>();
         private int next;
         private long tokenizeNanos;
         /** When the first step started (for the trace's tokenize span). */
@@ -245,7 +246,7 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             this.reservation = reservation;
             this.request = request;
             this.texts = request.texts();
-            this.truncate = request.options().truncate();
+            this.longText = request.options().longText();
             this.deadlineNanos = request.deadlineNanos();
             this.result = result;
             this.trace = request.trace();
@@ -276,11 +277,18 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
             if (next == 0) {
                 firstStepNanos = t0;
             }
-            if (next == 0 && !truncate) {
+            if (next == 0 && longText == LongTextMode.REJECT) {
                 // A text over the character budget is refused before any text is tokenized.
                 host.engine().checkCharacterBudget(texts);
+            } else if (next == 0 && longText == LongTextMode.CHUNK) {
+                if (!request.options().addSpecialTokens()) {
+                    // Token ids spell their own special tokens; windows repeat the model's around each slice.
+                    throw new PeregrineException(ErrorKind.INVALID_INPUT, "long_text \"chunk\" splits texts, not token "
+                            + "ids; send the text, or long_text \"truncate\" or \"reject\"");
+                }
+                host.engine().checkWindowBudget(texts, longTextOptions);
             }
-            int budget = host.engine().charBudget();
+            int budget = longText == LongTextMode.CHUNK ? longTextOptions.maxChars() : host.engine().charBudget();
             int from = next;
             long chars = 0;
             while (next < texts.size() && (next == from || chars + Math.min(budget, texts.get(next).length()) <= CHUNK_CHARS)) {
@@ -288,8 +296,12 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                 next++;
             }
             try {
-                encoded.addAll(host.encode(texts.subList(from, next), truncate, request.options().direction(),
-                        request.options().addSpecialTokens()));
+                if (longText == LongTextMode.CHUNK) {
+                    windowed.addAll(host.engine().encodeWindows(texts.subList(from, next), longTextOptions));
+                } else {
+                    encoded.addAll(host.encode(texts.subList(from, next), longText == LongTextMode.TRUNCATE,
+                            request.options().direction(), request.options().addSpecialTokens()));
+                }
             } catch (InputTooLongException e) {
                 throw e.at(from + e.index());
             }
@@ -308,15 +320,30 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
         private void submit() {
             metrics.tokenization(host.name(), tokenizeNanos);
             long submitted = System.nanoTime();
+            WindowedTexts split = null;
+            List<Integer> windowCounts = List.of();
+            if (longText == LongTextMode.CHUNK) {
+                WindowedTexts all = new WindowedTexts(windowed);
+                windowCounts = all.counts();
+                if (all.anySplit()) {
+                    split = all;
+                } else {
+                    encoded.addAll(all.windows());
+                }
+            }
+            List<EncodedText> queued = split == null ? encoded : split.windows();
             if (trace.recording()) {
                 long tokens = 0;
-                for (EncodedText e : encoded) {
+                for (EncodedText e : queued) {
                     tokens += e.length();
                 }
-                trace.tokenized(host.name(), firstStepNanos, submitted, encoded.size(), tokens);
+                trace.tokenized(host.name(), firstStepNanos, submitted, queued.size(), tokens);
             }
-            CompletableFuture<BatchResult> inner = trace.recording()
-                    ? reservation.submit(encoded, deadlineNanos, trace) : reservation.submit(encoded, deadlineNanos);
+            CompletableFuture<BatchResult> inner = split != null ? startWindows(queued)
+                    : trace.recording() ? reservation.submit(encoded, deadlineNanos, trace)
+                    : reservation.submit(encoded, deadlineNanos);
+            WindowedTexts pooled = split;
+            List<Integer> counts = windowCounts;
             // Called off (deadline, client gone): drop the texts not yet run.
             request.cancellation().onCancel(why -> inner.cancel(false));
             inner.whenComplete((batch, error) -> finishOnPool(() -> {
@@ -325,15 +352,46 @@ public final class BatchedInferenceService implements InferenceService, AutoClos
                     return;
                 }
                 metrics.queue(host.name(), batch.queueNanos());
+                counts.forEach(count -> metrics.windows(host.name(), count));
                 if (trace.recording()) {
                     trace.queued(host.name(), submitted, submitted + batch.queueNanos());
                 }
                 try {
-                    result.complete(finish(batch));
+                    result.complete(pooled == null ? finish(batch) : finishWindows(pooled, batch));
                 } catch (RuntimeException e) {
                     result.completeExceptionally(e);
                 }
             }));
+        }
+
+        /**
+         * The windows of texts longer than the model's limit replace the texts' own room in the queue:
+         * they are admitted again, all at once by their real tokens, and run a round at a time.
+         */
+        private CompletableFuture<BatchResult> startWindows(List<EncodedText> windows) {
+            reservation.cancel();
+            int room = host.batcher.options().maxQueuedTexts();
+            if (windows.size() > room) {
+                throw new PeregrineException(ErrorKind.INPUT_TOO_LONG, "the texts make " + windows.size()
+                        + " windows, more than the " + room + " texts model '" + host.name()
+                        + "' queues at once (--max-queued-texts); send fewer or shorter texts");
+            }
+            try {
+                return WindowedRun.start(host.batcher, windows, deadlineNanos,
+                        trace.recording() ? trace : PassObserver.NONE);
+            } catch (OverloadedException e) {
+                throw new ServiceException.Overloaded(e.getMessage());
+            } catch (BatcherClosedException e) {
+                throw new ServiceException.ShuttingDown(e.getMessage());
+            }
+        }
+
+        private InferenceResult finishWindows(WindowedTexts split, BatchResult batch) {
+            boolean raw = request.options().rawScores();
+            List<TextResult> out = split.pool(batch.texts(), request.task(), request.options().normalize(),
+                    logits -> raw ? logits : host.engine().scores(logits));
+            return new InferenceResult(host.served, out, new Timings(tokenizeNanos, batch.queueNanos(),
+                    batch.inferenceNanos()));
         }
 
         private InferenceResult finish(BatchResult batch) {

@@ -30,6 +30,8 @@ import java.util.function.IntSupplier;
  *       texts admitted and not yet answered; {@code peregrine_queue_estimated_seconds{model}}: their
  *       estimated work; {@code peregrine_requests_in_flight}</li>
  *   <li>{@code peregrine_model_info{model,task,variant,...}} = 1</li>
+ *   <li>{@code peregrine_long_text_windows{model}}: windows per text run with {@code long_text: chunk},
+ *       histogram (a text within the model's limit is one window)</li>
  *   <li>{@code peregrine_client_disconnects_total{route}}, {@code peregrine_slow_clients_total{phase}}</li>
  * </ul>
  *
@@ -43,12 +45,14 @@ public final class ServerMetrics {
         Duration.ofMillis(100), Duration.ofMillis(250), Duration.ofMillis(500), Duration.ofSeconds(1),
         Duration.ofMillis(2500), Duration.ofSeconds(5), Duration.ofSeconds(10), Duration.ofSeconds(30)};
     private static final double[] BATCH_SIZE_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256};
+    private static final double[] WINDOW_BUCKETS = {1, 2, 4, 8, 16, 32, 64, 128, 256, 512};
     private static final double[] BATCH_TOKEN_BUCKETS = {64, 128, 256, 512, 1024, 2048, 4096, 8192, 16384, 32768};
 
     private final PrometheusMeterRegistry registry = new PrometheusMeterRegistry(PrometheusConfig.DEFAULT);
     /** Meters by label values, so that a request costs map look-ups rather than meter registrations. */
     private final Map<List<Object>, Counter> counters = new ConcurrentHashMap<>();
     private final Map<List<Object>, Timer> timers = new ConcurrentHashMap<>();
+    private final Map<String, DistributionSummary> windows = new ConcurrentHashMap<>();
 
     /** Prometheus text exposition of every metric. */
     /** The registry, for components that publish their own meters (cache, drift monitor). */
@@ -93,6 +97,13 @@ public final class ServerMetrics {
                         timer("peregrine.queue.duration", "Time from submission to the first forward pass, per request",
                                 Tags.of("model", model)))
                 .record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    /** One text of {@code model} ran as {@code count} windows (long_text chunk). */
+    public void windows(String model, int count) {
+        windows.computeIfAbsent(model, m -> DistributionSummary.builder("peregrine.long.text.windows")
+                .description("Windows per text split with long_text chunk (1: the text fit the model)")
+                .tags("model", m).serviceLevelObjectives(WINDOW_BUCKETS).register(registry)).record(count);
     }
 
     /** A batch listener that records passes of {@code model}. */

@@ -78,7 +78,7 @@ class SingleResolutionTest {
     void aTextOverTheLimitWithoutOptions_isTreatedTheSame_onTeiOpenAiAndKServe() {
         String text = "word ".repeat(2000);
         Map<String, HttpResponse<String>> answers = threeRoutes(text);
-        if (server.config().autoTruncate()) {
+        if (server.config().longText().mode() == dev.peregrine.core.engine.LongTextMode.TRUNCATE) {
             float[] expected = engine.embed(List.of(text), true).get(0);
             answers.forEach((route, r) -> {
                 assertThat(r.statusCode()).as(route + ": " + r.body()).isEqualTo(200);

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import dev.peregrine.core.Task;
+import dev.peregrine.core.engine.LongTextMode;
+import dev.peregrine.core.engine.LongTextOptions;
 import dev.peregrine.core.engine.GraphOptimization;
 import dev.peregrine.core.engine.ModelInfo;
 import dev.peregrine.core.model.EmbeddingConfig;
@@ -34,29 +36,33 @@ class ResolvedRequestTest {
     private static final ServedModel RAW_EMBEDDER = model("raw", Task.EMBEDDING, false);
     private static final ServedModel CLASSIFIER = model("classifier", Task.CLASSIFICATION, false);
 
+    private static final LongTextMode T = LongTextMode.TRUNCATE;
+    private static final LongTextMode R = LongTextMode.REJECT;
+
     private static RequestResolver resolver(boolean autoTruncate) {
-        return new RequestResolver(new ServiceSettings(autoTruncate, 1, Set.of()));
+        return new RequestResolver(new ServiceSettings(LongTextMode.ofTruncate(autoTruncate), LongTextOptions.DEFAULTS, 1,
+                Set.of()));
     }
 
     @Test
     void unsaidOptions_takeTheServersTruncation_andTheModelsNormalization() {
         Cancellation c = new Cancellation();
         ResolvedRequest r = resolver(true).resolve(EMBEDDER, List.of("a"), null, null, true, 42, c, RequestTrace.NOOP);
-        assertThat(r.options()).isEqualTo(new InferenceOptions(true, true, true));
+        assertThat(r.options()).isEqualTo(new InferenceOptions(T, true, true));
         assertThat(r.deadlineNanos()).isEqualTo(42);
         assertThat(r.cancellation()).isSameAs(c);
         assertThat(r.task()).isEqualTo(Task.EMBEDDING);
         assertThat(resolver(false).resolve(RAW_EMBEDDER, List.of("a"), null, null, false, 1, c, RequestTrace.NOOP).options())
-                .isEqualTo(new InferenceOptions(false, false, false));
+                .isEqualTo(new InferenceOptions(R, false, false));
     }
 
     @Test
     void saidOptions_winOverEveryDefault() {
         Cancellation c = new Cancellation();
-        assertThat(resolver(true).resolve(EMBEDDER, List.of("a"), false, false, true, 1, c, RequestTrace.NOOP).options())
-                .isEqualTo(new InferenceOptions(false, false, true));
-        assertThat(resolver(false).resolve(RAW_EMBEDDER, List.of("a"), true, true, true, 1, c, RequestTrace.NOOP).options())
-                .isEqualTo(new InferenceOptions(true, true, true));
+        assertThat(resolver(true).resolve(EMBEDDER, List.of("a"), R, false, true, 1, c, RequestTrace.NOOP).options())
+                .isEqualTo(new InferenceOptions(R, false, true));
+        assertThat(resolver(false).resolve(RAW_EMBEDDER, List.of("a"), T, true, true, 1, c, RequestTrace.NOOP).options())
+                .isEqualTo(new InferenceOptions(T, true, true));
     }
 
     @Test
@@ -65,14 +71,14 @@ class ResolvedRequestTest {
         ResolvedRequest r = resolver(true).resolve(CLASSIFIER, List.of("a"), null, true, true, 1, c, RequestTrace.NOOP);
         assertThat(r.options().normalize()).isFalse();
         assertThat(r.task()).isEqualTo(Task.CLASSIFICATION);
-        assertThatThrownBy(() -> new ResolvedRequest(CLASSIFIER, List.of("a"), new InferenceOptions(true, true, true), 1, c, RequestTrace.NOOP))
+        assertThatThrownBy(() -> new ResolvedRequest(CLASSIFIER, List.of("a"), new InferenceOptions(T, true, true), 1, c, RequestTrace.NOOP))
                 .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("classifier");
     }
 
     @Test
     void aRequest_needsTexts_noNulls_andKeepsItsOwnCopyOfThem() {
         Cancellation c = new Cancellation();
-        InferenceOptions o = new InferenceOptions(true, false, true);
+        InferenceOptions o = new InferenceOptions(T, false, true);
         assertThatThrownBy(() -> new ResolvedRequest(EMBEDDER, List.of(), o, 1, c, RequestTrace.NOOP)).isInstanceOf(IllegalArgumentException.class);
         List<String> withNull = new ArrayList<>();
         withNull.add(null);
@@ -121,6 +127,7 @@ class ResolvedRequestTest {
 
     @Test
     void serviceSettings_needARequestThread() {
-        assertThatThrownBy(() -> new ServiceSettings(true, 0, Set.of())).hasMessageContaining("requestThreads");
+        assertThatThrownBy(() -> new ServiceSettings(T, LongTextOptions.DEFAULTS, 0, Set.of()))
+                .hasMessageContaining("requestThreads");
     }
 }
