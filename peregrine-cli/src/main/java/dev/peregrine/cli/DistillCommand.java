@@ -220,7 +220,8 @@ final class DistillCommand implements Runnable {
 
                 @Override
                 public void expected(int steps) {
-                    bar[0].maxHint(steps);  // the time left is then the budget's, not the epochs'
+                    // the time left is then the budget's, not the epochs'
+                    bar[0].maxHint(Math.max(steps, bar[0].getCurrent()));
                 }
 
                 @Override

@@ -70,7 +70,10 @@ public final class LayerDistiller {
         default void step(int done, double loss) {
         }
 
-        /** The time budget will end training after about {@code steps} steps, fewer than planned. */
+        /**
+         * The time budget will end training after about {@code steps} steps, fewer than planned (told
+         * again after each step, as the estimate moves).
+         */
         default void expected(int steps) {
         }
 
@@ -335,7 +338,7 @@ public final class LayerDistiller {
                     long left = budget - (nanoTime.getAsLong() - start);
                     int reachable = step + (int) Math.max(0, left / ((double) elapsed / step));
                     if (reachable < planned) {
-                        listener.expected(reachable);
+                        listener.expected(Math.max(step + 1, reachable));
                     }
                 }
             }
