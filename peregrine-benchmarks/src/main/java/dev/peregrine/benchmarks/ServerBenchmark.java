@@ -6,9 +6,7 @@ import dev.peregrine.core.model.EmbeddedModels;
 import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.core.tokenize.EncodedText;
-import dev.peregrine.loadtest.LoadGenerator;
 import dev.peregrine.loadtest.LoadTestConfig;
-import dev.peregrine.loadtest.LoadTestReport;
 import dev.peregrine.server.CacheConfig;
 import dev.peregrine.server.PeregrineServer;
 import dev.peregrine.server.ServeConfig;
@@ -26,6 +24,12 @@ import java.util.Locale;
  * throughput for four server configurations. A program, not a test: it prints tables and writes
  * JSON lines to {@code peregrine-benchmarks/target/server-benchmark.jsonl}.
  *
+ * <p>The load generator runs in a process of its own ({@link LoadClient}) and reports its own CPU
+ * time, so the server's figures are the server's alone: beside throughput and latency, each server
+ * measurement reports the server's allocation per request (bytes allocated by every thread of this
+ * JVM, which then runs only the server, over the measured requests; allocation does not depend on how
+ * loaded the machine is) and its CPU time per request.
+ *
  * <pre>
  * peregrine-benchmarks/run ServerBenchmark [seconds-per-point [parts [rounds]]]
  * </pre>
@@ -34,7 +38,7 @@ import java.util.Locale;
  */
 public final class ServerBenchmark {
 
-    private static final List<String> TEXTS = LoadTestConfig.defaultTexts();
+    static final List<String> TEXTS = LoadTestConfig.defaultTexts();
     private static final List<String> json = new ArrayList<>();
 
     private ServerBenchmark() {
@@ -79,23 +83,23 @@ public final class ServerBenchmark {
             URI url = URI.create("http://127.0.0.1:" + server.port() + "/embed");
             for (int round = 1; round <= rounds; round++) {
                 double engine = engineThroughput(folder, bestShape[0], bestShape[1], bestBatch, seconds);
-                LoadTestReport saturated = closed(url, 64, seconds);
+                Load saturated = closed(url, 64, seconds);
                 double ratio = saturated.textsPerSecond() / engine;
                 System.out.printf(Locale.ROOT, "(b) round %d: engine %.1f texts/s; server saturated (64 clients, closed "
-                        + "loop) %.1f texts/s, p50 %.1f ms; server / engine = %.2f%n", round, engine,
-                        saturated.textsPerSecond(), saturated.percentileMillis(50), ratio);
+                        + "loop) %.1f texts/s, p50 %.1f ms; server / engine = %.2f; %s%n", round, engine,
+                        saturated.textsPerSecond(), saturated.p50(), ratio, saturated.costs());
                 json.add(String.format(Locale.ROOT, "{\"part\":\"b\",\"round\":%d,\"engine\":%.1f,\"server\":%.1f,"
-                        + "\"ratio\":%.3f}", round, engine, saturated.textsPerSecond(), ratio));
+                        + "\"ratio\":%.3f,%s}", round, engine, saturated.textsPerSecond(), ratio, saturated.costsJson()));
             }
             // (c) One text at a time: the server's p50 against the engine's own single-text time.
             double singleMillis = engineSingleTextMillis(folder, bestShape[1], seconds);
-            LoadTestReport single = closed(url, 1, seconds);
+            Load single = closed(url, 1, seconds);
             System.out.printf(Locale.ROOT, "(c) one client, one text: server p50 %.3f ms, engine median %.3f ms: "
-                    + "overhead %.3f ms%n%n", single.percentileMillis(50), singleMillis,
-                    single.percentileMillis(50) - singleMillis);
+                    + "overhead %.3f ms; %s%n%n", single.p50(), singleMillis, single.p50() - singleMillis,
+                    single.costs());
             json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,"
-                    + "\"overhead_ms\":%.3f}", single.percentileMillis(50), singleMillis,
-                    single.percentileMillis(50) - singleMillis));
+                    + "\"overhead_ms\":%.3f,%s}", single.p50(), singleMillis, single.p50() - singleMillis,
+                    single.costsJson()));
         }
 
         // (d) Latency against throughput.
@@ -104,7 +108,8 @@ public final class ServerBenchmark {
             return;
         }
         System.out.println("(d) open loop at a share of each configuration's saturation");
-        System.out.println("    config                 load   target/s  achieved/s   p50 ms   p90 ms   p99 ms  p99.9 ms");
+        System.out.println("    config                 load   target/s  achieved/s   p50 ms   p90 ms   p99 ms  p99.9 ms"
+                + "  alloc KB/req  server CPU ms/req  client CPU ms/req");
         for (int[] shape : new int[][] {{1, cores}, {cores, 1}}) {
             for (int delay : new int[] {0, 2}) {
                 try (PeregrineServer server = start(resolver, shape[0], shape[1], delay, bestBatch)) {
@@ -113,15 +118,16 @@ public final class ServerBenchmark {
                     String name = String.format(Locale.ROOT, "%dx%d delay %d ms", shape[0], shape[1], delay);
                     for (int share : new int[] {25, 50, 75, 100}) {
                         double rate = saturation * share / 100.0;
-                        LoadTestReport r = open(url, rate, seconds);
-                        System.out.printf(Locale.ROOT, "    %-20s %4d%%  %9.1f  %10.1f  %7.2f  %7.2f  %7.2f  %8.2f%n", name,
-                                share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
-                                r.percentileMillis(99), r.percentileMillis(99.9));
+                        Load r = open(url, rate, seconds);
+                        System.out.printf(Locale.ROOT, "    %-20s %4d%%  %9.1f  %10.1f  %7.2f  %7.2f  %7.2f  %8.2f  %12.1f  %17.3f  %17.3f%n",
+                                name, share, rate, r.throughput(), r.p50(), r.p90(), r.p99(), r.p999(),
+                                r.allocatedBytesPerRequest() / 1024.0, r.serverCpuMillisPerRequest(),
+                                r.clientCpuMillisPerRequest());
                         json.add(String.format(Locale.ROOT, "{\"part\":\"d\",\"instances\":%d,\"threads\":%d,"
                                         + "\"delay_ms\":%d,\"share\":%d,\"target\":%.1f,\"achieved\":%.1f,\"p50\":%.3f,"
-                                        + "\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"errors\":\"%s\"}", shape[0], shape[1],
-                                delay, share, rate, r.throughput(), r.percentileMillis(50), r.percentileMillis(90),
-                                r.percentileMillis(99), r.percentileMillis(99.9), r.errors()));
+                                        + "\"p90\":%.3f,\"p99\":%.3f,\"p999\":%.3f,\"errors\":\"%s\",%s}", shape[0], shape[1],
+                                delay, share, rate, r.throughput(), r.p50(), r.p90(), r.p99(), r.p999(), r.errors(),
+                                r.costsJson()));
                     }
                 }
             }
@@ -146,14 +152,116 @@ public final class ServerBenchmark {
                 .cache(CacheConfig.off()).build(), resolver);
     }
 
-    private static LoadTestReport closed(URI url, int clients, int seconds) throws InterruptedException {
-        return new LoadGenerator(new LoadTestConfig(url, clients, 0, Duration.ofSeconds(seconds), Duration.ofSeconds(2),
-                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    private static Load closed(URI url, int clients, int seconds) throws Exception {
+        return Load.measure(url, clients, 0, seconds, 2);
     }
 
-    private static LoadTestReport open(URI url, double rate, int seconds) throws InterruptedException {
-        return new LoadGenerator(new LoadTestConfig(url, 0, rate, Duration.ofSeconds(seconds), Duration.ofSeconds(1),
-                TEXTS, 1, null, null, 10_000, Duration.ofSeconds(60))).run();
+    private static Load open(URI url, double rate, int seconds) throws Exception {
+        return Load.measure(url, 0, rate, seconds, 1);
+    }
+
+    /**
+     * One load test against the server in this JVM, the generator in its own process.
+     *
+     * @param requests                 requests answered in the measured time
+     * @param allocatedBytes           bytes allocated by this JVM's threads (the server's) in that time
+     * @param serverCpuNanos           this JVM's CPU time in that time
+     * @param clientCpuNanos           the load generator's own CPU time in that time
+     */
+    record Load(double throughput, double textsPerSecond, double p50, double p90, double p99, double p999,
+                long requests, String errors, long allocatedBytes, long serverCpuNanos, long clientCpuNanos) {
+
+        double allocatedBytesPerRequest() {
+            return requests == 0 ? 0 : (double) allocatedBytes / requests;
+        }
+
+        double serverCpuMillisPerRequest() {
+            return requests == 0 ? 0 : serverCpuNanos / 1e6 / requests;
+        }
+
+        double clientCpuMillisPerRequest() {
+            return requests == 0 ? 0 : clientCpuNanos / 1e6 / requests;
+        }
+
+        String costs() {
+            return String.format(Locale.ROOT, "server allocates %.1f KB and uses %.3f ms CPU per request; "
+                            + "load generator %.3f ms CPU per request", allocatedBytesPerRequest() / 1024.0,
+                    serverCpuMillisPerRequest(), clientCpuMillisPerRequest());
+        }
+
+        String costsJson() {
+            return String.format(Locale.ROOT, "\"requests\":%d,\"alloc_bytes_per_request\":%.0f,"
+                            + "\"server_cpu_ms_per_request\":%.4f,\"client_cpu_ms_per_request\":%.4f", requests,
+                    allocatedBytesPerRequest(), serverCpuMillisPerRequest(), clientCpuMillisPerRequest());
+        }
+
+        /** Runs {@link LoadClient} in a child JVM; snapshots this JVM's allocation and CPU around its measured test. */
+        static Load measure(URI url, int clients, double rate, int seconds, int warmup) throws Exception {
+            String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
+            Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+                    LoadClient.class.getName(), url.toString(), Integer.toString(clients),
+                    Double.toString(rate), Integer.toString(seconds), Integer.toString(warmup))
+                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+            try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
+                    child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
+                 java.io.Writer in = new java.io.OutputStreamWriter(child.getOutputStream(),
+                         java.nio.charset.StandardCharsets.UTF_8)) {
+                String line;
+                while ((line = out.readLine()) != null && !line.equals("READY")) {
+                    // the generator's own chatter, if any
+                }
+                if (line == null) {
+                    throw new IllegalStateException("the load generator ended before it was ready (exit "
+                            + child.waitFor() + ")");
+                }
+                long bytes0 = threadAllocatedBytes();
+                long cpu0 = processCpuNanos();
+                in.write("go\n");
+                in.flush();
+                StringBuilder report = new StringBuilder();
+                long clientCpu = -1;
+                while ((line = out.readLine()) != null) {
+                    if (line.startsWith("CPU_NANOS ")) {
+                        clientCpu = Long.parseLong(line.substring("CPU_NANOS ".length()).trim());
+                        break;
+                    }
+                    report.append(line).append('\n');
+                }
+                long bytes = threadAllocatedBytes() - bytes0;
+                long cpu = processCpuNanos() - cpu0;
+                child.waitFor();
+                if (clientCpu < 0) {
+                    throw new IllegalStateException("the load generator did not report (exit " + child.exitValue() + ")");
+                }
+                com.fasterxml.jackson.databind.JsonNode r = new com.fasterxml.jackson.databind.ObjectMapper()
+                        .readTree(report.toString());
+                com.fasterxml.jackson.databind.JsonNode lat = r.get("latency_ms");
+                return new Load(r.get("throughput_rps").asDouble(), r.get("texts_per_second").asDouble(),
+                        lat.get("p50").asDouble(), lat.get("p90").asDouble(), lat.get("p99").asDouble(),
+                        lat.get("p99_9").asDouble(), r.get("requests").asLong(), r.get("errors").toString(), bytes, cpu,
+                        clientCpu);
+            } finally {
+                child.destroy();
+            }
+        }
+
+        /** Bytes allocated so far by every live thread of this JVM but the caller. */
+        private static long threadAllocatedBytes() {
+            com.sun.management.ThreadMXBean threads =
+                    (com.sun.management.ThreadMXBean) java.lang.management.ManagementFactory.getThreadMXBean();
+            long self = Thread.currentThread().getId();
+            long[] ids = java.util.Arrays.stream(threads.getAllThreadIds()).filter(id -> id != self).toArray();
+            long sum = 0;
+            for (long b : threads.getThreadAllocatedBytes(ids)) {
+                sum += Math.max(0, b);
+            }
+            return sum;
+        }
+
+        private static long processCpuNanos() {
+            return ((com.sun.management.OperatingSystemMXBean) java.lang.management.ManagementFactory
+                    .getOperatingSystemMXBean()).getProcessCpuTime();
+        }
     }
 
     /**

@@ -114,9 +114,10 @@ final class InferenceRoutes {
         boolean norm = body.normalize();
         int dimensions = embedding.dimensions(served, body.dimensions());
         ResolvedRequest request = scope.request(served, texts, body.longText(), norm);
+        int size = JsonOutput.vectorsSize(texts.size(), served.info().dimension(), 2);
         return Pending.of(request.withOptions(request.options().withTokenization(body.direction(),
                 inputs.addSpecialTokens())), result ->
-                JsonOutput.write(g -> {
+                JsonOutput.write(size, g -> {
                     g.writeStartArray();
                     for (TextResult r : result.texts()) {
                         JsonOutput.floats(g, TeiOptions.cut(r.values(), dimensions, norm));

@@ -30,12 +30,17 @@ final class JsonInput {
 
     /** Parses a body that must be a JSON object. */
     static JsonNode object(byte[] body) {
-        if (body == null || body.length == 0) {
+        return object(body == null ? RequestBody.Bytes.EMPTY : RequestBody.Bytes.of(body));
+    }
+
+    /** Parses a body that must be a JSON object, straight from the bytes received. */
+    static JsonNode object(RequestBody.Bytes body) {
+        if (body.length() == 0) {
             throw new ApiException(ApiError.MALFORMED, "the request has no body; send a JSON object");
         }
         JsonNode node;
         try {
-            node = JSON.readTree(body);
+            node = JSON.readTree(body.array(), body.offset(), body.length());
         } catch (JsonProcessingException e) {
             throw new ApiException(ApiError.MALFORMED, "malformed JSON: " + Echo.of(e.getOriginalMessage()));
         } catch (IOException e) {

@@ -183,28 +183,25 @@ final class KServeRoutes {
         Set<String> wanted = body.outputs().isEmpty() ? known : body.outputs();
         int n = texts.size();
         List<String> labels = m.info().labels();
+        int size = JsonOutput.vectorsSize(n, m.info().dimension(), 256 + (task == Task.EMBEDDING ? 0 : 32 * n));
         ResolvedRequest request = scope.request(m, texts, body.longText(), body.normalize());
         boolean windows = body.outputs().isEmpty() ? request.options().longText() == LongTextMode.CHUNK
                 : body.outputs().contains(WINDOWS);
         return Pending.of(request, result ->
-                JsonOutput.write(g -> {
+                JsonOutput.write(size, g -> {
                     start(g, m.name(), id);
                     if (task == Task.EMBEDDING) {
                         int dim = result.texts().get(0).values().length;
                         outputStart(g, EMBEDDING, "FP32", n, dim);
                         for (TextResult r : result.texts()) {
-                            for (float x : r.values()) {
-                                g.writeNumber(x);
-                            }
+                            JsonOutput.floatElements(g, r.values());
                         }
                         outputEnd(g);
                     }
                     if (task != Task.EMBEDDING && wanted.contains(PROBABILITIES)) {
                         outputStart(g, PROBABILITIES, "FP32", n, m.info().dimension());
                         for (TextResult r : result.texts()) {
-                            for (float p : r.values()) {
-                                g.writeNumber(p);
-                            }
+                            JsonOutput.floatElements(g, r.values());
                         }
                         outputEnd(g);
                     }

@@ -109,9 +109,10 @@ final class OpenAiRoutes {
         // OpenAI's vectors are unit length: normalize is this wire format's fixed choice, not a default.
         ResolvedRequest request = scope.request(served, texts, parsed.longText(), true);
         boolean windows = request.options().longText() == LongTextMode.CHUNK;
+        int size = JsonOutput.vectorsSize(texts.size(), served.info().dimension(), 160 + 64 * texts.size());
         return Pending.of(request.withOptions(request.options().withTokenization(TruncationDirection.RIGHT,
                 inputs.addSpecialTokens())), result ->
-                JsonOutput.write(g -> {
+                JsonOutput.write(size, g -> {
                     g.writeStartObject();
                     g.writeStringField("object", "list");
                     g.writeArrayFieldStart("data");

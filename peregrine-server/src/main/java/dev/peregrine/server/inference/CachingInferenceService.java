@@ -42,8 +42,12 @@ public final class CachingInferenceService implements InferenceService {
     private final InferenceService delegate;
     private final PredictionCache cache;
     private final Set<String> excluded;
-    /** Per model not excluded from the cache: its content fingerprint (computed on first use for a model loaded late). */
-    private final Map<String, String> fingerprints = new ConcurrentHashMap<>();
+    /**
+     * Per model not excluded from the cache: its fingerprint, and its scope for each combination of
+     * the options that change an answer, each built once rather than per request (for a model loaded
+     * in the background, on its first request).
+     */
+    private final Map<String, Scopes> scopes = new ConcurrentHashMap<>();
 
     /**
      * Fingerprints every served model not excluded (reading its files once: about 0.3 s per 100 MB).
@@ -55,9 +59,7 @@ public final class CachingInferenceService implements InferenceService {
         this.excluded = settings.cacheExclude();
         for (ServedModel m : models.all()) {
             if (!excluded.contains(m.name())) {
-                long t0 = System.nanoTime();
-                fingerprints.put(m.name(), fingerprint(m.info()));
-                LOG.debug("fingerprinted model '{}' in {} ms", m.name(), (System.nanoTime() - t0) / 1_000_000);
+                scopes.put(m.name(), new Scopes(m));
             }
         }
     }
@@ -88,11 +90,9 @@ public final class CachingInferenceService implements InferenceService {
         if (excluded.contains(served.name())) {
             return delegate.infer(request);     // an excluded model never touches the cache
         }
-        // A model loaded in the background after start is fingerprinted on its first request.
-        String fingerprint = fingerprints.computeIfAbsent(served.name(), n -> fingerprint(served.info()));
         // A request that opted out still goes through the cache, which counts it as bypassed.
         boolean bypass = !request.options().cache();
-        CacheScope scope = scope(served, fingerprint, request);
+        CacheScope scope = scopes.computeIfAbsent(served.name(), n -> new Scopes(served)).of(request.options());
         List<String> texts = request.texts();
         AtomicReference<Timings> timings = new AtomicReference<>(Timings.NONE);
         // A bypass is no lookup: the trace shows none.
@@ -113,12 +113,36 @@ public final class CachingInferenceService implements InferenceService {
         return result;
     }
 
-    private static CacheScope scope(ServedModel served, String fingerprint, ResolvedRequest request) {
+    /** One model's fingerprint and its scopes, made when first asked for. Thread-safe. */
+    private static final class Scopes {
+        private final ServedModel model;
+        private final String fingerprint;
+        /** By the request's options (records: equal options, one scope; a new option is a new key by itself). */
+        private final Map<InferenceOptions, CacheScope> byOptions = new ConcurrentHashMap<>();
+
+        /** Fingerprints the model (reading its files once: about 0.3 s per 100 MB). */
+        Scopes(ServedModel model) {
+            this.model = model;
+            long t0 = System.nanoTime();
+            this.fingerprint = fingerprint(model.info());
+            LOG.debug("fingerprinted model '{}' in {} ms", model.name(), (System.nanoTime() - t0) / 1_000_000);
+        }
+
+        CacheScope of(InferenceOptions o) {
+            CacheScope s = byOptions.get(o);
+            if (s == null) {
+                s = byOptions.computeIfAbsent(o, k -> scope(model, fingerprint, k));
+            }
+            return s;
+        }
+    }
+
+    private static CacheScope scope(ServedModel served, String fingerprint, InferenceOptions options) {
         ModelInfo info = served.info();
         boolean embedding = info.task() == Task.EMBEDDING;
         return new CacheScope(served.name(), fingerprint, String.format(Locale.ROOT,
                 "task=%s;%s;max_length=%d;pooling=%s", embedding ? "embedding" : "classification",
-                request.options().answerKey(embedding), info.maxLength(),
+                options.answerKey(embedding), info.maxLength(),
                 info.pooling() == null ? "-" : info.pooling().id()));
     }
 
