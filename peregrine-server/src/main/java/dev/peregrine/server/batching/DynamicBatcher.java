@@ -584,6 +584,9 @@ public final class DynamicBatcher implements AutoCloseable {
         if (live.size() == 0) {
             return;
         }
+        // The batch's admission is released before its answers are handed out: a caller that has its
+        // answer never sees its own texts still counted as admitted work.
+        boolean released = false;
         try {
             long start = ticker.read();
             float[][] rows;
@@ -593,6 +596,7 @@ public final class DynamicBatcher implements AutoCloseable {
                     throw new IllegalStateException("runner returned " + rows.length + " rows for " + live.size() + " texts");
                 }
             } catch (RuntimeException | Error e) {
+                released = leave(live);
                 for (WorkItem item : live.items) {
                     item.owner.fail(e);
                 }
@@ -602,15 +606,24 @@ public final class DynamicBatcher implements AutoCloseable {
             estimate.pass(live.tokens, end - start);
             listener.onBatch(live.size(), live.paddedTokens(), end - start);
             observe(live, start, end);
+            released = leave(live);
             for (int k = 0; k < rows.length; k++) {
                 WorkItem item = live.items.get(k);
                 item.owner.complete(item.index, rows[k], start, end);
             }
         } finally {
-            admitted.addAndGet(-live.size());
-            admittedTokens.addAndGet(-live.tokens);
+            if (!released) {
+                leave(live);
+            }
             // The worker wakes the owner once it is marked idle (see work).
         }
+    }
+
+    /** A batch's texts leave the admitted work; returns true. */
+    private boolean leave(PlannedBatch live) {
+        admitted.addAndGet(-live.size());
+        admittedTokens.addAndGet(-live.tokens);
+        return true;
     }
 
     /** One text leaves without running (dropped, or failed with the owner thread). */

@@ -134,6 +134,21 @@ class DynamicBatcherTest {
         assertThat(batcher.admittedTexts()).isZero();
     }
 
+    @Test
+    void aCallerHoldingItsAnswer_neverSeesItsTextsStillAdmitted() throws Exception {
+        // Found under load: a client read /metrics right after its answer and saw its own text still
+        // counted as admitted work, because admission was released after the answers were handed out.
+        RecordingRunner runner = new RecordingRunner();
+        runner.hold();
+        start(options(8, 100), Ticker.system(), runner);
+        CompletableFuture<Integer> seenAtAnswer = batcher.submit(List.of(text(1, 5), text(2, 7)))
+                .thenApply(result -> batcher.admittedTexts());
+        assertThat(runner.entered.tryAcquire(20, TimeUnit.SECONDS)).isTrue();
+        assertThat(batcher.admittedTexts()).as("admitted while running").isEqualTo(2);
+        runner.release();
+        assertThat(seenAtAnswer.get(20, TimeUnit.SECONDS)).as("admitted texts when the answer arrives").isZero();
+    }
+
     /** What a {@link PassObserver} was told, one entry per call. */
     record Pass(long batchId, int texts, int longest, int ownTexts, long start, long end) {
     }
