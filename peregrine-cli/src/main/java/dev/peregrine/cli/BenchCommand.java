@@ -33,7 +33,10 @@ import picocli.CommandLine.Spec;
                     + "in fp32).",
             "--compare adds other models with the final row's settings (e.g. all-minilm-l6-v2-int8, the shipped "
                     + "Python-quantized model). A sweep of instances x threads, thread spinning and max batch tokens "
-                    + "follows. Passes are interleaved across rows so background load affects all rows alike."
+                    + "follows. Passes are interleaved across rows so background load affects all rows alike.",
+            "--passes 1 is a quick look: every row is timed on the same sample of " + Benchmark.QUICK_TIMED_TEXTS
+                    + " texts (--timed-texts), and fidelity is still judged on all texts; the table's first line "
+                    + "says what was timed."
         })
 final class BenchCommand implements Runnable {
 
@@ -66,6 +69,13 @@ final class BenchCommand implements Runnable {
             description = "Measured passes per row (the median counts). Default: ${DEFAULT-VALUE}. "
                     + "Env: PEREGRINE_BENCH_PASSES.")
     int passes;
+
+    @Option(names = "--timed-texts", paramLabel = "N", defaultValue = "${env:PEREGRINE_BENCH_TIMED_TEXTS}",
+            description = "Texts each row of the table is timed on: a fixed, seeded sample following the data's "
+                    + "lengths, the same for every row (the sweep times all texts); fidelity is judged on all texts "
+                    + "either way. 0 = all. Default: " + Benchmark.QUICK_TIMED_TEXTS + " with --passes 1 (a quick "
+                    + "look), all with more passes. Env: PEREGRINE_BENCH_TIMED_TEXTS.")
+    Integer timedTexts;
 
     @Option(names = "--sweep", negatable = true, defaultValue = "true", fallbackValue = "true",
             description = "Run the serving sweep after the table. Default: on.")
@@ -109,6 +119,9 @@ final class BenchCommand implements Runnable {
         if (passes < 1) {
             throw new IllegalArgumentException("--passes must be at least 1");
         }
+        if (timedTexts != null && timedTexts < 0) {
+            throw new IllegalArgumentException("--timed-texts must be 0 (all) or more");
+        }
         if (pricePerHour != null && prices != null) {
             throw new IllegalArgumentException("give --price-per-hour or --prices, not both");
         }
@@ -123,7 +136,8 @@ final class BenchCommand implements Runnable {
         Benchmark.Options options = Benchmark.Options.defaults().withPasses(passes).withSweep(sweep)
                 .withCompare(others).withLimits(maxBatchSize, maxBatchTokens, threads).withCoreScaling(coreScaling)
                 .withEager(pytorch ? new TorchRuntime(threads) : null)
-                .withStudent(student == null ? null : resolver.resolve(student));
+                .withStudent(student == null ? null : resolver.resolve(student))
+                .withTimedTexts(timedTexts != null ? timedTexts : Benchmark.Options.defaultTimedTexts(passes));
         PrintWriter err = spec.commandLine().getErr();
         long start = System.nanoTime();
         Path work = null;

@@ -74,8 +74,8 @@ final class HtmlReport {
 
     static String bench(BenchReport r, CostTable cost) {
         Page page = new Page("Benchmark: " + r.model());
-        page.paragraph(r.model() + ": " + r.texts() + " texts, " + r.tokens() + " tokens, median of " + r.passes()
-                + " passes. " + env(r.environment()));
+        page.paragraph(r.model() + ": " + r.texts() + " texts, " + r.tokens() + " tokens; " + r.timing() + ". "
+                + env(r.environment()));
         List<BenchRow> rows = new ArrayList<>(r.steps());
         rows.addAll(r.comparisons());
         page.chart(bar("Items per second, step by step", rows.stream().map(BenchRow::step).toList(),

@@ -53,11 +53,12 @@ class HtmlReportTest {
     void benchAndLoadtestReports_renderEveryChart() throws Exception {
         List<BenchRow> steps = List.of(new BenchRow("baseline", "fp32", 80, 12.5, 10, 14, 1, null, 1),
                 new BenchRow("+ our INT8 <b>", "int8", 240, 4.2, 30, 41, 3, 3.0, 0.995));
-        BenchReport bench = new BenchReport("all-minilm-l6-v2", 529, 20000, 1, Map.of("cpu", "test"), steps, List.of(),
+        BenchReport bench = new BenchReport("all-minilm-l6-v2", 529, 20000, 128, 5000, 14, 1, Map.of("cpu", "test"), steps, List.of(),
                 List.of(new SweepRow(2, 1, true, 512, 260, 28, 40)), List.of("a note </script>"), List.of());
         CostTable cost = CostTable.of(bench, List.of(new CostTable.Machine("this machine", 0.10, 0)), 50.0, 2);
         Path benchHtml = dir.resolve("bench.html");
         ReportOptions.write(benchHtml, HtmlReport.bench(bench, cost));
+        assertThat(Files.readString(benchHtml)).contains("every row timed on the same 128 of the 529 texts");
         assertRendersWithoutErrors(benchHtml, 5);
 
         Histogram latency = new Histogram(3);

@@ -45,6 +45,24 @@ class BenchRowsTest {
     }
 
     @Test
+    void aQuickLook_judgesPyTorchEagerOnEveryText_inTheBatchesOnnxRuntimeRuns() {
+        ModelFolder teacher = LayerDistillerTest.fixture("bert-base-opset14");
+        List<String> texts = Fixtures.variedTexts().subList(0, 12);
+        Benchmark.Options o = Benchmark.Options.defaults().withPasses(1).withSweep(false)
+                .withEager(new TorchRuntime(0)).withTimedTexts(4);
+        List<String> log = new ArrayList<>();
+        BenchReport r = Benchmark.run(teacher, texts, o, dir.resolve("quick"), log::add);
+
+        assertThat(r.timedTexts()).isEqualTo(4);
+        assertThat(r.steps().get(0).step()).isEqualTo("PyTorch eager, one text at a time");
+        assertThat(log).contains("fidelity outputs of PyTorch eager, batched for all 12 texts, in length-sorted batches");
+        assertThat(r.steps().get(2).fidelity()).as("ONNX Runtime vs PyTorch, same weights").isGreaterThan(0.99999);
+        String note = r.notes().stream().filter(n -> n.startsWith("PyTorch eager vs")).findFirst().orElseThrow();
+        assertThat(note).contains("the same length-sorted batches of all 12 texts");
+        assertThat(Double.parseDouble(note.replaceAll(".*max \\|diff\\| ", ""))).isLessThan(1e-4);
+    }
+
+    @Test
     void aModelPyTorchCannotRun_losesOnlyItsEagerRows_withTheReason() {
         ModelFolder xlmr = LayerDistillerTest.fixture("xlm-roberta-base-opset14");
         Benchmark.Options o = Benchmark.Options.defaults().withPasses(1).withSweep(false).withEager(new TorchRuntime(0));

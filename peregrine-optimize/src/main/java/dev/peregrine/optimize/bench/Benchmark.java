@@ -44,8 +44,26 @@ import java.util.function.Consumer;
  * ...), so a burst of load from elsewhere hits all rows alike, and each row reports its median
  * pass. The first measured pass's outputs judge fidelity. Tokenization is done once before timing (it is the
  * same for every row); the timings are of the forward passes with their batching.
+ *
+ * <h2>A quick look: timed on a sample, judged on every text</h2>
+ * With {@link Options#timedTexts} below the number of texts, every row is timed on the same
+ * {@link TimedSample} of them (its lengths follow the whole set's, so unsorted batches pay the padding
+ * they would pay on all texts), while fidelity is still judged on every text: each variant (runtime,
+ * graph file, optimization level) computes its outputs for all texts once, in length-sorted batches,
+ * the fast way, whatever batching its rows are timed with, and the rows that differ from it only in
+ * batching share them. The slow rows (unsorted padded batches, PyTorch eager batched) are then paid
+ * for on the sample only. That pass warms its row up; the other rows warm up on one batch of their
+ * own. The report says what was timed ({@link BenchReport#timing()}). INT8 with per-batch activation
+ * scales gives slightly different outputs in other batches, so the INT8 row's fidelity is that of
+ * length-sorted batches, as the length-sorted row's.
  */
 public final class Benchmark {
+
+    /** Texts each row is timed on in a one-pass quick look (see {@link Options#defaultTimedTexts}). */
+    public static final int QUICK_TIMED_TEXTS = 128;
+
+    /** The seed of the {@link TimedSample}: the same texts are timed in every run on the same data. */
+    static final long SAMPLE_SEED = 14;
 
     /** The sweep's cap on texts per batch; within it the token budget decides. */
     static final int SWEEP_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
@@ -70,14 +88,20 @@ public final class Benchmark {
      *                       or null to start at ONNX Runtime
      * @param student        a distilled student of the model, measured last (INT8, the final settings),
      *                       or null
+     * @param timedTexts     texts each row of the table is timed on, a {@link TimedSample} of the texts
+     *                       (the same for every row); 0, or at least the number of texts, for all of them.
+     *                       Fidelity is judged on all texts either way.
      */
     public record Options(int passes, int maxBatchSize, int maxBatchTokens, int threads, boolean sweep,
                           List<Integer> sweepTokens, FusionOptions fusions, QuantizeOptions quantize,
                           List<String> calibration, List<ModelFolder> compare, Clock clock, boolean coreScaling,
-                          EagerRuntime eager, ModelFolder student) {
+                          EagerRuntime eager, ModelFolder student, int timedTexts) {
         public Options {
             if (passes < 1) {
                 throw new IllegalArgumentException("passes must be at least 1, was " + passes);
+            }
+            if (timedTexts < 0) {
+                throw new IllegalArgumentException("timedTexts must be 0 (all) or more, was " + timedTexts);
             }
             sweepTokens = List.copyOf(sweepTokens);
             calibration = List.copyOf(calibration);
@@ -91,44 +115,58 @@ public final class Benchmark {
             return new Options(3, EngineOptions.DEFAULT_MAX_BATCH_SIZE, EngineOptions.DEFAULT_MAX_BATCH_TOKENS, 0,
                     true, List.of(64, 128, 256, 512, 1024, 2048, 8192), FusionOptions.defaults(),
                     QuantizeOptions.recommended(),
-                    DefaultTexts.calibration(), List.of(), Clock.systemUTC(), false, null, null);
+                    DefaultTexts.calibration(), List.of(), Clock.systemUTC(), false, null, null, 0);
+        }
+
+        /**
+         * Texts timed per row when the caller does not say: {@link #QUICK_TIMED_TEXTS} for a one-pass
+         * quick look, all of them (0) for a measurement of several passes.
+         */
+        public static int defaultTimedTexts(int passes) {
+            return passes == 1 ? QUICK_TIMED_TEXTS : 0;
+        }
+
+        /** Each row timed on a sample of this many texts; 0 for all. */
+        public Options withTimedTexts(int n) {
+            return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
+                    calibration, compare, clock, coreScaling, eager, student, n);
         }
 
         /** PyTorch-eager (or another runtime's) rows first; null for none. */
         public Options withEager(EagerRuntime runtime) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling, runtime, student);
+                    calibration, compare, clock, coreScaling, runtime, student, timedTexts);
         }
 
         /** A distilled student's row last; null for none. */
         public Options withStudent(ModelFolder folder) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling, eager, folder);
+                    calibration, compare, clock, coreScaling, eager, folder, timedTexts);
         }
 
         public Options withCoreScaling(boolean on) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, on, eager, student);
+                    calibration, compare, clock, on, eager, student, timedTexts);
         }
 
         public Options withPasses(int n) {
             return new Options(n, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling, eager, student);
+                    calibration, compare, clock, coreScaling, eager, student, timedTexts);
         }
 
         public Options withSweep(boolean on) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, on, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling, eager, student);
+                    calibration, compare, clock, coreScaling, eager, student, timedTexts);
         }
 
         public Options withCompare(List<ModelFolder> models) {
             return new Options(passes, maxBatchSize, maxBatchTokens, threads, sweep, sweepTokens, fusions, quantize,
-                    calibration, models, clock, coreScaling, eager, student);
+                    calibration, models, clock, coreScaling, eager, student, timedTexts);
         }
 
         public Options withLimits(int batchSize, int batchTokens, int threadCount) {
             return new Options(passes, batchSize, batchTokens, threadCount, sweep, sweepTokens, fusions, quantize,
-                    calibration, compare, clock, coreScaling, eager, student);
+                    calibration, compare, clock, coreScaling, eager, student, timedTexts);
         }
     }
 
@@ -232,42 +270,69 @@ public final class Benchmark {
         List<EagerRuntime.Forward> eagerModels = new ArrayList<>();
         List<PassRunner> runners = new ArrayList<>();
         try {
-            List<float[][]> outputs = new ArrayList<>();
+            // The eager rows share one loaded model (the same weights; its batching is the runner's) and
+            // its tokens, from ONNX Runtime's engine of the same model: the same ids for both runtimes.
+            EagerRuntime.Forward eagerForward = null;
+            List<EncodedText> eagerTokens = null;
+            String eagerFailure = null;
+            List<List<EncodedText>> encodedPerRow = new ArrayList<>();
+            List<List<PassRunner.Forward>> forwardsPerRow = new ArrayList<>();
+            int[] sample = null;
             for (java.util.Iterator<Setup> it = setups.iterator(); it.hasNext(); ) {
                 Setup s = it.next();
                 log.accept("loading " + s.step() + " (" + s.folder().onnxFile().getFileName() + ")");
+                List<PassRunner.Forward> forwards;
+                List<EncodedText> encoded;
                 if (s.eager()) {
-                    // Tokenized by ONNX Runtime's engine of the same model: the same ids for both runtimes.
-                    Engine tokens = Engine.open(s.folder(), s.options());
-                    engines.add(tokens);
-                    EagerRuntime.Forward forward;
-                    try {
-                        forward = o.eager().open(s.folder(), tokens.info());
-                    } catch (dev.peregrine.core.PeregrineException e) {
-                        notes.add(s.step() + ": left out (" + e.getMessage() + ")");
+                    if (eagerForward == null && eagerFailure == null) {
+                        Engine tokens = Engine.open(s.folder(), s.options());
+                        engines.add(tokens);
+                        try {
+                            eagerForward = o.eager().open(s.folder(), tokens.info());
+                            eagerModels.add(eagerForward);
+                            eagerTokens = tokens.encode(texts);
+                        } catch (dev.peregrine.core.PeregrineException e) {
+                            eagerFailure = e.getMessage();
+                        }
+                    }
+                    if (eagerFailure != null) {
+                        notes.add(s.step() + ": left out (" + eagerFailure + ")");
                         it.remove();
                         continue;
                     }
-                    eagerModels.add(forward);
-                    PassRunner r = new PassRunner(List.<PassRunner.Forward>of(forward::forward), s.options().maxBatchSize(),
-                            s.options().maxBatchTokens(), s.options().sortByLength(), tokens.encode(texts));
-                    runners.add(r);
-                    r.warmUp();
-                    continue;
+                    forwards = List.of(eagerForward::forward);
+                    encoded = eagerTokens;
+                } else {
+                    List<Engine> instances = new ArrayList<>();
+                    for (int i = 0; i < s.instances(); i++) {
+                        instances.add(Engine.open(s.folder(), s.options()));
+                    }
+                    engines.addAll(instances);
+                    forwards = instances.stream().map(e -> (PassRunner.Forward) e::forward).toList();
+                    encoded = instances.get(0).encode(texts);
                 }
-                List<Engine> instances = new ArrayList<>();
-                for (int i = 0; i < s.instances(); i++) {
-                    instances.add(Engine.open(s.folder(), s.options()));
+                if (sample == null) {
+                    sample = o.timedTexts() == 0 ? TimedSample.of(lengths(encoded), texts.size(), SAMPLE_SEED)
+                            : TimedSample.of(lengths(encoded), o.timedTexts(), SAMPLE_SEED);
                 }
-                engines.addAll(instances);
-                List<EncodedText> encoded = instances.get(0).encode(texts);
-                PassRunner r = new PassRunner(instances, encoded, s.options().maxBatchSize(),
-                        s.options().maxBatchTokens(), s.options().sortByLength());
+                PassRunner r = new PassRunner(forwards, s.options().maxBatchSize(), s.options().maxBatchTokens(),
+                        s.options().sortByLength(), select(encoded, sample));
                 runners.add(r);
-                r.warmUp();
+                encodedPerRow.add(encoded);
+                forwardsPerRow.add(forwards);
+                if (sample.length == texts.size()) {
+                    r.warmUp();
+                }
+            }
+            boolean sampled = sample.length < texts.size();
+            List<float[][]> outputs = new ArrayList<>();
+            if (sampled) {
+                outputs.addAll(fidelityOutputs(setups, runners, encodedPerRow, forwardsPerRow, texts.size(), log));
             }
             Task task = engines.get(0).info().task();
-            long tokens = engines.get(0).encode(texts).stream().mapToLong(EncodedText::length).sum();
+            List<EncodedText> all = encodedPerRow.get(0);
+            long tokens = all.stream().mapToLong(EncodedText::length).sum();
+            long timedTokens = java.util.Arrays.stream(sample).mapToLong(i -> all.get(i).length()).sum();
             List<List<Double>> seconds = new ArrayList<>();
             List<List<Double>> batches = new ArrayList<>();
             for (int i = 0; i < setups.size(); i++) {
@@ -275,12 +340,13 @@ public final class Benchmark {
                 batches.add(new ArrayList<>());
             }
             for (int p = 0; p < o.passes(); p++) {
-                log.accept("pass " + (p + 1) + " of " + o.passes());
+                log.accept("pass " + (p + 1) + " of " + o.passes()
+                        + (sampled ? ", each row timed on " + sample.length + " of the " + texts.size() + " texts" : ""));
                 for (int i = 0; i < setups.size(); i++) {
                     PassRunner.Pass pass = runners.get(i).run();
                     seconds.get(i).add(pass.seconds());
                     batches.get(i).addAll(pass.batchMillis());
-                    if (p == 0) {
+                    if (p == 0 && !sampled) {
                         outputs.add(pass.outputs());  // the first measured pass's outputs judge fidelity
                     }
                 }
@@ -295,15 +361,16 @@ public final class Benchmark {
                 }
             }
             if (eagerRow >= 0 && ortRow >= 0) {
-                notes.add(String.format(java.util.Locale.ROOT, "PyTorch eager vs ONNX Runtime (same weights, one text "
-                        + "at a time): max |diff| %.2g", maxDiff(outputs.get(eagerRow), outputs.get(ortRow))));
+                notes.add(String.format(java.util.Locale.ROOT, "PyTorch eager vs ONNX Runtime (same weights, %s): "
+                        + "max |diff| %.2g", sampled ? "the same length-sorted batches of all " + texts.size() + " texts"
+                        : "one text at a time", maxDiff(outputs.get(eagerRow), outputs.get(ortRow))));
             }
             List<BenchRow> steps = new ArrayList<>();
             List<BenchRow> comparisons = new ArrayList<>();
             double base = 0;
             double previous = 0;
             for (int i = 0; i < setups.size(); i++) {
-                Throughput t = new Throughput(texts.size(), Throughput.toArray(seconds.get(i)),
+                Throughput t = new Throughput(sample.length, Throughput.toArray(seconds.get(i)),
                         Throughput.toArray(batches.get(i)));
                 double ips = t.itemsPerSecond();
                 if (i == 0) {
@@ -329,13 +396,67 @@ public final class Benchmark {
                 e.close();
             }
             engines.clear();
-            return new BenchReport(model.name(), texts.size(), tokens, o.passes(), env, steps, comparisons, sweep, notes,
-                    scaling);
+            return new BenchReport(model.name(), texts.size(), tokens, sample.length, timedTokens, SAMPLE_SEED,
+                    o.passes(), env, steps, comparisons, sweep, notes, scaling);
         } finally {
             runners.forEach(PassRunner::close);
             engines.forEach(Engine::close);
             eagerModels.forEach(EagerRuntime.Forward::close);
         }
+    }
+
+    /** What computes the same function: the runtime, the graph file and ONNX Runtime's optimization level. */
+    private record Variant(boolean eager, Path onnxFile, GraphOptimization level) {
+        static Variant of(Setup s) {
+            return new Variant(s.eager(), s.folder().onnxFile(), s.eager() ? null : s.options().graphOptimization());
+        }
+    }
+
+    /**
+     * Every row's outputs for fidelity when the rows are timed on a sample: each variant's outputs for
+     * all texts, computed once in length-sorted batches (the fast way) by the row of that variant that
+     * takes the largest batches; rows that differ from it only in how they batch get the same outputs.
+     * That pass also warms its row up; the other rows warm up on one batch of their own plan.
+     */
+    private static List<float[][]> fidelityOutputs(List<Setup> setups, List<PassRunner> runners,
+                                                   List<List<EncodedText>> encoded,
+                                                   List<List<PassRunner.Forward>> forwards, int texts,
+                                                   Consumer<String> log) {
+        Map<Variant, Integer> computedBy = new LinkedHashMap<>();
+        for (int i = 0; i < setups.size(); i++) {
+            computedBy.merge(Variant.of(setups.get(i)), i, (a, b) ->
+                    setups.get(b).options().maxBatchSize() > setups.get(a).options().maxBatchSize() ? b : a);
+        }
+        Map<Variant, float[][]> byVariant = new LinkedHashMap<>();
+        for (Map.Entry<Variant, Integer> e : computedBy.entrySet()) {
+            Setup s = setups.get(e.getValue());
+            log.accept("fidelity outputs of " + s.step() + " for all " + texts + " texts, in length-sorted batches");
+            try (PassRunner all = new PassRunner(forwards.get(e.getValue()), s.options().maxBatchSize(),
+                    s.options().maxBatchTokens(), true, encoded.get(e.getValue()))) {
+                byVariant.put(e.getKey(), all.run().outputs());
+            }
+        }
+        List<float[][]> outputs = new ArrayList<>();
+        for (int i = 0; i < setups.size(); i++) {
+            Variant v = Variant.of(setups.get(i));
+            if (computedBy.get(v) != i) {
+                runners.get(i).warmUp(1);
+            }
+            outputs.add(byVariant.get(v));
+        }
+        return outputs;
+    }
+
+    private static int[] lengths(List<EncodedText> encoded) {
+        return encoded.stream().mapToInt(EncodedText::length).toArray();
+    }
+
+    private static List<EncodedText> select(List<EncodedText> encoded, int[] indices) {
+        List<EncodedText> chosen = new ArrayList<>(indices.length);
+        for (int i : indices) {
+            chosen.add(encoded.get(i));
+        }
+        return chosen;
     }
 
     static double maxDiff(float[][] a, float[][] b) {

@@ -53,12 +53,17 @@ final class PassRunner implements AutoCloseable {
     /** Batches a warm-up runs: enough for ONNX Runtime to allocate and tune, far fewer than a pass. */
     static final int WARM_UP_BATCHES = 4;
 
-    /**
-     * Runs the first few batches once, unmeasured, so the measured passes do not pay for ONNX
-     * Runtime's first-run allocations; a full pass is not needed for that.
-     */
+    /** {@link #warmUp(int)} of {@link #WARM_UP_BATCHES}. */
     void warmUp() {
-        int n = Math.min(WARM_UP_BATCHES, batches.size());
+        warmUp(WARM_UP_BATCHES);
+    }
+
+    /**
+     * Runs the plan's last {@code count} batches once, unmeasured, so the measured passes do not pay
+     * for ONNX Runtime's first-run allocations; a full pass is not needed for that.
+     */
+    void warmUp(int count) {
+        int n = Math.min(count, batches.size());
         // the longest batches last: with length sorting those are the ones that size the arenas
         for (int b = batches.size() - n; b < batches.size(); b++) {
             int[] batch = batches.get(b);

@@ -68,8 +68,8 @@ public enum ReportFormat {
 
     private static String table(BenchReport r) {
         StringBuilder b = new StringBuilder();
-        b.append(r.model()).append(": ").append(r.texts()).append(" texts, ").append(r.tokens()).append(" tokens, median of ")
-                .append(r.passes()).append(" passes\n");
+        b.append(r.model()).append(": ").append(r.texts()).append(" texts, ").append(r.tokens()).append(" tokens; ")
+                .append(r.timing()).append('\n');
         b.append(cpuLine(r)).append('\n');
         b.append(aligned(HEADER, cells(r)));
         if (!r.sweep().isEmpty()) {
@@ -90,7 +90,7 @@ public enum ReportFormat {
     private static String markdown(BenchReport r) {
         StringBuilder b = new StringBuilder();
         b.append("**").append(r.model()).append("**: ").append(r.texts()).append(" texts, ").append(r.tokens())
-                .append(" tokens, median of ").append(r.passes()).append(" passes\n\n");
+                .append(" tokens; ").append(r.timing()).append("\n\n");
         b.append(cpuLine(r)).append("\n\n");
         b.append(md(HEADER, cells(r)));
         if (!r.sweep().isEmpty()) {

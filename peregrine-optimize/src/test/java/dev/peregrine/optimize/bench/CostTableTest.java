@@ -21,7 +21,7 @@ class CostTableTest {
     }
 
     private static BenchReport report(List<SweepRow> scaling) {
-        return new BenchReport("m", 100, 1000, 1, Map.of(), List.of(row("baseline", 50, 20), row("+ our INT8", 200, 80)),
+        return new BenchReport("m", 100, 1000, 100, 1000, 14, 1, Map.of(), List.of(row("baseline", 50, 20), row("+ our INT8", 200, 80)),
                 List.of(), List.of(new SweepRow(2, 1, true, 512, 250, 30, 120)), List.of(), scaling);
     }
 
