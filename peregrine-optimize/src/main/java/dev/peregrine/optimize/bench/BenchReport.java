@@ -1,6 +1,7 @@
 package dev.peregrine.optimize.bench;
 
 import com.fasterxml.jackson.annotation.JsonProperty;
+import com.fasterxml.jackson.annotation.JsonPropertyOrder;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -24,6 +25,7 @@ import java.util.Map;
  * @param notes       what fused and what was quantized, and anything else to know
  * @param scaling     the INT8 model on 1..N cores of this machine (empty when not run)
  */
+@JsonPropertyOrder({"model", "texts", "tokens", "timedTexts", "timedTokens", "sampleSeed", "passes", "timing"})
 public record BenchReport(String model, int texts, long tokens, int timedTexts, long timedTokens, long sampleSeed,
                           int passes, Map<String, String> environment, List<BenchRow> steps,
                           List<BenchRow> comparisons, List<SweepRow> sweep, List<String> notes,
