@@ -312,8 +312,8 @@ public final class Benchmark {
                     encoded = instances.get(0).encode(texts);
                 }
                 if (sample == null) {
-                    sample = o.timedTexts() == 0 ? TimedSample.of(lengths(encoded), texts.size(), SAMPLE_SEED)
-                            : TimedSample.of(lengths(encoded), o.timedTexts(), SAMPLE_SEED);
+                    sample = TimedSample.of(lengths(encoded), o.timedTexts() == 0 ? texts.size() : o.timedTexts(),
+                            SAMPLE_SEED);
                 }
                 PassRunner r = new PassRunner(forwards, s.options().maxBatchSize(), s.options().maxBatchTokens(),
                         s.options().sortByLength(), select(encoded, sample));
