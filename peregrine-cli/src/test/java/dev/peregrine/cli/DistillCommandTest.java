@@ -24,11 +24,13 @@ class DistillCommandTest {
         Path out = dir.resolve("student");
         CliRun run = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "1", "--data",
                 texts.toString(), "--out", out.toString(), "--train-batch-size", "8", "--held-out-texts", "8",
-                "--rounds", "1", "--threads", "1");
+                "--rounds", "1", "--threads", "1", "--epochs", "1");
         assertThat(run.exitCode()).as(run.err()).isZero();
-        assertThat(run.out()).contains("student: teacher layers [2] of 2 kept (uniform)")
+        // The layers are chosen by importance unless asked otherwise: measured, then named.
+        assertThat(run.out()).containsPattern("student: teacher layers \\[[12]\\] of 2 kept \\(importance\\)")
                 .contains("cosine similarity").contains("neighbours").contains("| student (1 layers) |");
-        assertThat(run.err()).contains("keeping teacher layers [2] of 2").contains("steps").contains("loss ");
+        assertThat(run.err()).contains("layer importance (output change without it): 1=").contains("keeping teacher layers [")
+                .contains("steps").contains("loss ");
         CliRun predict = CliRun.of("predict", "-m", out.toString(), "a text");
         assertThat(predict.exitCode()).as(predict.err()).isZero();
         assertThat(predict.out()).contains("\"embedding\":");
@@ -48,7 +50,7 @@ class DistillCommandTest {
         assertThat(train.exitCode()).as(train.err()).isZero();
         CliRun run = CliRun.of("distill", "--teacher", teacher.toString(), "--layers", "1", "--data", "tickets-train",
                 "--max-texts", "64", "--train-batch-size", "16", "--out", dir.resolve("student").toString(),
-                "--rounds", "1", "--no-progress");
+                "--rounds", "1", "--no-progress", "--layer-selection", "uniform");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("label agreement").contains("held-out accuracy on 206 labelled texts: teacher");
     }

@@ -42,7 +42,9 @@ import java.util.function.LongSupplier;
  * <ul>
  *   <li>embedders: 1 - cosine between the student's and the teacher's sentence embeddings (the
  *       model's own pooling), plus {@code hiddenWeight} x the mean squared error between each kept
- *       layer's output and the teacher layer it came from (padding masked out);</li>
+ *       layer's output and the teacher layer it came from (padding masked out), plus
+ *       {@code relationWeight} x the mean squared difference of the in-batch cosine-similarity
+ *       matrices ({@link #relationLoss});</li>
  *   <li>classifiers: KL divergence between the teacher's and the student's temperature-softened
  *       probabilities (x T²), plus the same hidden-state term.</li>
  * </ul>
@@ -381,9 +383,17 @@ public final class LayerDistiller {
 
     static NDArray loss(TorchModel student, TorchModel.Pass pass, TorchModel.Pass target, TorchModel.Batch batch,
                         List<Integer> keep, DistillOptions o) {
-        NDArray main = student.task() == Task.CLASSIFICATION
-                ? kl(target.output(), pass.output(), o.temperature()).mul((float) (o.temperature() * o.temperature()))
-                : cosineLoss(student.sentence(pass.output(), batch), student.sentence(target.output(), batch));
+        NDArray main;
+        if (student.task() == Task.CLASSIFICATION) {
+            main = kl(target.output(), pass.output(), o.temperature()).mul((float) (o.temperature() * o.temperature()));
+        } else {
+            NDArray mine = student.sentence(pass.output(), batch);
+            NDArray theirs = student.sentence(target.output(), batch);
+            main = cosineLoss(mine, theirs);
+            if (o.relationWeight() > 0 && batch.size() > 1) {
+                main = main.add(relationLoss(mine, theirs).mul((float) o.relationWeight()));
+            }
+        }
         if (o.hiddenWeight() == 0) {
             return main;
         }
@@ -403,6 +413,22 @@ public final class LayerDistiller {
         NDArray dot = a.mul(b).sum(new int[] {1});
         NDArray norms = a.norm(new int[] {1}).mul(b.norm(new int[] {1})).maximum(1e-12f);
         return dot.div(norms).neg().add(1f).mean();
+    }
+
+    /**
+     * Mean squared difference between the two models' in-batch cosine-similarity matrices: how each
+     * text of the batch relates to every other, which is what a nearest-neighbour search reads. A
+     * student can be close to the teacher text by text (cosine) and still reorder neighbours; this
+     * term trains the ordering directly.
+     */
+    static NDArray relationLoss(NDArray student, NDArray teacher) {
+        NDArray s = unit(student);
+        NDArray t = unit(teacher);
+        return s.matMul(s.transpose()).sub(t.matMul(t.transpose())).square().mean();
+    }
+
+    private static NDArray unit(NDArray rows) {
+        return rows.div(rows.norm(new int[] {1}, true).maximum(1e-12f));
     }
 
     /** KL(softmax(t / T) || softmax(s / T)), mean over rows. */

@@ -105,6 +105,22 @@ class LayerDistillerTest {
     }
 
     @Test
+    void relationLoss_isZeroForTheSameNeighbourhoods_andGrowsWhenTheyChange() {
+        try (ai.djl.ndarray.NDManager m = Torch.engine(1).newBaseManager()) {
+            float[][] rows = {{1, 0, 0}, {0.8f, 0.6f, 0}, {0, 0, 1}};
+            ai.djl.ndarray.NDArray teacher = m.create(rows);
+            // Each row scaled differently: the same directions, so the same neighbourhoods.
+            ai.djl.ndarray.NDArray scaled = teacher.mul(m.create(new float[][] {{2}, {0.5f}, {3}}));
+            assertThat(LayerDistiller.relationLoss(scaled, teacher).getFloat()).isLessThan(1e-6f);
+            // Text 2 moved next to text 3: cosine(1,2) drops from 0.8 to 0, cosine(2,3) rises to 1.
+            ai.djl.ndarray.NDArray moved = m.create(new float[][] {{1, 0, 0}, {0, 0, 1}, {0, 0, 1}});
+            float expected = (2 * 0.8f * 0.8f + 2 * 1f) / 9;
+            assertThat(LayerDistiller.relationLoss(moved, teacher).getFloat()).isCloseTo(expected,
+                    org.assertj.core.data.Offset.offset(1e-5f));
+        }
+    }
+
+    @Test
     void uniformSelection_keepsEvenlySpacedLayersEndingWithTheLast() {
         assertThat(LayerDistiller.uniform(6, 3)).containsExactly(1, 3, 5);
         assertThat(LayerDistiller.uniform(12, 4)).containsExactly(2, 5, 8, 11);
