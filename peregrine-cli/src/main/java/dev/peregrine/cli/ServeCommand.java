@@ -194,6 +194,15 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "Runtime's. Env: PEREGRINE_ALLOW_SPINNING.")
     Boolean allowSpinning;
 
+    @Option(names = "--spin-between-passes", negatable = true,
+            defaultValue = "${env:PEREGRINE_SPIN_BETWEEN_PASSES:-" + ServeConfig.DEFAULT_SPIN_BETWEEN_PASSES + "}",
+            fallbackValue = "true",
+            description = "Let ONNX Runtime's spinning threads go on spinning after a forward pass ends (its default). "
+                    + "Off, they stop as the pass returns (they still spin within one), leaving the cores to the "
+                    + "threads that parse, tokenize and answer requests. Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_SPIN_BETWEEN_PASSES.")
+    boolean spinBetweenPasses;
+
     @Option(names = "--max-length", paramLabel = "TOKENS", defaultValue = "${env:PEREGRINE_MAX_LENGTH:-0}",
             description = "Truncate texts to this many tokens; 0 = the model's own limit. Default: ${DEFAULT-VALUE}. "
                     + "Env: PEREGRINE_MAX_LENGTH.")
@@ -377,7 +386,8 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         return new ServeConfig(host, port, specs, modelRepository, variant, instances, threads, maxBatchSize,
-                maxBatchTokens, graphOptimization, allowSpinning, maxLength, Duration.ofMillis(maxQueueDelayMs),
+                maxBatchTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength,
+                Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
                 tokenizerThreads, longTextConfig(), apiKey, Duration.ofMillis(shutdownTimeoutMs),
                 Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), Duration.ofMillis(idleTimeoutMs),

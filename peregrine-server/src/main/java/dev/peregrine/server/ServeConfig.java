@@ -34,6 +34,9 @@ import java.util.Objects;
  * @param maxBatchTokens        most padded tokens per pass; null: recommended or {@value #DEFAULT_MAX_BATCH_TOKENS}
  * @param graphOptimization     ONNX Runtime graph optimization; null: recommended or all
  * @param allowSpinning         ONNX Runtime thread spinning; null: recommended or ONNX Runtime's default
+ * @param spinBetweenPasses     whether ONNX Runtime's spinning threads go on spinning after a pass ends
+ *                              (its default); false (ours) stops them as a pass returns, so between
+ *                              passes the event loop and request threads have the cores
  * @param maxLength             truncate texts to this many tokens; 0 for the model's own limit
  * @param maxQueueDelay         longest a text waits for batch companions while a worker is free
  * @param maxQueuedTexts        per model, most texts admitted and not yet answered; more get 429
@@ -76,6 +79,7 @@ public record ServeConfig(
         Integer maxBatchTokens,
         GraphOptimization graphOptimization,
         Boolean allowSpinning,
+        boolean spinBetweenPasses,
         int maxLength,
         Duration maxQueueDelay,
         int maxQueuedTexts,
@@ -128,6 +132,7 @@ public record ServeConfig(
     public static final int DEFAULT_PORT = 8080;
     public static final String DEFAULT_CLASSIFY_FORMAT = "peregrine";
     public static final boolean DEFAULT_SHARE_WEIGHTS = true;
+    public static final boolean DEFAULT_SPIN_BETWEEN_PASSES = false;
     public static final int DEFAULT_INSTANCES = 1;
     public static final int DEFAULT_MAX_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
     public static final int DEFAULT_MAX_BATCH_TOKENS = EngineOptions.DEFAULT_MAX_BATCH_TOKENS;
@@ -253,6 +258,7 @@ public record ServeConfig(
         out.put("max-batch-tokens", orHint(maxBatchTokens));
         out.put("graph-optimization", graphOptimization == null ? "(peregrine.json or all)" : graphOptimization.name().toLowerCase());
         out.put("allow-spinning", orHint(allowSpinning));
+        out.put("spin-between-passes", Boolean.toString(spinBetweenPasses));
         out.put("max-length", Integer.toString(maxLength));
         out.put("max-queue-delay", maxQueueDelay.toMillis() + " ms");
         out.put("max-queued-texts", Integer.toString(maxQueuedTexts));
@@ -308,6 +314,7 @@ public record ServeConfig(
         private Integer maxBatchTokens;
         private GraphOptimization graphOptimization;
         private Boolean allowSpinning;
+        private boolean spinBetweenPasses = DEFAULT_SPIN_BETWEEN_PASSES;
         private int maxLength;
         private Duration maxQueueDelay = Duration.ofMillis(Long.parseLong(DEFAULT_MAX_QUEUE_DELAY_MS));
         private int maxQueuedTexts = DEFAULT_MAX_QUEUED_TEXTS;
@@ -347,6 +354,7 @@ public record ServeConfig(
         public Builder maxBatchTokens(Integer v) { this.maxBatchTokens = v; return this; }
         public Builder graphOptimization(GraphOptimization v) { this.graphOptimization = v; return this; }
         public Builder allowSpinning(Boolean v) { this.allowSpinning = v; return this; }
+        public Builder spinBetweenPasses(boolean v) { this.spinBetweenPasses = v; return this; }
         public Builder maxLength(int v) { this.maxLength = v; return this; }
         public Builder maxQueueDelay(Duration v) { this.maxQueueDelay = v; return this; }
         public Builder maxQueuedTexts(int v) { this.maxQueuedTexts = v; return this; }
@@ -374,7 +382,8 @@ public record ServeConfig(
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
-                    maxBatchTokens, graphOptimization, allowSpinning, maxLength, maxQueueDelay, maxQueuedTexts,
+                    maxBatchTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength, maxQueueDelay,
+                    maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, longText,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
                     servedModelName, classifyFormat, shareWeights, graphCache, tracing, embeddings);

@@ -342,6 +342,9 @@ public final class Engine implements AutoCloseable {
             if (options.allowSpinning() != null) {
                 so.addConfigEntry("session.intra_op.allow_spinning", options.allowSpinning() ? "1" : "0");
             }
+            if (!options.spinBetweenRuns()) {
+                so.addConfigEntry("session.force_spinning_stop", "1");
+            }
             if (level.compareTo(GraphOptimization.EXTENDED) >= 0) {
                 List<String> disabled = OrtWorkarounds.optimizersToDisable(onnxFile);
                 if (!disabled.isEmpty()) {

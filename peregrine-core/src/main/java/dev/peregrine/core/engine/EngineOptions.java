@@ -12,6 +12,10 @@ import java.util.Objects;
  * @param intraOpThreads      threads ONNX Runtime uses inside one operator; 0 lets it choose (one per core)
  * @param allowSpinning       whether idle ONNX Runtime threads spin waiting for work (lower latency,
  *                            more CPU); null keeps ONNX Runtime's default (on)
+ * @param spinBetweenRuns     whether spinning threads go on spinning after a forward pass ends
+ *                            (ONNX Runtime's default); false stops them as the last concurrent pass
+ *                            returns, so between passes they leave the cores to the caller's other
+ *                            threads, while within a pass they still spin
  * @param maxBatchSize        most texts in one forward pass
  * @param maxBatchTokens      most padded tokens (texts x longest length) in one forward pass; a single
  *                            text longer than this still runs, alone
@@ -32,6 +36,7 @@ public record EngineOptions(
         GraphOptimization graphOptimization,
         int intraOpThreads,
         Boolean allowSpinning,
+        boolean spinBetweenRuns,
         int maxBatchSize,
         int maxBatchTokens,
         int maxLength,
@@ -80,6 +85,7 @@ public record EngineOptions(
                 .graphOptimization(graphOptimization)
                 .intraOpThreads(intraOpThreads)
                 .allowSpinning(allowSpinning)
+                .spinBetweenRuns(spinBetweenRuns)
                 .maxBatchSize(maxBatchSize)
                 .maxBatchTokens(maxBatchTokens)
                 .maxLength(maxLength)
@@ -95,6 +101,7 @@ public record EngineOptions(
         private GraphOptimization graphOptimization = GraphOptimization.ALL;
         private int intraOpThreads = 0;
         private Boolean allowSpinning = null;
+        private boolean spinBetweenRuns = true;
         private int maxBatchSize = DEFAULT_MAX_BATCH_SIZE;
         private int maxBatchTokens = DEFAULT_MAX_BATCH_TOKENS;
         private int maxLength = 0;
@@ -119,6 +126,11 @@ public record EngineOptions(
 
         public Builder allowSpinning(Boolean value) {
             this.allowSpinning = value;
+            return this;
+        }
+
+        public Builder spinBetweenRuns(boolean value) {
+            this.spinBetweenRuns = value;
             return this;
         }
 
@@ -164,7 +176,7 @@ public record EngineOptions(
 
         /** @throws IllegalArgumentException when a value is out of range */
         public EngineOptions build() {
-            return new EngineOptions(graphOptimization, intraOpThreads, allowSpinning, maxBatchSize,
+            return new EngineOptions(graphOptimization, intraOpThreads, allowSpinning, spinBetweenRuns, maxBatchSize,
                     maxBatchTokens, maxLength, sortByLength, passOverheadTokens, pooling, optimizedModelCache,
                     optimizedModelPath);
         }

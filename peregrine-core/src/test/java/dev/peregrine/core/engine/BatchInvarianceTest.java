@@ -69,6 +69,23 @@ class BatchInvarianceTest {
     }
 
     @Test
+    void threadsThatStopSpinningBetweenRuns_giveTheSameVectors() {
+        List<String> texts = Fixtures.variedTexts();
+        List<float[]> reference = engine.embed(texts);
+        EngineOptions options = EngineOptions.builder().maxBatchSize(64).maxBatchTokens(64 * 256).intraOpThreads(2)
+                .spinBetweenRuns(false).build();
+        assertThat(options.toBuilder().build().spinBetweenRuns()).isFalse();
+        try (Engine stopping = Engine.open(Fixtures.resolver().resolve("all-minilm-l6-v2"), options)) {
+            for (int round = 0; round < 2; round++) {
+                List<float[]> other = stopping.embed(texts);
+                for (int i = 0; i < texts.size(); i++) {
+                    assertClose(other.get(i), reference.get(i), "text " + i + ", round " + round);
+                }
+            }
+        }
+    }
+
+    @Test
     void forward_returnsRowsInTheGivenOrder() {
         List<String> texts = List.of("a much longer text than the others, with many more tokens in it", "short", "mid length text");
         var encoded = engine.encode(texts);

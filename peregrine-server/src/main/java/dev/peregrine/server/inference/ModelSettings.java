@@ -21,10 +21,12 @@ import java.util.Objects;
  * @param maxBatchTokens    padded tokens per pass
  * @param graphOptimization ONNX Runtime level
  * @param allowSpinning     ONNX Runtime spinning, null for its default
+ * @param spinBetweenPasses whether spinning threads go on spinning after a pass returns
  * @param fromHints         the settings taken from {@code peregrine.json} (for the start-up log)
  */
 public record ModelSettings(int instances, int threads, boolean shareWeights, int maxBatchSize, int maxBatchTokens,
-                            GraphOptimization graphOptimization, Boolean allowSpinning, List<String> fromHints) {
+                            GraphOptimization graphOptimization, Boolean allowSpinning, boolean spinBetweenPasses,
+                            List<String> fromHints) {
 
     public ModelSettings {
         Objects.requireNonNull(graphOptimization, "graphOptimization");
@@ -62,7 +64,7 @@ public record ModelSettings(int instances, int threads, boolean shareWeights, in
             used.add("allow_spinning");
         }
         return new ModelSettings(instances, threads, config.shareWeights(), maxBatchSize, maxBatchTokens, level, spinning,
-                used);
+                config.spinBetweenPasses(), used);
     }
 
     private static int pick(Integer flag, Integer hint, int fallback, String name, List<String> used) {
@@ -95,6 +97,7 @@ public record ModelSettings(int instances, int threads, boolean shareWeights, in
                 .intraOpThreads(intraOp)
                 .optimizedModelCache(graphCache)
                 .allowSpinning(allowSpinning)
+                .spinBetweenRuns(spinBetweenPasses)
                 .maxBatchSize(maxBatchSize)
                 .maxBatchTokens(maxBatchTokens)
                 .maxLength(maxLength)

@@ -53,6 +53,16 @@ class ModelSettingsTest {
     }
 
     @Test
+    void spinningThreads_stopBetweenPassesByDefault_unlessAsked() {
+        ModelSettings byDefault = ModelSettings.resolve(ServeConfig.builder().build(), null, false);
+        assertThat(byDefault.spinBetweenPasses()).isFalse();
+        assertThat(byDefault.engineOptions(0, null).spinBetweenRuns()).isFalse();
+        ModelSettings asked = ModelSettings.resolve(ServeConfig.builder().spinBetweenPasses(true).build(), HINTS, false);
+        assertThat(asked.engineOptions(0, null).spinBetweenRuns()).isTrue();
+        assertThat(asked.engineOptions(0, null).allowSpinning()).as("the hint's own setting is kept").isFalse();
+    }
+
+    @Test
     void anOptimizedGraphHint_loadsWithoutFurtherOptimization() {
         assertThat(ModelSettings.resolve(ServeConfig.builder().build(), HINTS, true).graphOptimization())
                 .isEqualTo(GraphOptimization.NONE);

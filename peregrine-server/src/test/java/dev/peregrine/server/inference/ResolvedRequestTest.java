@@ -29,7 +29,7 @@ class ResolvedRequestTest {
                 List.of(), "out", task == Task.CLASSIFICATION ? List.of("a", "b") : List.of(), 128,
                 task == Task.CLASSIFICATION ? 2 : 4, null, normalizes, false, "test", Map.of(), List.of(), EmbeddingConfig.NONE);
         return new ServedModel(name, List.of(aliases), info, new ModelSettings(1, 1, true, 8, 1024, GraphOptimization.ALL,
-                null, List.of()));
+                null, false, List.of()));
     }
 
     private static final ServedModel EMBEDDER = model("embedder", Task.EMBEDDING, true, "embedder-folder");
