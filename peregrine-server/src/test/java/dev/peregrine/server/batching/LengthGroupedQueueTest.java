@@ -86,6 +86,38 @@ class LengthGroupedQueueTest {
     }
 
     @Test
+    void aFullWindowOfMixedShortTexts_isCutIntoThePlannersPasses_notOneBatchPaddedToTheLongest() {
+        // A saturated server's queue: the load generator's twelve texts (7-21 tokens), three times over.
+        // Every one is within 32 tokens of every other, so judged against a pass of its own each would
+        // join one batch padded to 21; the planner splits them into passes of near lengths.
+        int[] cycle = {12, 16, 14, 8, 21, 14, 16, 8, 18, 8, 20, 7};
+        LengthGroupedQueue q = new LengthGroupedQueue(dropped::add, 32, 128);
+        int[] lengths = new int[3 * cycle.length];
+        for (int i = 0; i < lengths.length; i++) {
+            lengths[i] = cycle[i % cycle.length];
+            add(q, lengths[i], i);
+        }
+        long cost = 0;
+        int passes = 0;
+        PlannedBatch batch;
+        while ((batch = q.cut(32, 8192)) != null) {
+            passes++;
+            cost += 32 + batch.paddedTokens();
+        }
+        long planned = 0;
+        for (int[] pass : dev.peregrine.core.engine.BatchPlanner.plan(lengths, 32, 8192, true, 32)) {
+            int longest = 0;
+            for (int i : pass) {
+                longest = Math.max(longest, lengths[i]);
+            }
+            planned += 32 + (long) pass.length * longest;
+        }
+        assertThat(passes).isGreaterThan(1);
+        assertThat(cost).as("the offline planner's cost for the same texts").isEqualTo(planned);
+        assertThat(cost).as("one batch of 32 padded to 21, then the rest").isLessThan(32 + 32 * 21 + 32 + 4 * 21);
+    }
+
+    @Test
     void textsOfTheSameLength_leaveInArrivalOrder() {
         Submission a = add(7, 0);
         Submission b = add(7, 1);
