@@ -6,7 +6,9 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.nio.file.attribute.PosixFilePermissions;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,35 +54,93 @@ class LauncherScriptTest {
     }
 
     @Test
-    void withPeregrineCds_theFirstRunRecordsAClassArchive_andLaterRunsUseIt_untilARebuild() throws Exception {
+    void byDefault_theFirstRunRecordsAClassArchive_aLaterRunChecksAndUsesIt_untilARebuildOrAnotherJdk() throws Exception {
         Path checkout = Files.createDirectories(dir.resolve("cds-checkout"));
         Path launcher = checkout.resolve("peregrine");
         Files.copy(Path.of("..", "peregrine"), launcher);
-        Path jar = Files.createDirectories(checkout.resolve("peregrine-cli/target")).resolve("peregrine.jar");
+        Path target = Files.createDirectories(checkout.resolve("peregrine-cli/target"));
+        Path jar = target.resolve("peregrine.jar");
         Files.writeString(jar, "a built jar");
         Path bin = Files.createDirectories(dir.resolve("cds-bin"));
-        script(bin.resolve("dirname"), "exec /usr/bin/dirname \"$@\"");
-        script(bin.resolve("find"), "exec /usr/bin/find \"$@\"");
-        script(bin.resolve("rm"), "exec /bin/rm \"$@\"");
-        // A stand-in JVM that records its arguments, and writes the archive when asked to record one.
+        for (String tool : new String[] {"dirname", "find", "rm", "mv", "cat", "ls", "cksum", "cut", "readlink"}) {
+            String path = Files.isExecutable(Path.of("/usr/bin", tool)) ? "/usr/bin/" + tool : "/bin/" + tool;
+            script(bin.resolve(tool), "exec " + path + " \"$@\"");
+        }
+        // A stand-in JVM: records its arguments, writes an archive when asked to record one, and with
+        // -Xshare:on fails unless the archive it maps is a whole one.
         Path args = dir.resolve("java-args.txt");
-        script(bin.resolve("java"), "echo \"$*\" > '" + args + "'\n"
-                + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done");
-        Path archive = checkout.resolve("peregrine-cli/target/peregrine-serve.jsa");
+        Path javaBin = bin.resolve("java");
+        script(javaBin, "echo \"$*\" >> '" + args + "'\n"
+                + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done\n"
+                + "case \" $* \" in *' -Xshare:on '*) for a in \"$@\"; do case \"$a\" in -XX:SharedArchiveFile=*) "
+                + "[ \"$(cat \"${a#*=}\")\" = archive ] || exit 1;; esac; done;; esac");
 
-        assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(Files.readString(args)).contains("-XX:ArchiveClassesAtExit=" + archive).contains("-jar " + jar);
-        assertThat(archive).exists();
-        assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(Files.readString(args)).contains("-XX:SharedArchiveFile=" + archive);
-
-        // A rebuilt jar is newer than the archive: record again.
-        Files.setLastModifiedTime(jar, java.nio.file.attribute.FileTime.fromMillis(System.currentTimeMillis() + 60_000));
-        assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(Files.readString(args)).contains("-XX:ArchiveClassesAtExit=" + archive);
-
+        // 1. No archive: the run records one, under a temporary name, with the JVM's warnings off stdout.
         assertThat(runLauncher(launcher, bin, null)).isZero();
-        assertThat(Files.readString(args)).as("off by default").doesNotContain("-XX:").startsWith("-jar " + jar);
+        String first = lastLine(args);
+        assertThat(first).contains("-XX:ArchiveClassesAtExit=").contains(".tmp").contains("-Xlog:disable")
+                .contains(":stderr").contains("-jar " + jar);
+        assertThat(archives(target)).isEmpty();
+
+        // 2. The next run maps the recording with -Xshare:on, makes it the archive, and uses it.
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        List<String> lines = Files.readAllLines(args);
+        assertThat(lines.get(lines.size() - 2)).contains("-Xshare:on").contains("-version");
+        List<Path> archives = archives(target);
+        assertThat(archives).hasSize(1);
+        Path archive = archives.get(0);
+        assertThat(archive.getFileName().toString()).startsWith("peregrine-serve-").endsWith(".jsa");
+        assertThat(lastLine(args)).contains("-XX:SharedArchiveFile=" + archive).doesNotContain("ArchiveClassesAtExit");
+        assertThat(tmpFiles(target)).isEmpty();
+
+        // 3. A rebuilt jar is newer than the archive: record again.
+        Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=");
+        assertThat(archive).doesNotExist();
+
+        // 4. A recording cut short (its JVM killed while writing) would crash a JVM that maps it: it
+        //    fails the check, is deleted, and the run records again.
+        List<Path> recordings = tmpFiles(target);
+        assertThat(recordings).hasSize(1);
+        Files.writeString(recordings.get(0), "arch");
+        Files.setLastModifiedTime(recordings.get(0),
+                FileTime.fromMillis(System.currentTimeMillis() + 120_000));
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        assertThat(recordings.get(0)).doesNotExist();
+        assertThat(archives(target)).isEmpty();
+        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=").doesNotContain("SharedArchiveFile");
+
+        // 5. Another JDK (the java binary changed): the archive of the old one is not used, and goes.
+        Files.setLastModifiedTime(tmpFiles(target).get(0),
+                FileTime.fromMillis(System.currentTimeMillis() + 120_000));
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        Path before = archives(target).get(0);
+        Files.writeString(javaBin, Files.readString(javaBin) + "\n# another build\n");
+        assertThat(runLauncher(launcher, bin, null)).isZero();
+        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=").doesNotContain("SharedArchiveFile");
+        assertThat(before).doesNotExist();
+
+        // 6. Opted out: no archive flags at all.
+        assertThat(runLauncher(launcher, bin, "0")).isZero();
+        assertThat(lastLine(args)).as("PEREGRINE_CDS=0").doesNotContain("-X").startsWith("-jar " + jar);
+    }
+
+    private static String lastLine(Path file) throws IOException {
+        List<String> lines = Files.readAllLines(file);
+        return lines.get(lines.size() - 1);
+    }
+
+    private static List<Path> archives(Path target) throws IOException {
+        try (var files = Files.list(target)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".jsa")).toList();
+        }
+    }
+
+    private static List<Path> tmpFiles(Path target) throws IOException {
+        try (var files = Files.list(target)) {
+            return files.filter(f -> f.getFileName().toString().endsWith(".tmp")).toList();
+        }
     }
 
     private int runLauncher(Path launcher, Path bin, String cds) throws IOException, InterruptedException {
