@@ -6,12 +6,15 @@ import picocli.CommandLine.ScopeType;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Spec;
 
-/** The top-level {@code peregrine} command: prints help when run alone. */
+/** The top-level {@code peregrine} command: prints help when run alone. Its subcommands: {@link #COMMANDS}. */
 @Command(name = "peregrine",
         mixinStandardHelpOptions = true,
         versionProvider = VersionProvider.class,
-        description = "Fast transformer text models (classifiers and embedders) on the JVM.",
-        subcommands = {
+        description = "Fast transformer text models (classifiers and embedders) on the JVM.")
+public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
+
+    /** The subcommands, in the order help lists them ({@link Main#commandLine(String)} adds them). */
+    static final java.util.List<Class<?>> COMMANDS = java.util.List.of(
             PredictCommand.class,
             InfoCommand.class,
             ModelsCommand.class,
@@ -26,9 +29,7 @@ import picocli.CommandLine.Spec;
             ValidateCommand.class,
             BenchCommand.class,
             ProfileCommand.class,
-            OptimizeCommand.class,
-        })
-public final class PeregrineCommand implements java.util.concurrent.Callable<Integer> {
+            OptimizeCommand.class);
 
     @Spec
     CommandSpec spec;
