@@ -3,19 +3,15 @@ package dev.peregrine.core.tokenize;
 import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.huggingface.tokenizers.jni.CharSpan;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
 import java.io.IOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Set;
 
 /**
  * A Hugging Face {@code tokenizer.json} run by the Rust tokenizers library (through DJL's binding),
@@ -45,7 +41,6 @@ public final class TextTokenizer implements AutoCloseable {
      */
     public static final int MAX_CHARS_PER_TOKEN = 64;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
 
     private final HuggingFaceTokenizer truncating;
     private final HuggingFaceTokenizer counting;
@@ -58,13 +53,6 @@ public final class TextTokenizer implements AutoCloseable {
         this.counting = counting;
         this.maxLength = maxLength;
         this.vocabulary = vocabulary;
-    }
-
-    /**
-     * What the tokenizer file says about its ids: the unknown token's id (-1 when it has none, as
-     * byte-level BPE), how many ids there are, and which ids are special tokens.
-     */
-    private record Vocabulary(long unknownId, long size, Set<Long> specialIds) {
     }
 
     /**
@@ -422,41 +410,12 @@ public final class TextTokenizer implements AutoCloseable {
 
     /** The unknown token's id, the vocabulary's size and the special tokens' ids, from tokenizer.json. */
     private static Vocabulary vocabulary(Path tokenizerJson) {
-        JsonNode root;
         try {
-            root = JSON.readTree(tokenizerJson.toFile());
+            return Vocabulary.read(tokenizerJson);
         } catch (IOException e) {
             throw new PeregrineException(ErrorKind.MODEL_INVALID,
                     tokenizerJson + " is not a valid tokenizer.json: " + firstLine(e.getMessage()), e);
         }
-        JsonNode model = root.path("model");
-        JsonNode vocab = model.path("vocab");
-        long unknownId = -1;
-        if (model.has("unk_id") && model.get("unk_id").isIntegralNumber()) {
-            unknownId = model.get("unk_id").asLong();
-        } else {
-            String unk = model.path("unk_token").asText(null);
-            if (unk != null && vocab.isObject() && vocab.has(unk)) {
-                unknownId = vocab.get(unk).asLong();
-            }
-        }
-        long size = 0;
-        if (vocab.isObject()) {           // WordPiece, BPE: {"token": id}
-            for (JsonNode id : (Iterable<JsonNode>) vocab::elements) {
-                size = Math.max(size, id.asLong() + 1);
-            }
-        } else if (vocab.isArray()) {     // Unigram: [["piece", score], ...]
-            size = vocab.size();
-        }
-        Set<Long> special = new HashSet<>();
-        for (JsonNode added : root.path("added_tokens")) {
-            long id = added.path("id").asLong(-1);
-            size = Math.max(size, id + 1);
-            if (added.path("special").asBoolean(false)) {
-                special.add(id);
-            }
-        }
-        return new Vocabulary(unknownId, size, Set.copyOf(special));
     }
 
     private static String firstLine(String message) {
