@@ -66,10 +66,11 @@ final class DistillCommand implements Runnable {
             description = "--mode head: embedding model of the student. Default: all-minilm-l6-v2.")
     String studentEncoder;
 
-    @Option(names = {"-d", "--data"}, paramLabel = "FILE|NAME", defaultValue = CORPUS, split = ",",
+    @Option(names = {"-d", "--data"}, paramLabel = "FILE|NAME", split = ",",
             description = "Unlabelled texts: files (text, JSONL or CSV) or built-in sets, comma-separated or repeated: "
                     + CORPUS + " (24,000 Debian package descriptions, 11 languages), " + TICKETS
-                    + " (the shipped training tickets, labels ignored). Default: ${DEFAULT-VALUE}.")
+                    + " (the shipped training tickets, labels ignored). Default: " + TICKETS + " for a teacher with "
+                    + "the ticket labels (texts of its own domain), else " + CORPUS + ".")
     List<String> data;
 
     @Option(names = {"-o", "--out"}, paramLabel = "DIR", required = true, description = "Folder for the student.")
@@ -110,9 +111,25 @@ final class DistillCommand implements Runnable {
                     + "Default: ${DEFAULT-VALUE}.")
     String layerSelection;
 
-    @Option(names = "--epochs", paramLabel = "N", defaultValue = "" + DistillOptions.DEFAULT_EPOCHS,
-            description = "Passes over the texts. Default: ${DEFAULT-VALUE}.")
+    @Option(names = "--epochs", paramLabel = "N|auto", defaultValue = "auto", converter = EpochsConverter.class,
+            description = "Passes over the texts; auto: " + DistillOptions.AUTO_MIN_EPOCHS + ", or more for few texts, "
+                    + "so that training runs at least " + DistillOptions.AUTO_MIN_STEPS + " steps. Default: ${DEFAULT-VALUE}.")
     int epochs;
+
+    /** "auto" is 0 for {@link DistillOptions}. */
+    static final class EpochsConverter implements picocli.CommandLine.ITypeConverter<Integer> {
+        @Override
+        public Integer convert(String value) {
+            if (value.trim().equalsIgnoreCase("auto")) {
+                return DistillOptions.AUTO_EPOCHS;
+            }
+            int n = Integer.parseInt(value.trim());
+            if (n < 1) {
+                throw new picocli.CommandLine.TypeConversionException("--epochs must be auto or at least 1, was " + value);
+            }
+            return n;
+        }
+    }
 
     @Option(names = "--train-batch-size", paramLabel = "N", defaultValue = "" + DistillOptions.DEFAULT_BATCH_SIZE,
             description = "Texts per training step. Default: ${DEFAULT-VALUE}.")
@@ -177,17 +194,28 @@ final class DistillCommand implements Runnable {
             throw new ParameterException(spec.commandLine(),
                     "--student-encoder belongs to --mode head; --mode layers makes the student from the teacher");
         }
-        List<String> texts = texts();
+        ModelFolder teacherFolder = ModelResolver.standard().resolve(teacher);
+        List<String> texts = texts(data != null ? data : defaultData(teacherFolder));
         if (m.equals("head")) {
-            runHead(texts);
+            runHead(teacherFolder, texts);
         } else {
-            runLayers(texts);
+            runLayers(teacherFolder, texts);
         }
     }
 
-    private List<String> texts() {
+    /**
+     * Texts of the teacher's own domain when they ship (a classifier with the ticket labels: the
+     * training tickets), else the corpus. Measured on the ticket classifier: 3 layers trained on the
+     * corpus lost 8.3 points of held-out accuracy, on the tickets 1.5.
+     */
+    static List<String> defaultData(ModelFolder teacherFolder) {
+        return new java.util.TreeSet<>(teacherFolder.config().labels()).equals(new java.util.TreeSet<>(Datasets.ticketLabels()))
+                ? List.of(TICKETS) : List.of(CORPUS);
+    }
+
+    private List<String> texts(List<String> sources) {
         List<String> texts = new ArrayList<>();
-        for (String source : data) {
+        for (String source : sources) {
             if (source.equals(CORPUS)) {
                 texts.addAll(Datasets.unlabelled());
             } else if (source.equals(TICKETS)) {
@@ -200,7 +228,7 @@ final class DistillCommand implements Runnable {
         return texts;
     }
 
-    private void runLayers(List<String> texts) {
+    private void runLayers(ModelFolder teacherFolder, List<String> texts) {
         PrintWriter out = spec.commandLine().getOut();
         PrintWriter err = spec.commandLine().getErr();
         DistillOptions options = DistillOptions.defaults()
@@ -208,7 +236,6 @@ final class DistillCommand implements Runnable {
                 .withTraining(epochs, batchSize, maxLength, learningRate)
                 .withLoss(temperature, hiddenWeight, relationWeight)
                 .withLimits(timeBudget, seed, maxTexts, heldOutTexts, threads);
-        ModelFolder teacherFolder = ModelResolver.standard().resolve(teacher);
         Progress[] bar = new Progress[1];
         LayerDistiller.Result r;
         try {
@@ -306,11 +333,9 @@ final class DistillCommand implements Runnable {
         out.printf(Locale.ROOT, "| %s | %.1f | %.2fx |%n", studentName, s, s / t);
     }
 
-    private void runHead(List<String> texts) {
+    private void runHead(ModelFolder teacherFolder, List<String> texts) {
         PrintWriter out = spec.commandLine().getOut();
-        ModelResolver resolver = ModelResolver.standard();
-        ModelFolder teacherFolder = resolver.resolve(teacher);
-        ModelFolder studentFolder = resolver.resolve(studentEncoder == null
+        ModelFolder studentFolder = ModelResolver.standard().resolve(studentEncoder == null
                 ? dev.peregrine.core.model.EmbeddedModels.DEFAULT_MODEL : studentEncoder);
         Distiller.Result result;
         try (Engine teacherEngine = Engine.open(teacherFolder); Engine student = Engine.open(studentFolder)) {

@@ -48,9 +48,14 @@ class DistillCommandTest {
         CliRun train = CliRun.of("train", "--encoder", fixture("bert-base-opset14"), "--data", csv.toString(),
                 "--out", teacher.toString(), "--folds", "2", "--no-progress");
         assertThat(train.exitCode()).as(train.err()).isZero();
-        CliRun run = CliRun.of("distill", "--teacher", teacher.toString(), "--layers", "1", "--data", "tickets-train",
+        // No --data: a teacher with the ticket labels learns from texts of its own domain, the training tickets.
+        assertThat(DistillCommand.defaultData(dev.peregrine.core.model.ModelFolder.open(teacher)))
+                .containsExactly("tickets-train");
+        assertThat(DistillCommand.defaultData(dev.peregrine.core.model.ModelFolder.open(Path.of(fixture("bert-base-opset14")))))
+                .containsExactly("debian-descriptions");
+        CliRun run = CliRun.of("distill", "--teacher", teacher.toString(), "--layers", "1",
                 "--max-texts", "64", "--train-batch-size", "16", "--out", dir.resolve("student").toString(),
-                "--rounds", "1", "--no-progress", "--layer-selection", "uniform");
+                "--rounds", "1", "--no-progress", "--layer-selection", "uniform", "--epochs", "1");
         assertThat(run.exitCode()).as(run.err()).isZero();
         assertThat(run.out()).contains("label agreement").contains("held-out accuracy on 206 labelled texts: teacher");
     }
@@ -77,5 +82,10 @@ class DistillCommandTest {
                 "--data", texts.toString(), "--out", dir.resolve("d").toString());
         assertThat(zero.exitCode()).isEqualTo(2);
         assertThat(zero.err()).contains("--layers must be at least 1");
+
+        CliRun noEpochs = CliRun.of("distill", "--teacher", fixture("bert-base-opset14"), "--layers", "1",
+                "--epochs", "0", "--data", texts.toString(), "--out", dir.resolve("e").toString());
+        assertThat(noEpochs.exitCode()).isEqualTo(2);
+        assertThat(noEpochs.err()).contains("--epochs must be auto or at least 1");
     }
 }

@@ -31,7 +31,11 @@ public record DistillOptions(int layers, LayerSelection selection, int epochs, i
                              long seed, int maxTexts, int heldOut, int threads) {
 
     public static final int DEFAULT_LAYERS = 3;
-    public static final int DEFAULT_EPOCHS = 3;
+    /** {@code epochs} value that lets the texts' number decide ({@link #epochsFor}). */
+    public static final int AUTO_EPOCHS = 0;
+    public static final int AUTO_MIN_EPOCHS = 3;
+    public static final int AUTO_MIN_STEPS = 400;
+    public static final int DEFAULT_EPOCHS = AUTO_EPOCHS;
     public static final int DEFAULT_BATCH_SIZE = 32;
     public static final int DEFAULT_MAX_LENGTH = 128;
     public static final double DEFAULT_LEARNING_RATE = 3e-4;
@@ -47,8 +51,8 @@ public record DistillOptions(int layers, LayerSelection selection, int epochs, i
         if (layers < 1) {
             throw new IllegalArgumentException("--layers must be at least 1, was " + layers);
         }
-        if (epochs < 1) {
-            throw new IllegalArgumentException("--epochs must be at least 1, was " + epochs);
+        if (epochs < 0) {
+            throw new IllegalArgumentException("--epochs must be auto (0) or at least 1, was " + epochs);
         }
         if (batchSize < 1) {
             throw new IllegalArgumentException("--batch-size must be at least 1, was " + batchSize);
@@ -65,6 +69,19 @@ public record DistillOptions(int layers, LayerSelection selection, int epochs, i
         if (maxTexts < 0 || heldOut < 1 || threads < 0) {
             throw new IllegalArgumentException("max texts and threads must be >= 0, held-out texts >= 1");
         }
+    }
+
+    /**
+     * Epochs for {@code texts} training texts: the asked number, or with {@link #AUTO_EPOCHS}
+     * {@value #AUTO_MIN_EPOCHS}, or as many as {@value #AUTO_MIN_STEPS} steps need (measured: 3 layers
+     * of the ticket classifier on its 667 training tickets lost 1.5 points of accuracy after 420 steps).
+     */
+    public int epochsFor(int texts) {
+        if (epochs != AUTO_EPOCHS) {
+            return epochs;
+        }
+        int perEpoch = Math.max(1, (texts + batchSize - 1) / batchSize);
+        return Math.max(AUTO_MIN_EPOCHS, (AUTO_MIN_STEPS + perEpoch - 1) / perEpoch);
     }
 
     public static DistillOptions defaults() {

@@ -271,7 +271,8 @@ public final class LayerDistiller {
         SplittableRandom random = new SplittableRandom(o.seed() * 31 + 17);
         List<List<int[]>> epochs = new ArrayList<>();
         int planned = 0;
-        for (int e = 0; e < o.epochs(); e++) {
+        int epochCount = o.epochsFor(texts.size());
+        for (int e = 0; e < epochCount; e++) {
             List<int[]> batches = batches(texts, o.batchSize(), random);
             epochs.add(batches);
             planned += batches.size();
@@ -284,6 +285,9 @@ public final class LayerDistiller {
         Adam adam = Adam.builder().optLearningRateTracker(rate).build();
         Map<String, NDArray> params = student.trainableParameters();
         ai.djl.engine.Engine engine = Torch.engine(o.threads());
+        listener.note(String.format(Locale.ROOT, "training: %d epoch%s of %d steps (%d texts, %d per step)%s", epochCount,
+                epochCount == 1 ? "" : "s", epochs.get(0).size(), texts.size(), o.batchSize(),
+                o.epochs() == DistillOptions.AUTO_EPOCHS ? ", epochs chosen by the number of texts" : ""));
         listener.started(planned);
         List<Double> losses = new ArrayList<>();
         boolean budgetStopped = false;
