@@ -2,6 +2,7 @@ package dev.peregrine.distill;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.djl.training.optimizer.Adam;
@@ -58,6 +59,8 @@ public final class LayerDistiller {
     static final double PARITY_TOLERANCE = 1e-3;
     /** Texts the layer importance is measured on. */
     static final int IMPORTANCE_TEXTS = 64;
+    /** Steps with a non-finite loss or gradient skipped before training is declared diverged (or 5% of steps). */
+    static final int MAX_SKIPPED_STEPS = 10;
 
     private LayerDistiller() {
     }
@@ -290,6 +293,8 @@ public final class LayerDistiller {
                 o.epochs() == DistillOptions.AUTO_EPOCHS ? ", epochs chosen by the number of texts" : ""));
         listener.started(planned);
         List<Double> losses = new ArrayList<>();
+        int skipped = 0;
+        int firstSkipped = -1;
         boolean budgetStopped = false;
         long budget = o.timeBudget() == null ? Long.MAX_VALUE : o.timeBudget().toNanos();
         int step = 0;
@@ -329,16 +334,45 @@ public final class LayerDistiller {
                         gc.backward(l);
                         loss = l.getFloat();
                     }
-                    for (Map.Entry<String, NDArray> p : params.entrySet()) {
-                        NDArray grad = p.getValue().getGradient();
-                        adam.update(p.getKey(), p.getValue(), grad);
-                        grad.subi(grad);  // gradients accumulate in PyTorch: zero them for the next step
-                        grad.close();     // only this handle: the parameter keeps its gradient tensor
+                    List<NDArray> grads = new ArrayList<>(params.size());
+                    NDArray squares = null;
+                    for (NDArray p : params.values()) {
+                        NDArray grad = p.getGradient();
+                        grads.add(grad);
+                        NDArray sq = grad.square().sum();
+                        squares = squares == null ? sq : squares.add(sq);
                     }
-                    losses.add(loss);
+                    double gradNorm = squares == null ? 0 : Math.sqrt(squares.getFloat());
+                    // A step whose loss or gradients are not finite is skipped, not applied: one such
+                    // update makes every weight NaN, and the student written after it is garbage.
+                    boolean finite = Double.isFinite(loss) && Double.isFinite(gradNorm);
+                    int g = 0;
+                    for (Map.Entry<String, NDArray> p : params.entrySet()) {
+                        NDArray grad = grads.get(g++);
+                        if (finite) {
+                            adam.update(p.getKey(), p.getValue(), grad);
+                        }
+                        zero(grad);   // gradients accumulate in PyTorch: zero them for the next step
+                        grad.close(); // only this handle: the parameter keeps its gradient tensor
+                    }
+                    if (finite) {
+                        losses.add(loss);
+                    } else {
+                        skipped++;
+                        if (firstSkipped < 0) {
+                            firstSkipped = step + 1;
+                        }
+                        if (skipped > Math.max(MAX_SKIPPED_STEPS, step / 20)) {
+                            throw new PeregrineException(ErrorKind.INVALID_INPUT, String.format(Locale.ROOT,
+                                    "training diverged: %d of %d steps gave a loss or gradients that are not finite "
+                                            + "(first at step %d, loss %s); nothing was written. Try a lower "
+                                            + "--learning-rate (now %s) or other texts", skipped, step + 1, firstSkipped,
+                                    loss, o.learningRate()));
+                        }
+                    }
                 }
                 step++;
-                listener.step(step, losses.get(losses.size() - 1));
+                listener.step(step, losses.isEmpty() ? Double.NaN : losses.get(losses.size() - 1));
                 if (budget != Long.MAX_VALUE && step >= 3) {
                     long elapsed = nanoTime.getAsLong() - trainingStart;
                     long left = budget - (nanoTime.getAsLong() - start);
@@ -348,6 +382,10 @@ public final class LayerDistiller {
                     }
                 }
             }
+        }
+        if (skipped > 0) {
+            listener.note(String.format(Locale.ROOT, "skipped %d of %d steps whose loss or gradients were not finite "
+                    + "(first at step %d)", skipped, step, firstSkipped));
         }
         if (budgetStopped) {
             listener.note("the time budget (" + o.timeBudget() + ") ended training after " + step + " of " + planned
@@ -410,6 +448,14 @@ public final class LayerDistiller {
             hidden = hidden == null ? mse : hidden.add(mse);
         }
         return main.add(hidden.div(keep.size()).mul((float) o.hiddenWeight()));
+    }
+
+    /**
+     * Sets every element to 0 in place. Subtracting a gradient from itself (what DJL does) keeps a NaN
+     * or an infinity as NaN, so one bad step would poison every later one.
+     */
+    static void zero(NDArray grad) {
+        grad.set(new NDIndex("..."), 0);
     }
 
     /** Mean of 1 - cos(a_i, b_i) over the rows. */

@@ -105,6 +105,20 @@ class LayerDistillerTest {
     }
 
     @Test
+    void zeroingAGradient_clearsNaNAndInfinity() {
+        // Subtracting a gradient from itself leaves NaN where it held NaN or an infinity: one bad
+        // step then poisoned every later one (a ticket-classifier run ended with loss NaN).
+        try (ai.djl.ndarray.NDManager m = Torch.engine(1).newBaseManager()) {
+            ai.djl.ndarray.NDArray grad = m.create(new float[][] {{1, Float.NaN}, {Float.POSITIVE_INFINITY, -2}});
+            ai.djl.ndarray.NDArray subtracted = grad.duplicate();
+            subtracted.subi(subtracted.duplicate());
+            assertThat(subtracted.toFloatArray()).containsExactly(0f, Float.NaN, Float.NaN, 0f);
+            LayerDistiller.zero(grad);
+            assertThat(grad.toFloatArray()).containsExactly(0f, 0f, 0f, 0f);
+        }
+    }
+
+    @Test
     void relationLoss_isZeroForTheSameNeighbourhoods_andGrowsWhenTheyChange() {
         try (ai.djl.ndarray.NDManager m = Torch.engine(1).newBaseManager()) {
             float[][] rows = {{1, 0, 0}, {0.8f, 0.6f, 0}, {0, 0, 1}};
