@@ -334,15 +334,21 @@ public final class LayerDistiller {
                         gc.backward(l);
                         loss = l.getFloat();
                     }
+                    // Everything made from a gradient lives in the parameter's manager (the model's):
+                    // each temporary is moved to this step's scope, or it would stay until the end.
                     List<NDArray> grads = new ArrayList<>(params.size());
-                    NDArray squares = null;
+                    double squares = 0;
                     for (NDArray p : params.values()) {
                         NDArray grad = p.getGradient();
                         grads.add(grad);
-                        NDArray sq = grad.square().sum();
-                        squares = squares == null ? sq : squares.add(sq);
+                        NDArray sq = grad.square();
+                        sq.attach(scope);
+                        NDArray sum = sq.sum();
+                        sum.attach(scope);
+                        squares += sum.getFloat();
                     }
-                    double gradNorm = squares == null ? 0 : Math.sqrt(squares.getFloat());
+                    double gradNorm = Math.sqrt(squares);
+                    NDArray zero = scope.create(0f);
                     // A step whose loss or gradients are not finite is skipped, not applied: one such
                     // update makes every weight NaN, and the student written after it is garbage.
                     boolean finite = Double.isFinite(loss) && Double.isFinite(gradNorm);
@@ -352,7 +358,7 @@ public final class LayerDistiller {
                         if (finite) {
                             adam.update(p.getKey(), p.getValue(), grad);
                         }
-                        zero(grad);   // gradients accumulate in PyTorch: zero them for the next step
+                        zero(grad, zero); // gradients accumulate in PyTorch: zero them for the next step
                         grad.close(); // only this handle: the parameter keeps its gradient tensor
                     }
                     if (finite) {
@@ -454,8 +460,8 @@ public final class LayerDistiller {
      * Sets every element to 0 in place. Subtracting a gradient from itself (what DJL does) keeps a NaN
      * or an infinity as NaN, so one bad step would poison every later one.
      */
-    static void zero(NDArray grad) {
-        grad.set(new NDIndex("..."), 0);
+    static void zero(NDArray grad, NDArray zero) {
+        grad.set(new NDIndex("..."), zero);
     }
 
     /** Mean of 1 - cos(a_i, b_i) over the rows. */

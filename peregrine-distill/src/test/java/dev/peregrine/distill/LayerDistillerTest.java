@@ -113,7 +113,7 @@ class LayerDistillerTest {
             ai.djl.ndarray.NDArray subtracted = grad.duplicate();
             subtracted.subi(subtracted.duplicate());
             assertThat(subtracted.toFloatArray()).containsExactly(0f, Float.NaN, Float.NaN, 0f);
-            LayerDistiller.zero(grad);
+            LayerDistiller.zero(grad, m.create(0f));
             assertThat(grad.toFloatArray()).containsExactly(0f, 0f, 0f, 0f);
         }
     }
