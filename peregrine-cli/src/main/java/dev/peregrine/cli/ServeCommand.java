@@ -116,6 +116,14 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + ServeConfig.DEFAULT_MAX_BATCH_TOKENS + ". Env: PEREGRINE_MAX_BATCH_TOKENS.")
     Integer maxBatchTokens;
 
+    @Option(names = "--pass-overhead-tokens", paramLabel = "N",
+            defaultValue = "${env:PEREGRINE_PASS_OVERHEAD_TOKENS:-" + ServeConfig.DEFAULT_PASS_OVERHEAD_TOKENS + "}",
+            description = "The fixed cost of one forward pass in padded tokens, against which the batcher weighs "
+                    + "padding a text to longer companions: lower means less padding and more, smaller passes "
+                    + "(docs/serving.md has measurements). Default: ${DEFAULT-VALUE}. "
+                    + "Env: PEREGRINE_PASS_OVERHEAD_TOKENS.")
+    int passOverheadTokens;
+
     @Option(names = "--max-queue-delay", paramLabel = "MS",
             defaultValue = "${env:PEREGRINE_MAX_QUEUE_DELAY_MS:-" + ServeConfig.DEFAULT_MAX_QUEUE_DELAY_MS + "}",
             description = "Longest a text waits for batch companions while a worker is free, in ms; 0 starts a "
@@ -386,7 +394,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
             }
         }
         return new ServeConfig(host, port, specs, modelRepository, variant, instances, threads, maxBatchSize,
-                maxBatchTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength,
+                maxBatchTokens, passOverheadTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength,
                 Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
                 tokenizerThreads, longTextConfig(), apiKey, Duration.ofMillis(shutdownTimeoutMs),

@@ -32,6 +32,10 @@ import java.util.Objects;
  * @param threads               ONNX Runtime intra-op threads per worker; null: recommended or cores / instances
  * @param maxBatchSize          most texts per forward pass; null: recommended or {@value #DEFAULT_MAX_BATCH_SIZE}
  * @param maxBatchTokens        most padded tokens per pass; null: recommended or {@value #DEFAULT_MAX_BATCH_TOKENS}
+ * @param passOverheadTokens    the fixed cost of one forward pass in padded tokens, against which the
+ *                              batcher weighs padding a text to longer companions (the planner's cost
+ *                              model, {@link dev.peregrine.core.engine.BatchPlanner}); lower favours
+ *                              less padding and more, smaller passes
  * @param graphOptimization     ONNX Runtime graph optimization; null: recommended or all
  * @param allowSpinning         ONNX Runtime thread spinning; null: recommended or ONNX Runtime's default
  * @param spinBetweenPasses     whether ONNX Runtime's spinning threads go on spinning after a pass ends
@@ -77,6 +81,7 @@ public record ServeConfig(
         Integer threads,
         Integer maxBatchSize,
         Integer maxBatchTokens,
+        int passOverheadTokens,
         GraphOptimization graphOptimization,
         Boolean allowSpinning,
         boolean spinBetweenPasses,
@@ -136,6 +141,7 @@ public record ServeConfig(
     public static final int DEFAULT_INSTANCES = 1;
     public static final int DEFAULT_MAX_BATCH_SIZE = EngineOptions.DEFAULT_MAX_BATCH_SIZE;
     public static final int DEFAULT_MAX_BATCH_TOKENS = EngineOptions.DEFAULT_MAX_BATCH_TOKENS;
+    public static final int DEFAULT_PASS_OVERHEAD_TOKENS = dev.peregrine.core.engine.BatchPlanner.DEFAULT_PASS_OVERHEAD_TOKENS;
     public static final String DEFAULT_MAX_QUEUE_DELAY_MS = "0";
     public static final int DEFAULT_MAX_QUEUED_TEXTS = 4096;
     public static final int DEFAULT_MAX_INPUTS = 256;
@@ -189,6 +195,7 @@ public record ServeConfig(
         atLeast("threads", threads, 0);
         atLeast("max batch size", maxBatchSize, 1);
         atLeast("max batch tokens", maxBatchTokens, 1);
+        atLeast("pass overhead tokens", passOverheadTokens, 0);
         if (maxLength < 0 || maxLength == 1) {
             throw new IllegalArgumentException("max length must be 0 (model limit) or >= 2, was " + maxLength);
         }
@@ -256,6 +263,7 @@ public record ServeConfig(
         out.put("threads", orHint(threads));
         out.put("max-batch-size", orHint(maxBatchSize));
         out.put("max-batch-tokens", orHint(maxBatchTokens));
+        out.put("pass-overhead-tokens", Integer.toString(passOverheadTokens));
         out.put("graph-optimization", graphOptimization == null ? "(peregrine.json or all)" : graphOptimization.name().toLowerCase());
         out.put("allow-spinning", orHint(allowSpinning));
         out.put("spin-between-passes", Boolean.toString(spinBetweenPasses));
@@ -312,6 +320,7 @@ public record ServeConfig(
         private Integer threads;
         private Integer maxBatchSize;
         private Integer maxBatchTokens;
+        private int passOverheadTokens = DEFAULT_PASS_OVERHEAD_TOKENS;
         private GraphOptimization graphOptimization;
         private Boolean allowSpinning;
         private boolean spinBetweenPasses = DEFAULT_SPIN_BETWEEN_PASSES;
@@ -352,6 +361,7 @@ public record ServeConfig(
         public Builder threads(Integer v) { this.threads = v; return this; }
         public Builder maxBatchSize(Integer v) { this.maxBatchSize = v; return this; }
         public Builder maxBatchTokens(Integer v) { this.maxBatchTokens = v; return this; }
+        public Builder passOverheadTokens(int v) { this.passOverheadTokens = v; return this; }
         public Builder graphOptimization(GraphOptimization v) { this.graphOptimization = v; return this; }
         public Builder allowSpinning(Boolean v) { this.allowSpinning = v; return this; }
         public Builder spinBetweenPasses(boolean v) { this.spinBetweenPasses = v; return this; }
@@ -382,8 +392,8 @@ public record ServeConfig(
         /** @throws IllegalArgumentException when a value is out of range */
         public ServeConfig build() {
             return new ServeConfig(host, port, models, modelRepository, variant, instances, threads, maxBatchSize,
-                    maxBatchTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength, maxQueueDelay,
-                    maxQueuedTexts,
+                    maxBatchTokens, passOverheadTokens, graphOptimization, allowSpinning, spinBetweenPasses, maxLength,
+                    maxQueueDelay, maxQueuedTexts,
                     maxInputs, maxBodyBytes, maxConcurrentRequests, requestTimeout, tokenizerThreads, longText,
                     apiKey, shutdownTimeout, headerTimeout, bodyTimeout, idleTimeout, cache, drift,
                     servedModelName, classifyFormat, shareWeights, graphCache, tracing, embeddings);

@@ -821,6 +821,7 @@ public final class HttpApi {
                 g.writeNumberField("threads", m.settings().threads());
                 g.writeNumberField("max_batch_size", m.settings().maxBatchSize());
                 g.writeNumberField("max_batch_tokens", m.settings().maxBatchTokens());
+                g.writeNumberField("pass_overhead_tokens", m.settings().passOverheadTokens());
                 g.writeStringField("graph_optimization", m.settings().graphOptimization().id());
                 g.writeStringField("onnx_runtime", info.onnxRuntime());
                 g.writeArrayFieldStart("warnings");

@@ -103,7 +103,7 @@ final class ModelHost implements AutoCloseable {
             // A graph with a fixed batch axis runs one text per pass whatever was asked.
             int maxBatchSize = Math.min(settings.maxBatchSize(), first.maxBatchSize());
             // Padding costs nothing extra when the graph pads every text to a fixed length anyway.
-            int passOverhead = first.fixedSequenceLength() > 0 ? Integer.MAX_VALUE : first.options().passOverheadTokens();
+            int passOverhead = first.fixedSequenceLength() > 0 ? Integer.MAX_VALUE : settings.passOverheadTokens();
             BatchingOptions options = new BatchingOptions(maxBatchSize, settings.maxBatchTokens(), maxQueueDelay,
                     maxQueuedTexts, passOverhead);
             List<BatchRunner> runners = new ArrayList<>();

@@ -135,10 +135,12 @@ final class ModelLoader {
                 l.graphCache().name().toLowerCase(java.util.Locale.ROOT), l.firstPassNanos() / 1_000_000,
                 l.warmUpNanos() / 1_000_000, settings.instances(), settings.sessions(), info.fileSizeBytes(), rssBefore,
                 l.rssOneInstanceKb(), l.rssAfterKb(), report.sinceJvmStartMs()));
+        int overhead = host.batcher.options().passOverheadTokens();
         LOG.info("model '{}' ({}, {}, variant {}) loaded in {} ms: {} instance(s) x {} thread(s) on {} session(s), "
-                        + "batches of at most {} texts / {} tokens{}", name, info.task().id(), folder.root(),
-                info.variant(), (System.nanoTime() - t0) / 1_000_000, settings.instances(), settings.threads(),
-                settings.sessions(), host.batcher.options().maxBatchSize(), settings.maxBatchTokens(),
+                        + "batches of at most {} texts / {} tokens, a pass costing {}{}", name, info.task().id(),
+                folder.root(), info.variant(), (System.nanoTime() - t0) / 1_000_000, settings.instances(),
+                settings.threads(), settings.sessions(), host.batcher.options().maxBatchSize(), settings.maxBatchTokens(),
+                overhead == Integer.MAX_VALUE ? "the same for any batch (fixed shape)" : overhead + " tokens of overhead",
                 settings.fromHints().isEmpty() ? "" : " (from peregrine.json: "
                         + String.join(", ", settings.fromHints()) + ")");
         return host;

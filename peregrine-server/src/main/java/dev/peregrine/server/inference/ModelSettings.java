@@ -19,13 +19,15 @@ import java.util.Objects;
  *                          than each holding its own
  * @param maxBatchSize      texts per pass
  * @param maxBatchTokens    padded tokens per pass
+ * @param passOverheadTokens the fixed cost of one pass in padded tokens, which the batcher weighs
+ *                          padding against
  * @param graphOptimization ONNX Runtime level
  * @param allowSpinning     ONNX Runtime spinning, null for its default
  * @param spinBetweenPasses whether spinning threads go on spinning after a pass returns
  * @param fromHints         the settings taken from {@code peregrine.json} (for the start-up log)
  */
 public record ModelSettings(int instances, int threads, boolean shareWeights, int maxBatchSize, int maxBatchTokens,
-                            GraphOptimization graphOptimization, Boolean allowSpinning, boolean spinBetweenPasses,
+                            int passOverheadTokens, GraphOptimization graphOptimization, Boolean allowSpinning, boolean spinBetweenPasses,
                             List<String> fromHints) {
 
     public ModelSettings {
@@ -63,9 +65,10 @@ public record ModelSettings(int instances, int threads, boolean shareWeights, in
             spinning = hints.allowSpinning();
             used.add("allow_spinning");
         }
-        return new ModelSettings(instances, threads, config.shareWeights(), maxBatchSize, maxBatchTokens, level, spinning,
-                config.spinBetweenPasses(), used);
+        return new ModelSettings(instances, threads, config.shareWeights(), maxBatchSize, maxBatchTokens,
+                config.passOverheadTokens(), level, spinning, config.spinBetweenPasses(), used);
     }
+
 
     private static int pick(Integer flag, Integer hint, int fallback, String name, List<String> used) {
         if (flag != null) {

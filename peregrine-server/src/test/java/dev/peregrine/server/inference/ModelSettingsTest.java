@@ -81,10 +81,14 @@ class ModelSettingsTest {
             assertThat(model.get("instances").asInt()).isEqualTo(2);
             assertThat(model.get("max_batch_size").asInt()).isEqualTo(4);
             assertThat(model.get("graph_optimization").asText()).isEqualTo("basic");
+            assertThat(model.get("pass_overhead_tokens").asInt()).as("the default")
+                    .isEqualTo(ServeConfig.DEFAULT_PASS_OVERHEAD_TOKENS);
         }
         try (PeregrineServer server = PeregrineServer.start(ServeConfig.builder().host("127.0.0.1").port(0)
-                .model("s", folder.toString()).maxBatchSize(8).build(), TestServers.resolver())) {
+                .model("s", folder.toString()).maxBatchSize(8).passOverheadTokens(12).build(), TestServers.resolver())) {
             JsonNode model = json(new TestClient(server.port(), null).get("/info")).at("/models/0");
+            assertThat(model.get("pass_overhead_tokens").asInt()).as("given").isEqualTo(12);
+            assertThat(server.models().all().get(0).settings().passOverheadTokens()).isEqualTo(12);
             assertThat(model.get("name").asText()).isEqualTo("s");
             assertThat(model.get("max_batch_size").asInt()).isEqualTo(8);
             assertThat(model.get("instances").asInt()).isEqualTo(2);

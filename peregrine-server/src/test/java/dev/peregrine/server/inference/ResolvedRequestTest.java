@@ -28,7 +28,7 @@ class ResolvedRequestTest {
         ModelInfo info = new ModelInfo(name, task, Path.of(name), Path.of(name, "model.onnx"), "model", 0, List.of(),
                 List.of(), "out", task == Task.CLASSIFICATION ? List.of("a", "b") : List.of(), 128,
                 task == Task.CLASSIFICATION ? 2 : 4, null, normalizes, false, "test", Map.of(), List.of(), EmbeddingConfig.NONE);
-        return new ServedModel(name, List.of(aliases), info, new ModelSettings(1, 1, true, 8, 1024, GraphOptimization.ALL,
+        return new ServedModel(name, List.of(aliases), info, new ModelSettings(1, 1, true, 8, 1024, 8, GraphOptimization.ALL,
                 null, false, List.of()));
     }
 
