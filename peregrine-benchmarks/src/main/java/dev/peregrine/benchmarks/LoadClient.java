@@ -17,7 +17,7 @@ import java.util.Locale;
  * allocation are not counted as the server's, and it reports its own CPU time.
  *
  * <pre>
- * java -cp peregrine-benchmarks.jar dev.peregrine.benchmarks.LoadClient URL CLIENTS RATE SECONDS WARMUP_SECONDS
+ * java -cp peregrine-benchmarks.jar dev.peregrine.benchmarks.LoadClient URL CLIENTS RATE SECONDS WARMUP_SECONDS [TEXTS]
  * </pre>
  * One of {@code CLIENTS} (closed loop) or {@code RATE} (open loop) is 0. It warms up, prints
  * {@code READY}, waits for a line on stdin (the parent takes its snapshot of the server then), runs
@@ -35,7 +35,7 @@ public final class LoadClient {
         double rate = Double.parseDouble(args[2]);
         int seconds = Integer.parseInt(args[3]);
         int warmup = Integer.parseInt(args[4]);
-        List<String> texts = ServerBenchmark.TEXTS;
+        List<String> texts = ServerBenchmark.texts(args.length > 5 ? args[5] : "tickets");
         if (warmup > 0) {
             run(url, clients, rate, warmup, texts);
         }
