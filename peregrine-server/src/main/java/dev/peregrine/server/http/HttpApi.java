@@ -90,6 +90,13 @@ import org.slf4j.LoggerFactory;
 public final class HttpApi {
 
     private static final Logger LOG = LoggerFactory.getLogger(HttpApi.class);
+    /**
+     * An uncompressed inference body of at most this many bytes is handled on the event loop up to the
+     * batcher (parsing a few kilobytes of JSON and tokenizing their texts takes less than handing the
+     * request to the request pool and back); larger ones go to the pool, which parses and tokenizes
+     * them in bounded steps.
+     */
+    static final int INLINE_BODY_BYTES = 4_096;
 
     /** Routes that answer without the API key (probes and scrapers). */
     private static final Set<String> PUBLIC = Set.of("/livez", "/readyz", "/startupz", "/health",
@@ -557,6 +564,14 @@ public final class HttpApi {
                         gzip = RequestBody.gzip(ctx.request().getHeader(HttpHeaders.CONTENT_ENCODING));
                     } catch (ApiException e) {
                         sendError(ctx, e);
+                        return;
+                    }
+                    if (!gzip && body.length() <= INLINE_BODY_BYTES) {
+                        // Small: parsed, resolved and (by the service) tokenized here, on the event loop, in
+                        // less time than the hand-off to the request pool takes (see BatchedInferenceService).
+                        try (RequestTrace.Scope traced = scope.trace.activate()) {
+                            start(ctx, context, scope, route, body, false);
+                        }
                         return;
                     }
                     try {
