@@ -67,6 +67,7 @@ public final class Main {
         cli.setExecutionExceptionHandler(new ErrorReporter());
         cli.setParameterExceptionHandler(Main::usageError);
         cli.setUsageHelpAutoWidth(true);
+        EnvDefaults.install(cli, System::getenv);   // an empty environment variable counts as unset
         return cli;
     }
 }
