@@ -2,7 +2,6 @@ package dev.peregrine.core.engine;
 
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Collections;
 import java.util.List;
 
 /**
@@ -19,7 +18,8 @@ import java.util.List;
  * group respects {@code maxBatchSize} and {@code maxBatchTokens}. Many short texts still share one
  * pass (the overhead pays for it); a long outlier gets a pass of its own.
  *
- * <p>Pure and stateless; the server's batcher uses the same rules.
+ * <p>Pure and stateless. The server's batcher cuts its queue with the same function,
+ * {@link #cutSorted}.
  */
 public final class BatchPlanner {
 
@@ -101,34 +101,76 @@ public final class BatchPlanner {
         return batches;
     }
 
-    /**
-     * Minimum-cost cut of the sorted order into contiguous groups. In sorted order a group's
-     * longest member is its last, so cost(i..j) = overhead + (j - i + 1) * length(j).
-     */
+    /** The cost-optimal cut of the sorted order, as batches of indices into {@code lengths}. */
     private static List<int[]> optimal(int[] order, int[] lengths, int maxBatchSize, int maxBatchTokens,
                                        int overhead) {
-        int n = order.length;
+        int[] sorted = new int[order.length];
+        Arrays.setAll(sorted, i -> lengths[order[i]]);
+        int[] bounds = cutSorted(sorted, maxBatchSize, maxBatchTokens, overhead);
+        List<int[]> batches = new ArrayList<>(bounds.length - 1);
+        for (int g = 0; g + 1 < bounds.length; g++) {
+            batches.add(Arrays.copyOfRange(order, bounds[g], bounds[g + 1]));
+        }
+        return batches;
+    }
+
+    /**
+     * The minimum-cost cut of lengths already sorted, shortest first, into contiguous groups: each
+     * group is one pass costing {@code passOverheadTokens + texts x longest}, holds at most
+     * {@code maxBatchSize} texts and at most {@code maxBatchTokens} padded tokens (a text longer than
+     * that is a group of its own), and the groups' total cost is the least possible. Where cuts
+     * cost the same, the one whose last group is shorter is kept.
+     *
+     * <p>Dynamic programming over the sorted order, O(n x maxBatchSize) time, O(n) space: in sorted
+     * order a group's longest text is its last, so cost(i..j) = overhead + (j - i + 1) x length(j).
+     *
+     * @param sortedLengths      token lengths in ascending order (not modified)
+     * @param maxBatchSize       most texts per group (>= 1)
+     * @param maxBatchTokens     most padded tokens per group (>= 1)
+     * @param passOverheadTokens the fixed cost of one pass in token units (>= 0)
+     * @return the groups' boundaries {@code b}, {@code 0 = b[0] < b[1] < ... < b[k] = n}: group
+     *         {@code g} holds positions {@code b[g]} to {@code b[g + 1] - 1}; {@code {0}} when there
+     *         are no lengths
+     * @throws IllegalArgumentException when a limit is out of range or the lengths are not sorted
+     */
+    public static int[] cutSorted(int[] sortedLengths, int maxBatchSize, int maxBatchTokens, int passOverheadTokens) {
+        if (maxBatchSize < 1 || maxBatchTokens < 1) {
+            throw new IllegalArgumentException("batch limits must be positive");
+        }
+        if (passOverheadTokens < 0) {
+            throw new IllegalArgumentException("passOverheadTokens must be >= 0, was " + passOverheadTokens);
+        }
+        int n = sortedLengths.length;
+        for (int i = 1; i < n; i++) {
+            if (sortedLengths[i] < sortedLengths[i - 1]) {
+                throw new IllegalArgumentException("lengths must be sorted, but " + sortedLengths[i]
+                        + " follows " + sortedLengths[i - 1] + " at " + i);
+            }
+        }
         long[] best = new long[n + 1];
         int[] cut = new int[n + 1];
         for (int end = 1; end <= n; end++) {
-            long longest = lengths[order[end - 1]];
+            long longest = sortedLengths[end - 1];
             best[end] = Long.MAX_VALUE;
             for (int size = 1; size <= Math.min(maxBatchSize, end); size++) {
                 if (size > 1 && size * longest > maxBatchTokens) {
                     break;
                 }
-                long cost = best[end - size] + overhead + size * longest;
+                long cost = best[end - size] + passOverheadTokens + size * longest;
                 if (cost < best[end]) {
                     best[end] = cost;
                     cut[end] = end - size;
                 }
             }
         }
-        List<int[]> batches = new ArrayList<>();
+        int groups = 0;
         for (int end = n; end > 0; end = cut[end]) {
-            batches.add(Arrays.copyOfRange(order, cut[end], end));
+            groups++;
         }
-        Collections.reverse(batches);
-        return batches;
+        int[] bounds = new int[groups + 1];   // bounds[0] = 0
+        for (int end = n, g = groups; g > 0; end = cut[end]) {
+            bounds[g--] = end;
+        }
+        return bounds;
     }
 }

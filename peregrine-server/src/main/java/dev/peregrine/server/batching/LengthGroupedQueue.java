@@ -1,6 +1,8 @@
 package dev.peregrine.server.batching;
 
+import dev.peregrine.core.engine.BatchPlanner;
 import java.util.ArrayDeque;
+import java.util.Arrays;
 import java.util.Comparator;
 import java.util.Iterator;
 import java.util.Map;
@@ -15,9 +17,9 @@ import java.util.function.Consumer;
  *
  * <h2>How a batch is cut</h2>
  * The oldest waiting text always starts the next batch, so no text starves whatever its length.
- * Its companions are the texts the offline planner ({@link dev.peregrine.core.engine.BatchPlanner})
- * would put in one pass with it: the batch's texts and the window's are sorted by length and cut
- * into the contiguous groups of least total cost, by the planner's cost model (a pass costs a fixed
+ * Its companions are the texts the offline planner ({@link BatchPlanner}) would put in one pass
+ * with it: the batch's texts and the window's are sorted by length and cut, by the planner's own
+ * function, into the contiguous groups of least total cost, by its cost model (a pass costs a fixed
  * {@code passOverheadTokens} plus texts x longest) and within its limits ({@code maxBatchSize}
  * texts, {@code maxBatchTokens} padded tokens; a text longer than the budget runs alone). The
  * batch takes its anchor's group, nearest lengths first (shorter first on a tie, since they add no
@@ -242,18 +244,18 @@ final class LengthGroupedQueue {
     }
 
     /**
-     * Plans the batch's texts and the window's live ones as {@link dev.peregrine.core.engine.BatchPlanner}
-     * plans an offline run: sorted by length, cut into the contiguous groups of least total cost
-     * ({@code passOverheadTokens} per pass plus texts x longest), within the batch limits, by
-     * dynamic programming. Only the group of the batch's anchor is used; the rest is planned again,
-     * with whatever arrives meanwhile, when its own turn comes.
+     * Plans the batch's texts and the window's live ones with the offline planner's own cut
+     * ({@link BatchPlanner#cutSorted}): sorted by length, cut into the contiguous groups of least
+     * total cost ({@code passOverheadTokens} per pass plus texts x longest), within the batch limits.
+     * Only the group of the batch's anchor is used; the rest is planned again, with whatever arrives
+     * meanwhile, when its own turn comes.
      */
     private Group plannedGroup(PlannedBatch batch, int maxBatchSize, int maxBatchTokens) {
         int[] own = new int[batch.size()];
         for (int i = 0; i < own.length; i++) {
             own[i] = batch.items.get(i).length;
         }
-        java.util.Arrays.sort(own);
+        Arrays.sort(own);
         int n = own.length;
         for (ArrayDeque<WorkItem> bucket : byLength.values()) {
             n += bucket.size();
@@ -278,36 +280,23 @@ final class LengthGroupedQueue {
             inBatch[k] = true;
             lengths[k++] = own[o++];
         }
-        n = k;
         int anchorAt = 0;
         while (!(inBatch[anchorAt] && lengths[anchorAt] == batch.anchorLength)) {
             anchorAt++;
         }
-        long[] best = new long[n + 1];
-        int[] from = new int[n + 1];
-        for (int end = 1; end <= n; end++) {
-            long longest = lengths[end - 1];
-            best[end] = Long.MAX_VALUE;
-            for (int size = 1; size <= Math.min(maxBatchSize, end); size++) {
-                if (size > 1 && size * longest > maxBatchTokens) {
-                    break;
-                }
-                long cost = best[end - size] + passOverheadTokens + size * longest;
-                if (cost < best[end]) {
-                    best[end] = cost;
-                    from[end] = end - size;
-                }
-            }
+        int[] bounds = BatchPlanner.cutSorted(k == n ? lengths : Arrays.copyOf(lengths, k),
+                maxBatchSize, maxBatchTokens, passOverheadTokens);
+        int g = 0;
+        while (bounds[g + 1] <= anchorAt) {
+            g++;
         }
-        int end = n;
-        while (from[end] > anchorAt) {
-            end = from[end];
-        }
+        int start = bounds[g];
+        int end = bounds[g + 1];
         int windowTexts = 0;
-        for (int i = from[end]; i < end; i++) {
+        for (int i = start; i < end; i++) {
             windowTexts += inBatch[i] ? 0 : 1;
         }
-        return new Group(lengths[from[end]], lengths[end - 1], windowTexts);
+        return new Group(lengths[start], lengths[end - 1], windowTexts);
     }
 
     /**
