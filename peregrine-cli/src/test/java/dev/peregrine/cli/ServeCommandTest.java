@@ -40,7 +40,7 @@ class ServeCommandTest {
         assertThat(config.instances()).isNull();
         assertThat(config.threads()).isNull();
         assertThat(config.maxBatchSize()).isNull();
-        assertThat(config.passOverheadTokens()).isEqualTo(defaults.passOverheadTokens()).isEqualTo(32);
+        assertThat(config.passOverheadTokens()).isEqualTo(defaults.passOverheadTokens()).isEqualTo(8);
         assertThat(config.models()).isEmpty();
         assertThat(config.apiKey()).isNull();
     }
@@ -62,14 +62,14 @@ class ServeCommandTest {
                 "--port", "0", "--host", "127.0.0.1", "--instances", "2", "--threads", "1", "--max-batch-size", "16",
                 "--max-queue-delay", "2", "--max-inputs", "8", "--max-queued-texts", "64", "--api-key", "s3cret",
                 "--request-timeout", "1500", "--auto-truncate", "--header-timeout", "2000", "--body-timeout", "3000",
-                "--idle-timeout", "4000", "--pass-overhead-tokens", "8");
+                "--idle-timeout", "4000", "--pass-overhead-tokens", "20");
         assertThat(config.models()).containsExactly(new ModelSpec("support", "/models/support"),
                 new ModelSpec(null, "all-minilm-l6-v2"));
         assertThat(config.port()).isZero();
         assertThat(config.instances()).isEqualTo(2);
         assertThat(config.threads()).isEqualTo(1);
         assertThat(config.maxBatchSize()).isEqualTo(16);
-        assertThat(config.passOverheadTokens()).isEqualTo(8);
+        assertThat(config.passOverheadTokens()).isEqualTo(20);
         assertThat(config.maxQueueDelay()).isEqualTo(Duration.ofMillis(2));
         assertThat(config.maxInputs()).isEqualTo(8);
         assertThat(config.requestTimeout()).isEqualTo(Duration.ofMillis(1500));
