@@ -41,8 +41,12 @@ import java.util.stream.Stream;
  * <p><b>Memory</b>: the embedder with {@code --threads 1} and 1 instance, N instances sharing one
  * session (the default) and N with {@code --no-share-weights}; after readiness, N clients send unique
  * single texts ({@code Cache-Control: no-cache}) for {@code --load-seconds} so every instance has run
- * passes at once, then the process's VmRSS is read. Per extra instance = (RSS with N - RSS with 1) /
- * (N - 1), also as a share of the model's ONNX file.
+ * passes at once, then the process's VmRSS is read; the three settings in turn, {@code --runs} times,
+ * and the median RSS of each is kept. Per extra instance = (RSS with N - RSS with 1) /
+ * (N - 1), also as a share of the model's ONNX file. These servers run with a fixed, pre-touched
+ * heap ({@value #MEMORY_HEAP}, unless {@code --server-java-opts} sets {@code -Xmx}): otherwise G1's
+ * heap growth, which follows how many requests a run happened to serve, counts as the instances'
+ * (the same code measured 7.8 MB per extra instance in one session and 28-32 MB in another).
  *
  * <p><b>First start</b> ({@code --first-start}): one run with an empty {@code PEREGRINE_HOME}, as on a
  * fresh checkout after the build: time to the embedder's readiness and to full readiness (the ticket
@@ -71,6 +75,8 @@ public final class StartupBenchmark {
     }
 
     private static List<String> serverJavaOptions = List.of();
+    /** The memory rows' heap, fixed and pre-touched so that it is resident in full in every row. */
+    static final String MEMORY_HEAP = "512m";
 
     public static void main(String[] args) throws Exception {
         int runs = 5;
@@ -141,11 +147,36 @@ public final class StartupBenchmark {
             long modelBytes = Files.size(ModelResolver.standard().resolve(EMBEDDER).onnxFile());
             System.out.printf(Locale.ROOT, "-- memory: %s (%.1f MB ONNX file), --threads 1, %d s of load%n", EMBEDDER,
                     modelBytes / 1048576.0, loadSeconds);
-            MemoryRow one = memory(jar, "1 instance", 1, true, loadSeconds, null, modelBytes);
-            rows.add(one);
-            rows.add(memory(jar, instances + " instances, shared weights", instances, true, loadSeconds, one, modelBytes));
-            rows.add(memory(jar, instances + " instances, --no-share-weights", instances, false, loadSeconds, one,
-                    modelBytes));
+            // The three settings in turn, --runs times, each a fresh server; the median RSS of each: one
+            // process's RSS moves by 10-30 MB from run to run (threads' malloc arenas, the JIT's code),
+            // as much as what an extra instance costs.
+            String[] names = {"1 instance", instances + " instances, shared weights",
+                    instances + " instances, --no-share-weights"};
+            int[] counts = {1, instances, instances};
+            boolean[] shared = {true, true, false};
+            List<List<long[]>> samples = List.of(new ArrayList<>(), new ArrayList<>(), new ArrayList<>());
+            for (int r = 0; r < runs; r++) {
+                for (int k = 0; k < names.length; k++) {
+                    samples.get(k).add(memory(jar, names[k], counts[k], shared[k], loadSeconds));
+                }
+            }
+            MemoryRow one = null;
+            for (int k = 0; k < names.length; k++) {
+                List<long[]> byRss = new ArrayList<>(samples.get(k));
+                byRss.sort(Comparator.comparingLong(x -> x[0]));
+                long[] median = byRss.get(byRss.size() / 2);
+                Long perExtra = one == null ? null : (median[0] - one.rssKb()) / (counts[k] - 1);
+                Double share = perExtra == null ? null : perExtra * 1024.0 / modelBytes;
+                MemoryRow row = new MemoryRow(names[k], counts[k], (int) median[2], median[0], perExtra, share, median[1]);
+                if (one == null) {
+                    one = row;
+                }
+                rows.add(row);
+                System.out.printf(Locale.ROOT, "   %s: median RSS %.1f MB of %s%s%n", names[k], median[0] / 1024.0,
+                        byRss.stream().map(x -> String.format(Locale.ROOT, "%.1f", x[0] / 1024.0)).toList(),
+                        perExtra == null ? "" : String.format(Locale.ROOT, ", %.1f MB per extra instance (%.0f%% of the model)",
+                                perExtra / 1024.0, share * 100));
+            }
         }
 
         Map<String, Object> first = null;
@@ -210,30 +241,27 @@ public final class StartupBenchmark {
         return new StartupRow(setting, serve, runs, times[median], sorted[0], sorted[runs - 1], breakdowns[median]);
     }
 
-    private static MemoryRow memory(Path jar, String setting, int instances, boolean share, int loadSeconds,
-                                    MemoryRow baseline, long modelBytes) throws Exception {
+    /** One server of the setting, loaded: {RSS KB, requests served, sessions}. */
+    private static long[] memory(Path jar, String setting, int instances, boolean share, int loadSeconds)
+            throws Exception {
         List<String> serve = new ArrayList<>(List.of("-m", EMBEDDER, "--threads", "1", "--instances",
                 Integer.toString(instances), "--cache", "off", "--no-drift"));
         if (!share) {
             serve.add("--no-share-weights");
         }
-        try (Server server = Server.start(jar, serverJavaOptions, serve, Map.of())) {
+        List<String> jvm = new ArrayList<>(serverJavaOptions);
+        if (jvm.stream().noneMatch(o -> o.startsWith("-Xmx"))) {
+            jvm.addAll(List.of("-Xms" + MEMORY_HEAP, "-Xmx" + MEMORY_HEAP, "-XX:+AlwaysPreTouch"));
+        }
+        try (Server server = Server.start(jar, jvm, serve, Map.of())) {
             server.awaitReady("/readyz");
             AtomicLong ok = new AtomicLong();
             Traffic.run(server.port, instances, loadSeconds, ok);
             long rss = server.rssKb();
             JsonNode info = JSON.readTree(Http.get(server.port, "/info", 5000).body());
             int sessions = info.at("/memory/models/0/sessions").asInt(-1);
-            Long perExtra = null;
-            Double share2 = null;
-            if (baseline != null) {
-                perExtra = (rss - baseline.rssKb()) / (instances - 1);
-                share2 = perExtra * 1024.0 / modelBytes;
-            }
-            System.out.printf(Locale.ROOT, "   %s: RSS %.1f MB after %d requests%s%n", setting, rss / 1024.0, ok.get(),
-                    perExtra == null ? "" : String.format(Locale.ROOT, ", %.1f MB per extra instance (%.0f%% of the model)",
-                            perExtra / 1024.0, share2 * 100));
-            return new MemoryRow(setting, instances, sessions, rss, perExtra, share2, ok.get());
+            System.out.printf(Locale.ROOT, "   %s: RSS %.1f MB after %d requests%n", setting, rss / 1024.0, ok.get());
+            return new long[] {rss, ok.get(), sessions};
         }
     }
 
