@@ -58,6 +58,13 @@ public final class ServerBenchmark {
     }
 
     private static final int SATURATED_WARMUP_SECONDS = 10;
+    /**
+     * The load generator's JVM compiles with C1 only: in a run of seconds its C2 compiler thread was
+     * most of its CPU (perf, 14-22 s into a saturated run: 70% of its samples), CPU taken from the
+     * server on the same cores. {@code -Dperegrine.bench.clientC2=true} keeps the default JIT.
+     */
+    private static final List<String> LOAD_CLIENT_JVM_FLAGS = Boolean.getBoolean("peregrine.bench.clientC2")
+            ? List.of() : List.of("-XX:TieredStopAtLevel=1");
     private static String textSet = "tickets";
     private static List<String> TEXTS;
     private static final List<String> json = new ArrayList<>();
@@ -239,10 +246,12 @@ public final class ServerBenchmark {
         /** Runs {@link LoadClient} in a child JVM; snapshots this JVM's allocation and CPU around its measured test. */
         static Load measure(URI url, int clients, double rate, int seconds, int warmup) throws Exception {
             String javaBin = Path.of(System.getProperty("java.home"), "bin", "java").toString();
-            Process child = new ProcessBuilder(javaBin, "-cp", System.getProperty("java.class.path"),
+            List<String> command = new ArrayList<>(List.of(javaBin));
+            command.addAll(LOAD_CLIENT_JVM_FLAGS);
+            command.addAll(List.of("-cp", System.getProperty("java.class.path"),
                     LoadClient.class.getName(), url.toString(), Integer.toString(clients),
-                    Double.toString(rate), Integer.toString(seconds), Integer.toString(warmup), textSet)
-                    .redirectError(ProcessBuilder.Redirect.INHERIT).start();
+                    Double.toString(rate), Integer.toString(seconds), Integer.toString(warmup), textSet));
+            Process child = new ProcessBuilder(command).redirectError(ProcessBuilder.Redirect.INHERIT).start();
             try (java.io.BufferedReader out = new java.io.BufferedReader(new java.io.InputStreamReader(
                     child.getInputStream(), java.nio.charset.StandardCharsets.UTF_8));
                  java.io.Writer in = new java.io.OutputStreamWriter(child.getOutputStream(),
