@@ -128,6 +128,30 @@ class LauncherScriptTest {
         assertThat(lastLine(args)).as("PEREGRINE_CDS=0").doesNotContain("-X").startsWith("-jar " + jar);
     }
 
+    @Test
+    void loadtest_compilesWithC1Only_unlessJavaOptsSaySomethingAboutTheJit() throws Exception {
+        Path checkout = Files.createDirectories(dir.resolve("jit-checkout"));
+        Path launcher = checkout.resolve("peregrine");
+        Files.copy(Path.of("..", "peregrine"), launcher);
+        Path target = Files.createDirectories(checkout.resolve("peregrine-cli/target"));
+        Files.writeString(target.resolve("peregrine.jar"), "a built jar");
+        Path bin = Files.createDirectories(dir.resolve("jit-bin"));
+        for (String tool : new String[] {"dirname", "find", "rm", "mv", "cat", "ls", "cksum", "cut", "readlink"}) {
+            String path = Files.isExecutable(Path.of("/usr/bin", tool)) ? "/usr/bin/" + tool : "/bin/" + tool;
+            script(bin.resolve(tool), "exec " + path + " \"$@\"");
+        }
+        Path args = dir.resolve("jit-args.txt");
+        script(bin.resolve("java"), "echo \"$*\" >> '" + args + "'");
+
+        assertThat(runLauncher(launcher, bin, null, null, "loadtest")).isZero();
+        assertThat(lastLine(args)).contains("-XX:TieredStopAtLevel=1").contains("-jar");
+        assertThat(runLauncher(launcher, bin, null, null, "serve")).isZero();
+        assertThat(lastLine(args)).as("the server keeps C2").doesNotContain("TieredStopAtLevel");
+        assertThat(runLauncher(launcher, bin, null, "-XX:TieredStopAtLevel=4", "loadtest")).isZero();
+        assertThat(lastLine(args)).as("JAVA_OPTS wins").doesNotContain("TieredStopAtLevel=1")
+                .contains("-XX:TieredStopAtLevel=4");
+    }
+
     private static String lastLine(Path file) throws IOException {
         List<String> lines = Files.readAllLines(file);
         return lines.get(lines.size() - 1);
@@ -146,12 +170,21 @@ class LauncherScriptTest {
     }
 
     private int runLauncher(Path launcher, Path bin, String cds) throws IOException, InterruptedException {
-        ProcessBuilder pb = new ProcessBuilder("/bin/bash", launcher.toString(), "serve")
+        return runLauncher(launcher, bin, cds, null, "serve");
+    }
+
+    private int runLauncher(Path launcher, Path bin, String cds, String javaOpts, String command)
+            throws IOException, InterruptedException {
+        ProcessBuilder pb = new ProcessBuilder("/bin/bash", launcher.toString(), command)
                 .redirectOutput(ProcessBuilder.Redirect.DISCARD)
                 .redirectError(ProcessBuilder.Redirect.DISCARD)
                 .directory(dir.toFile());
         pb.environment().put("PATH", bin.toString());
-        pb.environment().remove("JAVA_OPTS");
+        if (javaOpts == null) {
+            pb.environment().remove("JAVA_OPTS");
+        } else {
+            pb.environment().put("JAVA_OPTS", javaOpts);
+        }
         if (cds != null) {
             pb.environment().put("PEREGRINE_CDS", cds);
         } else {
