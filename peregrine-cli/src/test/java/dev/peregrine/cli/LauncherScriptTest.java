@@ -55,17 +55,11 @@ class LauncherScriptTest {
 
     @Test
     void withCdsOn_theFirstRunRecordsAClassArchive_aLaterRunChecksAndUsesIt_untilARebuildOrAnotherJdk() throws Exception {
-        Path checkout = Files.createDirectories(dir.resolve("cds-checkout"));
-        Path launcher = checkout.resolve("peregrine");
-        Files.copy(Path.of("..", "peregrine"), launcher);
-        Path target = Files.createDirectories(checkout.resolve("peregrine-cli/target"));
-        Path jar = target.resolve("peregrine.jar");
-        Files.writeString(jar, "a built jar");
-        Path bin = Files.createDirectories(dir.resolve("cds-bin"));
-        for (String tool : new String[] {"dirname", "find", "rm", "mv", "cat", "ls", "cksum", "cut", "readlink"}) {
-            String path = Files.isExecutable(Path.of("/usr/bin", tool)) ? "/usr/bin/" + tool : "/bin/" + tool;
-            script(bin.resolve(tool), "exec " + path + " \"$@\"");
-        }
+        Checkout c = checkout("cds");
+        Path launcher = c.launcher();
+        Path target = c.target();
+        Path jar = c.jar();
+        Path bin = c.bin();
         // A stand-in JVM: records its arguments, writes an archive when asked to record one, and with
         // -Xshare:on fails unless the archive it maps is a whole one.
         Path args = dir.resolve("java-args.txt");
@@ -130,16 +124,9 @@ class LauncherScriptTest {
 
     @Test
     void loadtest_compilesWithC1Only_unlessJavaOptsSaySomethingAboutTheJit() throws Exception {
-        Path checkout = Files.createDirectories(dir.resolve("jit-checkout"));
-        Path launcher = checkout.resolve("peregrine");
-        Files.copy(Path.of("..", "peregrine"), launcher);
-        Path target = Files.createDirectories(checkout.resolve("peregrine-cli/target"));
-        Files.writeString(target.resolve("peregrine.jar"), "a built jar");
-        Path bin = Files.createDirectories(dir.resolve("jit-bin"));
-        for (String tool : new String[] {"dirname", "find", "rm", "mv", "cat", "ls", "cksum", "cut", "readlink"}) {
-            String path = Files.isExecutable(Path.of("/usr/bin", tool)) ? "/usr/bin/" + tool : "/bin/" + tool;
-            script(bin.resolve(tool), "exec " + path + " \"$@\"");
-        }
+        Checkout c = checkout("jit");
+        Path launcher = c.launcher();
+        Path bin = c.bin();
         Path args = dir.resolve("jit-args.txt");
         script(bin.resolve("java"), "echo \"$*\" >> '" + args + "'");
 
@@ -150,6 +137,25 @@ class LauncherScriptTest {
         assertThat(runLauncher(launcher, bin, null, "-XX:TieredStopAtLevel=4", "loadtest")).isZero();
         assertThat(lastLine(args)).as("JAVA_OPTS wins").doesNotContain("TieredStopAtLevel=1")
                 .contains("-XX:TieredStopAtLevel=4");
+    }
+
+    /** A copy of the launcher beside a stand-in built jar, and a PATH of the tools it uses (no java yet). */
+    private record Checkout(Path launcher, Path target, Path jar, Path bin) {
+    }
+
+    private Checkout checkout(String name) throws IOException {
+        Path root = Files.createDirectories(dir.resolve(name + "-checkout"));
+        Path launcher = root.resolve("peregrine");
+        Files.copy(Path.of("..", "peregrine"), launcher);
+        Path target = Files.createDirectories(root.resolve("peregrine-cli/target"));
+        Path jar = target.resolve("peregrine.jar");
+        Files.writeString(jar, "a built jar");
+        Path bin = Files.createDirectories(dir.resolve(name + "-bin"));
+        for (String tool : new String[] {"dirname", "find", "rm", "mv", "cat", "ls", "cksum", "cut", "readlink"}) {
+            String path = Files.isExecutable(Path.of("/usr/bin", tool)) ? "/usr/bin/" + tool : "/bin/" + tool;
+            script(bin.resolve(tool), "exec " + path + " \"$@\"");
+        }
+        return new Checkout(launcher, target, jar, bin);
     }
 
     private static String lastLine(Path file) throws IOException {

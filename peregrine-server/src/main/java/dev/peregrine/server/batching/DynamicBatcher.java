@@ -482,8 +482,8 @@ public final class DynamicBatcher implements AutoCloseable {
             Object event;
             while ((event = inbox.poll()) != null) {
                 if (event instanceof Submission s) {
+                    s.fail(e);
                     for (int i = 0; i < s.texts.size(); i++) {
-                        s.fail(e);
                         release(new WorkItem(s, i, s.submittedNanos));
                     }
                 }
