@@ -35,6 +35,12 @@ import org.HdrHistogram.Histogram;
  * </ul>
  * Bodies are built before the clock starts. Latencies go to an HdrHistogram in microseconds.
  *
+ * <p>When the server reports its own work per request ({@code x-tokenization-time} and
+ * {@code x-inference-time}, as Peregrine and text-embeddings-inference do), each latency minus that
+ * work goes to a second histogram: the <em>overhead</em>, what queueing, batching, HTTP and the
+ * network added to the model's own time, measured on the same request rather than against a
+ * separate run of the model.
+ *
  * <p>Requests go out through Vert.x's non-blocking HTTP client on a single event loop with
  * keep-alive connections (one per closed-loop client, up to {@code maxInFlight} in the open loop):
  * a load generator that shares a small machine with the server it measures must cost as little CPU
@@ -105,7 +111,7 @@ public final class LoadGenerator {
             this.client = client;
         }
 
-        Future<Integer> send(long i) {
+        Future<Answer> send(long i) {
             RequestOptions options = new RequestOptions().setMethod(HttpMethod.POST)
                     .setAbsoluteURI(config.url().toString())
                     .setIdleTimeout(config.timeout().toMillis())
@@ -119,7 +125,28 @@ public final class LoadGenerator {
             Buffer body = bodies.get((int) (i % bodies.size()));
             return client.request(options)
                     .compose(request -> request.send(body))
-                    .compose(response -> response.end().map(v -> response.statusCode()));
+                    .compose(response -> response.end().map(v -> new Answer(response.statusCode(),
+                            workMicros(response.getHeader(TOKENIZATION_HEADER), response.getHeader(INFERENCE_HEADER)))));
+        }
+    }
+
+    /** A response: its status, and the server's reported work in microseconds (-1 when it did not say). */
+    private record Answer(int status, long workMicros) {
+    }
+
+    static final String TOKENIZATION_HEADER = "x-tokenization-time";
+    static final String INFERENCE_HEADER = "x-inference-time";
+
+    /** The server's reported tokenization plus inference time in microseconds, or -1 unless both parse. */
+    static long workMicros(String tokenizationMillis, String inferenceMillis) {
+        if (tokenizationMillis == null || inferenceMillis == null) {
+            return -1;
+        }
+        try {
+            double ms = Double.parseDouble(tokenizationMillis.trim()) + Double.parseDouble(inferenceMillis.trim());
+            return Double.isFinite(ms) && ms >= 0 ? Math.round(ms * 1000) : -1;
+        } catch (NumberFormatException e) {
+            return -1;
         }
     }
 
@@ -139,7 +166,8 @@ public final class LoadGenerator {
         Map<String, Long> statuses = new java.util.TreeMap<>();
         rec.statuses.forEach((k, v) -> statuses.put(k, v.sum()));
         return new LoadTestReport(config.url().toString(), config.openLoop() ? "open" : "closed", config.concurrency(),
-                config.rate(), seconds, rec.total.sum(), rec.ok.sum(), config.textsPerRequest(), statuses, rec.latency);
+                config.rate(), seconds, rec.total.sum(), rec.ok.sum(), config.textsPerRequest(), statuses, rec.latency,
+                rec.overhead);
     }
 
     private void closedLoop(Sender sender, Recording rec, long end) throws InterruptedException {
@@ -167,7 +195,7 @@ public final class LoadGenerator {
                 rec.record(ar.result(), System.nanoTime() - t0);
                 clientLoop(sender, rec, end, next, done);
             } else {
-                rec.record(0, 0);
+                rec.record(null, 0);
                 // A failure can complete at once (connection refused); go round the event loop so
                 // that a run of failures does not grow the stack.
                 sender.vertx.runOnContext(v -> clientLoop(sender, rec, end, next, done));
@@ -191,7 +219,7 @@ public final class LoadGenerator {
             }
             slots.acquire();
             sender.send(i).onComplete(ar -> {
-                rec.record(ar.succeeded() ? ar.result() : 0, ar.succeeded() ? System.nanoTime() - intended : 0);
+                rec.record(ar.succeeded() ? ar.result() : null, ar.succeeded() ? System.nanoTime() - intended : 0);
                 slots.release();
             });
             i++;
@@ -205,16 +233,24 @@ public final class LoadGenerator {
     /** Thread-safe counters of one measured period. */
     private static final class Recording {
         final Histogram latency = new ConcurrentHistogram(3);
+        final Histogram overhead = new ConcurrentHistogram(3);
         final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
         final LongAdder total = new LongAdder();
         final LongAdder ok = new LongAdder();
 
-        void record(int status, long nanos) {
+        /** @param answer the response, or null for a transport failure */
+        void record(Answer answer, long nanos) {
             total.increment();
+            int status = answer == null ? 0 : answer.status();
             statuses.computeIfAbsent(status == 0 ? "io" : Integer.toString(status), k -> new LongAdder()).increment();
             if (status >= 200 && status < 300) {
                 ok.increment();
-                latency.recordValue(Math.max(1, nanos / 1000));
+                long micros = Math.max(1, nanos / 1000);
+                latency.recordValue(micros);
+                if (answer.workMicros() >= 0) {
+                    // Reported times are rounded to the microsecond: never below zero.
+                    overhead.recordValue(Math.max(0, micros - answer.workMicros()));
+                }
             }
         }
     }

@@ -22,13 +22,34 @@ import org.HdrHistogram.Histogram;
  * @param textsPerRequest texts per request
  * @param statusCounts    answers by status ("io" for transport failures)
  * @param latency         2xx latencies
+ * @param overhead        2xx latencies minus the server's reported tokenization and inference time
+ *                        ({@code x-tokenization-time} + {@code x-inference-time}), for the answers that
+ *                        carried both; empty when the server does not report them
  */
 public record LoadTestReport(String url, String mode, int concurrency, double targetRate, double seconds,
                              long requests, long succeeded, int textsPerRequest, Map<String, Long> statusCounts,
-                             Histogram latency) {
+                             Histogram latency, Histogram overhead) {
 
     public LoadTestReport {
         statusCounts = new TreeMap<>(statusCounts);
+        if (overhead == null) {
+            overhead = new Histogram(3);
+        }
+    }
+
+    /** A report of a server that does not say how long its own work took. */
+    public LoadTestReport(String url, String mode, int concurrency, double targetRate, double seconds, long requests,
+                          long succeeded, int textsPerRequest, Map<String, Long> statusCounts, Histogram latency) {
+        this(url, mode, concurrency, targetRate, seconds, requests, succeeded, textsPerRequest, statusCounts, latency,
+                null);
+    }
+
+    /**
+     * The overhead at a percentile (0-100) in milliseconds: what the request took beyond the server's
+     * own tokenization and inference; NaN when the server did not report them.
+     */
+    public double overheadMillis(double percentile) {
+        return overhead.getTotalCount() == 0 ? Double.NaN : overhead.getValueAtPercentile(percentile) / 1000.0;
     }
 
     /** Successful requests per second. */
@@ -88,6 +109,13 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
         lat.put("p99_9", round(percentileMillis(99.9)));
         lat.put("max", round(maxMillis()));
         lat.put("mean", round(meanMillis()));
+        if (overhead.getTotalCount() > 0) {
+            ObjectNode over = o.putObject("overhead_ms");
+            over.put("p50", round(overheadMillis(50)));
+            over.put("p90", round(overheadMillis(90)));
+            over.put("p99", round(overheadMillis(99)));
+            over.put("answers", overhead.getTotalCount());
+        }
         ObjectNode statuses = o.putObject("status_counts");
         statusCounts.forEach(statuses::put);
         ObjectNode errors = o.putObject("errors");
@@ -105,6 +133,11 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
         row(b, "throughput", String.format(Locale.ROOT, "%.1f requests/s, %.1f texts/s", throughput(), textsPerSecond()));
         row(b, "latency ms", String.format(Locale.ROOT, "p50 %.2f   p90 %.2f   p99 %.2f   p99.9 %.2f   max %.2f",
                 percentileMillis(50), percentileMillis(90), percentileMillis(99), percentileMillis(99.9), maxMillis()));
+        if (overhead.getTotalCount() > 0) {
+            row(b, "overhead ms", String.format(Locale.ROOT, "p50 %.2f   p90 %.2f   p99 %.2f   (latency minus the "
+                    + "server's reported tokenization and inference)", overheadMillis(50), overheadMillis(90),
+                    overheadMillis(99)));
+        }
         row(b, "errors", errors().isEmpty() ? "none" : errors().toString());
         return b.toString();
     }

@@ -31,7 +31,30 @@ class LoadTestReportTest {
         JsonNode json = new ObjectMapper().readTree(r.toJson());
         assertThat(json.at("/latency_ms/p99_9").asDouble()).isBetween(998.0, 1000.5);
         assertThat(json.at("/errors/429").asLong()).isEqualTo(7);
-        assertThat(r.toTable()).contains("p50 ").contains("100.0 requests/s").contains("429=7");
+        assertThat(r.toTable()).contains("p50 ").contains("100.0 requests/s").contains("429=7")
+                .doesNotContain("overhead");
+        assertThat(json.has("overhead_ms")).as("the server did not report its own times").isFalse();
+    }
+
+    @Test
+    void overhead_isLatencyMinusTheServersReportedWork_whenItReportsIt() throws Exception {
+        assertThat(LoadGenerator.workMicros("0.150", "5.100")).isEqualTo(5250);
+        assertThat(LoadGenerator.workMicros(null, "5.1")).isEqualTo(-1);
+        assertThat(LoadGenerator.workMicros("0.1", "soon")).isEqualTo(-1);
+        assertThat(LoadGenerator.workMicros("-1", "0.5")).isEqualTo(-1);
+        Histogram latency = new Histogram(3);
+        Histogram overhead = new Histogram(3);
+        for (int i = 1; i <= 100; i++) {
+            latency.recordValue(6000 + i);
+            overhead.recordValue(400 + i);
+        }
+        LoadTestReport r = new LoadTestReport("http://x/embed", "closed", 1, 0, 1, 100, 100, 1, Map.of("200", 100L),
+                latency, overhead);
+        assertThat(r.overheadMillis(50)).isBetween(0.449, 0.451);
+        JsonNode json = new ObjectMapper().readTree(r.toJson());
+        assertThat(json.at("/overhead_ms/p50").asDouble()).isBetween(0.449, 0.451);
+        assertThat(json.at("/overhead_ms/answers").asLong()).isEqualTo(100);
+        assertThat(r.toTable()).contains("overhead ms").contains("p50 0.45");
     }
 
     @Test

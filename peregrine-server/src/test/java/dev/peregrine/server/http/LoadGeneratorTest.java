@@ -24,11 +24,15 @@ class LoadGeneratorTest {
         assertThat(closed.errors()).isEmpty();
         assertThat(closed.latency().getTotalCount()).isEqualTo(closed.succeeded());
         assertThat(closed.percentileMillis(50)).isPositive();
+        // The server reports its own tokenization and pass per answer: the rest is overhead, per request.
+        assertThat(closed.overhead().getTotalCount()).isEqualTo(closed.succeeded());
+        assertThat(closed.overheadMillis(50)).isGreaterThanOrEqualTo(0).isLessThan(closed.percentileMillis(50));
 
         LoadTestReport open = new LoadGenerator(new LoadTestConfig(url, 0, 20, Duration.ofMillis(500), Duration.ZERO,
                 LoadTestConfig.defaultTexts(), 1, TestServers.EMBEDDER, null, 100, Duration.ofSeconds(30))).run();
         assertThat(open.requests()).as("20/s for 0.5 s").isEqualTo(10);
         assertThat(open.statusCounts()).containsEntry("401", 10L);
         assertThat(open.succeeded()).isZero();
+        assertThat(open.overheadMillis(50)).as("no answer carried the server's times").isNaN();
     }
 }
