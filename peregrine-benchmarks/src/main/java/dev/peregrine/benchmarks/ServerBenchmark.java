@@ -139,17 +139,22 @@ public final class ServerBenchmark {
             long periodNanos = single.throughput() > 0 ? (long) (1e9 / single.throughput()) : 0;
             double backToBack = engineSingleTextMillis(folder, bestShape[1], seconds, 0);
             double atCadence = engineSingleTextMillis(folder, bestShape[1], seconds, periodNanos);
+            // The floor: a request that does no work (GET /healthz, answered on the event loop) at the
+            // same cadence. On a virtual machine a thread woken after an idle gap costs far more than
+            // one kept busy; this is what any HTTP answer costs here, before the model's path adds its own.
+            double floor = httpFloorMillis(server.port(), periodNanos, seconds);
             System.out.printf(Locale.ROOT, "(c) one client, one text: server p50 %.3f ms (%.1f requests/s); engine "
                             + "median back to back %.3f ms, at the server's cadence (one text every %.2f ms) %.3f ms: "
                             + "overhead %.3f ms over the engine at the same cadence (%.3f ms over back to back); "
-                            + "per request, latency minus the server's own tokenization and pass: p50 %.3f ms; %s%n%n",
+                            + "per request, latency minus the server's own tokenization and pass: p50 %.3f ms; "
+                            + "a request without work (GET /healthz) at the same cadence: p50 %.3f ms; %s%n%n",
                     single.p50(), single.throughput(), backToBack, periodNanos / 1e6, atCadence,
-                    single.p50() - atCadence, single.p50() - backToBack, single.overheadP50(), single.costs());
+                    single.p50() - atCadence, single.p50() - backToBack, single.overheadP50(), floor, single.costs());
             json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,"
                             + "\"engine_at_cadence_ms\":%.3f,\"cadence_ms\":%.3f,\"overhead_ms\":%.3f,"
-                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%.3f,%s}", single.p50(),
-                    backToBack, atCadence, periodNanos / 1e6, single.p50() - atCadence, single.p50() - backToBack,
-                    single.overheadP50(), single.costsJson()));
+                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%.3f,\"http_floor_ms\":%.3f,%s}",
+                    single.p50(), backToBack, atCadence, periodNanos / 1e6, single.p50() - atCadence,
+                    single.p50() - backToBack, single.overheadP50(), floor, single.costsJson()));
         }
 
         // (d) Latency against throughput.
@@ -368,6 +373,68 @@ public final class ServerBenchmark {
             return done.get() / ((System.nanoTime() - t0) / 1e9);
         } finally {
             engines.forEach(Engine::close);
+        }
+    }
+
+    /**
+     * Median round trip of {@code GET /healthz} on one keep-alive connection, once every
+     * {@code periodNanos}: what an answer that does no work costs at that cadence. A plain socket
+     * client, so that the number is the server's and the loopback's, not a client library's.
+     */
+    static double httpFloorMillis(int port, long periodNanos, int seconds) throws java.io.IOException {
+        byte[] request = "GET /healthz HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".getBytes(java.nio.charset.StandardCharsets.US_ASCII);
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", port)) {
+            socket.setTcpNoDelay(true);
+            socket.setSoTimeout(10_000);
+            java.io.OutputStream out = socket.getOutputStream();
+            java.io.InputStream in = new java.io.BufferedInputStream(socket.getInputStream());
+            for (int w = 0; w < 200; w++) {
+                roundTrip(out, in, request);
+            }
+            List<Double> times = new ArrayList<>();
+            long start = System.nanoTime();
+            long end = start + seconds * 1_000_000_000L;
+            for (int i = 0; System.nanoTime() < end; i++) {
+                long wait = start + i * periodNanos - System.nanoTime();
+                if (wait > 0) {
+                    java.util.concurrent.locks.LockSupport.parkNanos(wait);
+                }
+                long t0 = System.nanoTime();
+                roundTrip(out, in, request);
+                times.add((System.nanoTime() - t0) / 1e6);
+            }
+            double[] sorted = times.stream().mapToDouble(Double::doubleValue).sorted().toArray();
+            return sorted[sorted.length / 2];
+        }
+    }
+
+    /** Sends one request and reads its whole answer (headers, then Content-Length bytes of body). */
+    private static void roundTrip(java.io.OutputStream out, java.io.InputStream in, byte[] request)
+            throws java.io.IOException {
+        out.write(request);
+        out.flush();
+        StringBuilder line = new StringBuilder();
+        int length = 0;
+        while (true) {
+            int b = in.read();
+            if (b < 0) {
+                throw new java.io.EOFException("the server closed the connection");
+            }
+            if (b == '\n') {
+                String header = line.toString().trim();
+                if (header.isEmpty()) {
+                    break;
+                }
+                if (header.regionMatches(true, 0, "content-length:", 0, 15)) {
+                    length = Integer.parseInt(header.substring(15).trim());
+                }
+                line.setLength(0);
+            } else {
+                line.append((char) b);
+            }
+        }
+        if (in.readNBytes(length).length != length) {
+            throw new java.io.EOFException("the answer ended early");
         }
     }
 
