@@ -164,5 +164,7 @@ class OptimizationCommandsTest {
 
         assertThat(r.code()).isEqualTo(ExitCode.INPUT.code());
         assertThat(r.err()).contains("--out must be a new folder");
+        // Refused before the search: nothing was written into the source folder, not even for a while.
+        assertThat(reference.resolve(".candidates")).doesNotExist();
     }
 }
