@@ -337,6 +337,8 @@ final class DistillCommand implements Runnable {
         PrintWriter out = spec.commandLine().getOut();
         ModelFolder studentFolder = ModelResolver.standard().resolve(studentEncoder == null
                 ? dev.peregrine.core.model.EmbeddedModels.DEFAULT_MODEL : studentEncoder);
+        teacherFolder.requireOutputElsewhere(this.out);
+        studentFolder.requireOutputElsewhere(this.out);
         Distiller.Result result;
         try (Engine teacherEngine = Engine.open(teacherFolder); Engine student = Engine.open(studentFolder)) {
             try (Progress bar = Progress.bar(spec.commandLine().getErr(), "distill", 2L * texts.size(), "texts", !noProgress)) {

@@ -105,6 +105,7 @@ final class TrainCommand implements Runnable {
             options = options.withLearningRate(learningRate);
         }
         ModelFolder folder = ModelResolver.standard().resolve(encoder);
+        folder.requireOutputElsewhere(this.out);  // the classifier would replace the encoder it is built on
         out.printf(Locale.ROOT, "%d labelled texts, %d labels (%s), encoder %s%n", records.size(), labels.size(),
                 String.join(", ", labels), folder.name());
         out.flush();

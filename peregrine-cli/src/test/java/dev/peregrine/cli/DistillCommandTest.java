@@ -87,5 +87,22 @@ class DistillCommandTest {
                 "--epochs", "0", "--data", texts.toString(), "--out", dir.resolve("e").toString());
         assertThat(noEpochs.exitCode()).isEqualTo(2);
         assertThat(noEpochs.err()).contains("--epochs must be auto or at least 1");
+
+        // The teacher's own folder as --out: refused before training (the student would replace the
+        // teacher), in both modes, and the teacher is left as it was.
+        Path teacher = Files.createDirectories(dir.resolve("teacher"));
+        try (var files = Files.list(Path.of(fixture("bert-base-opset14")))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, teacher.resolve(f.getFileName()));
+            }
+        }
+        byte[] before = Files.readAllBytes(teacher.resolve("model.onnx"));
+        for (String mode : new String[] {"layers", "head"}) {
+            CliRun self = CliRun.of("distill", "--teacher", teacher.toString(), "--mode", mode, "--data",
+                    texts.toString(), "--out", teacher.toString(), "--no-progress");
+            assertThat(self.exitCode()).as(mode).isEqualTo(4);
+            assertThat(self.err()).as(mode).contains("--out must be a new folder");
+        }
+        assertThat(Files.readAllBytes(teacher.resolve("model.onnx"))).isEqualTo(before);
     }
 }

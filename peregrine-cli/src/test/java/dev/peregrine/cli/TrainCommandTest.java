@@ -90,4 +90,26 @@ class TrainCommandTest {
         assertThat(encoder.exitCode()).isEqualTo(3);
         assertThat(encoder.err()).contains("no-such-encoder");
     }
+
+    @Test
+    void theEncodersOwnFolderAsOut_isRefusedBeforeTraining_andTheEncoderIsLeftAsItWas() throws Exception {
+        Path encoder = Files.createDirectories(dir.resolve("encoder"));
+        try (var files = Files.list(Path.of(System.getProperty("peregrine.architectures"), "bert-base-opset14"))) {
+            for (Path f : files.filter(Files::isRegularFile).toList()) {
+                Files.copy(f, encoder.resolve(f.getFileName()));
+            }
+        }
+        byte[] before = Files.readAllBytes(encoder.resolve("model.onnx"));
+        List<String> lines = new ArrayList<>(List.of("text,label"));
+        for (Ticket t : Datasets.ticketsTrain().subList(0, 20)) {
+            lines.add("\"" + t.text().replace("\"", "\"\"") + "\"," + t.label());
+        }
+        Path csv = Files.write(dir.resolve("few.csv"), lines);
+        CliRun run = CliRun.of("train", "--encoder", encoder.toString(), "--data", csv.toString(), "--out",
+                encoder.toString(), "--no-progress");
+        assertThat(run.exitCode()).isEqualTo(4);
+        assertThat(run.err()).contains("--out must be a new folder");
+        assertThat(Files.readAllBytes(encoder.resolve("model.onnx"))).isEqualTo(before);
+        assertThat(encoder.resolve("training.json")).doesNotExist();
+    }
 }

@@ -116,6 +116,7 @@ public final class LayerDistiller {
     public static Result distill(ModelFolder teacher, List<String> texts, DistillOptions o, Path out,
                                  Listener listener, LongSupplier nanoTime) {
         Objects.requireNonNull(listener, "listener");
+        teacher.requireOutputElsewhere(out);  // before minutes of training, not when writing at the end
         long start = nanoTime.getAsLong();
         List<String> clean = new ArrayList<>(new LinkedHashSet<>(texts.stream().map(String::strip)
                 .filter(t -> !t.isEmpty()).toList()));

@@ -80,18 +80,6 @@ public final class ModelConversion {
     }
 
     /**
-     * Refuses to write a variant over its own source.
-     *
-     * @throws PeregrineException {@link ErrorKind#INVALID_INPUT} when {@code outDir} is the source's folder
-     */
-    public static void requireNewFolder(ModelFolder source, Path outDir) {
-        if (outDir.toAbsolutePath().normalize().equals(source.root().toAbsolutePath().normalize())) {
-            throw new PeregrineException(ErrorKind.INVALID_INPUT,
-                    "--out must be a new folder, not the source model folder " + source.root());
-        }
-    }
-
-    /**
      * Converts {@code source} and writes {@code outDir/<variant>.onnx} plus the source's tokenizer and
      * config files.
      *
@@ -101,7 +89,7 @@ public final class ModelConversion {
     public static Outcome convert(ModelFolder source, Path outDir, String variant, Settings settings) {
         Objects.requireNonNull(source, "source");
         Objects.requireNonNull(settings, "settings");
-        requireNewFolder(source, outDir);
+        source.requireOutputElsewhere(outDir);
         if (settings.mode() == QuantMode.INT8_STATIC && settings.calibration().isEmpty()) {
             throw new PeregrineException(ErrorKind.INVALID_INPUT,
                     "int8-static needs calibration texts for its activation ranges; none were given");

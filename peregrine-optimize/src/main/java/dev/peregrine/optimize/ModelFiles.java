@@ -2,6 +2,7 @@ package dev.peregrine.optimize;
 
 import dev.peregrine.core.ErrorKind;
 import dev.peregrine.core.PeregrineException;
+import dev.peregrine.core.model.ModelFolder;
 import dev.peregrine.core.model.ServingHints;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -31,12 +32,9 @@ public final class ModelFiles {
      *                            it; {@link ErrorKind#IO} when copying fails
      */
     public static List<Path> copySupportFiles(Path source, Path target) {
+        ModelFolder.requireOutputElsewhere(source, target);
         Path src = source.toAbsolutePath().normalize();
         Path dst = target.toAbsolutePath().normalize();
-        if (dst.equals(src)) {
-            throw new PeregrineException(ErrorKind.INVALID_INPUT,
-                    "--out must be a new folder, not the source model folder " + source);
-        }
         List<Path> copied = new ArrayList<>();
         try (Stream<Path> walk = Files.walk(src)) {
             for (Path p : (Iterable<Path>) walk::iterator) {

@@ -52,6 +52,7 @@ public final class ClassifierExporter {
         if (labels.size() != head.classes()) {
             throw new IllegalArgumentException(labels.size() + " labels for a head with " + head.classes() + " classes");
         }
+        encoder.requireOutputElsewhere(out);
         ModelProto model = OnnxModel.read(encoder.onnxFile());
         GraphBuilder g = GraphBuilder.from(model);
         Ops ops = new Ops(g, Ops.defaultOpset(model));

@@ -46,6 +46,32 @@ public record ModelFolder(
         Objects.requireNonNull(config, "config");
     }
 
+    /**
+     * Refuses {@code out} as the folder to write a model made from this one when it is this model's
+     * own folder: the new files would replace the ones they are made from. Call it before the work
+     * (a search, a training run), not when writing at the end.
+     *
+     * @throws PeregrineException {@link ErrorKind#INVALID_INPUT} when {@code out} is this folder
+     */
+    public void requireOutputElsewhere(Path out) {
+        requireOutputElsewhere(root, out);
+    }
+
+    /** {@link #requireOutputElsewhere(Path)} for a source folder given by its path (the same folder through a link counts). */
+    public static void requireOutputElsewhere(Path source, Path out) {
+        boolean same;
+        try {
+            same = Files.exists(out) && Files.exists(source) ? Files.isSameFile(source, out)
+                    : out.toAbsolutePath().normalize().equals(source.toAbsolutePath().normalize());
+        } catch (IOException e) {
+            same = out.toAbsolutePath().normalize().equals(source.toAbsolutePath().normalize());
+        }
+        if (same) {
+            throw new PeregrineException(ErrorKind.INVALID_INPUT,
+                    "--out must be a new folder, not the source model folder " + source);
+        }
+    }
+
     /** Opens {@code root} with the default variant, named after the folder. */
     public static ModelFolder open(Path root) {
         return open(root, null, null);

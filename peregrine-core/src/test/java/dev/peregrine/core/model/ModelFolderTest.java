@@ -97,4 +97,24 @@ class ModelFolderTest {
                     assertThat(e.getMessage()).doesNotContain("\n");
                 });
     }
+
+    @Test
+    void outputElsewhere_refusesTheSourceFolderHoweverItIsNamed_andAllowsAnyOther() throws IOException {
+        touch("tokenizer.json", "model.onnx");
+        ModelFolder m = ModelFolder.open(dir);
+        Path link = Files.createSymbolicLink(dir.resolveSibling(dir.getFileName() + "-link"), dir);
+        try {
+            for (Path same : new Path[] {dir, dir.resolve("sub/.."), link}) {
+                assertThatThrownBy(() -> m.requireOutputElsewhere(same)).as(same.toString())
+                        .isInstanceOfSatisfying(PeregrineException.class, e -> {
+                            assertThat(e.kind()).isEqualTo(ErrorKind.INVALID_INPUT);
+                            assertThat(e.getMessage()).contains("--out must be a new folder");
+                        });
+            }
+        } finally {
+            Files.delete(link);
+        }
+        m.requireOutputElsewhere(dir.resolve("student"));          // inside it, new: fine
+        m.requireOutputElsewhere(dir.resolveSibling("elsewhere")); // not there yet: fine
+    }
 }

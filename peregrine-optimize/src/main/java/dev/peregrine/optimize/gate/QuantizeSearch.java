@@ -213,7 +213,7 @@ public final class QuantizeSearch {
     public static Result run(ModelFolder source, Path out, Options o, Consumer<String> log) {
         Objects.requireNonNull(source, "source");
         // Before any work: the candidates are written under the output folder, which must not be the source.
-        ModelConversion.requireNewFolder(source, out);
+        source.requireOutputElsewhere(out);
         Path work = out.resolve(".candidates");
         try (Engine reference = Engine.open(source, EngineOptions.defaults())) {
             Search s = new Search(source, work, o, reference, log);
