@@ -162,6 +162,11 @@ public final class TorchModel implements AutoCloseable {
         return out;
     }
 
+    /** Every parameter this model runs with, by initializer name (for tests). */
+    Map<String, NDArray> parameters() {
+        return java.util.Collections.unmodifiableMap(params);
+    }
+
     /** Current values of the parameters that train, as float arrays by initializer name. */
     public Map<String, float[]> trainedWeights() {
         Map<String, float[]> out = new LinkedHashMap<>();
@@ -305,7 +310,21 @@ public final class TorchModel implements AutoCloseable {
         };
     }
 
+    /**
+     * An initializer as a tensor in PyTorch's own memory. DJL's {@code create} wraps a Java direct
+     * buffer without copying it, at whatever address malloc gave (16-byte aligned, a different offset
+     * each time); MKL's matrix products round differently by their operands' alignment on Intel
+     * CPUs, so the same seed trained different students. The copy is 64-byte aligned, always.
+     */
     static NDArray toArray(NDManager manager, TensorProto t) {
+        try (NDManager staging = manager.newSubManager()) {
+            NDArray owned = fromJava(staging, t).duplicate();
+            owned.attach(manager);
+            return owned;
+        }
+    }
+
+    private static NDArray fromJava(NDManager manager, TensorProto t) {
         Shape shape = new Shape(Tensors.dims(t));
         return switch (t.getDataType()) {
             case TensorProto.DataType.FLOAT_VALUE -> manager.create(Tensors.toFloats(t), shape);

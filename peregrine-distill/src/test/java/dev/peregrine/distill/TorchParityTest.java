@@ -50,6 +50,35 @@ class TorchParityTest {
     }
 
     @Test
+    void weightsLiveInPyTorchsAlignedMemory_notInJavasBuffers() throws Exception {
+        // DJL wraps a Java direct buffer without copying it, at whatever address malloc gave: 16-byte
+        // aligned, and a different offset from one allocation to the next. MKL's matrix products round
+        // differently by their operands' alignment on Intel CPUs, so one seed gave two students in
+        // one JVM (the second distillation's weights landed elsewhere). PyTorch's own allocator
+        // aligns every tensor to 64 bytes.
+        ModelFolder folder = ModelFolder.open(fixture("distilbert-base-opset17"));
+        try (Engine engine = Engine.open(folder);
+             TorchModel torch = TorchModel.load(OnnxModel.read(folder.onnxFile()), engine.info(), 0, 0)) {
+            assertThat(torch.parameters()).isNotEmpty();
+            torch.parameters().forEach((name, array) -> assertThat(address(array) % 64).as(name).isZero());
+        }
+    }
+
+    /** The native address of a tensor's data. */
+    static long address(ai.djl.ndarray.NDArray array) {
+        java.nio.ByteBuffer view = ((ai.djl.pytorch.engine.PtNDArray) array).toByteBuffer(true);
+        assertThat(view.isDirect()).isTrue();
+        try {
+            java.lang.reflect.Field f = sun.misc.Unsafe.class.getDeclaredField("theUnsafe");
+            f.setAccessible(true);
+            sun.misc.Unsafe unsafe = (sun.misc.Unsafe) f.get(null);
+            return unsafe.getLong(view, unsafe.objectFieldOffset(java.nio.Buffer.class.getDeclaredField("address")));
+        } catch (ReflectiveOperationException e) {
+            throw new AssertionError(e);
+        }
+    }
+
+    @Test
     void minilmForwardEqualsOnnxRuntime() throws Exception {
         assertSameRows(Fixtures.resolver().resolve("all-minilm-l6-v2"), Fixtures.variedTexts().subList(0, 8), 1e-4);
     }
