@@ -152,9 +152,9 @@ public final class ServerBenchmark {
                     single.p50() - atCadence, single.p50() - backToBack, single.overheadP50(), floor, single.costs());
             json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,"
                             + "\"engine_at_cadence_ms\":%.3f,\"cadence_ms\":%.3f,\"overhead_ms\":%.3f,"
-                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%.3f,\"http_floor_ms\":%.3f,%s}",
+                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%s,\"http_floor_ms\":%s,%s}",
                     single.p50(), backToBack, atCadence, periodNanos / 1e6, single.p50() - atCadence,
-                    single.p50() - backToBack, single.overheadP50(), floor, single.costsJson()));
+                    single.p50() - backToBack, jsonNumber(single.overheadP50()), jsonNumber(floor), single.costsJson()));
         }
 
         // (d) Latency against throughput.
@@ -213,6 +213,11 @@ public final class ServerBenchmark {
 
     private static Load open(URI url, double rate, int seconds) throws Exception {
         return Load.measure(url, 0, rate, seconds, 1);
+    }
+
+    /** A number for JSON with 3 decimals, or null for NaN (a server that sends no timing headers). */
+    static String jsonNumber(double value) {
+        return Double.isFinite(value) ? String.format(Locale.ROOT, "%.3f", value) : "null";
     }
 
     /**
