@@ -146,15 +146,18 @@ public final class ServerBenchmark {
             System.out.printf(Locale.ROOT, "(c) one client, one text: server p50 %.3f ms (%.1f requests/s); engine "
                             + "median back to back %.3f ms, at the server's cadence (one text every %.2f ms) %.3f ms: "
                             + "overhead %.3f ms over the engine at the same cadence (%.3f ms over back to back); "
-                            + "per request, latency minus the server's own tokenization and pass: p50 %.3f ms; "
+                            + "per request, latency minus the server's own tokenization and pass: p50 %.3f ms, of "
+                            + "which in the server (its x-total-time minus the same) p50 %.3f ms; "
                             + "a request without work (GET /healthz) at the same cadence: p50 %.3f ms; %s%n%n",
                     single.p50(), single.throughput(), backToBack, periodNanos / 1e6, atCadence,
-                    single.p50() - atCadence, single.p50() - backToBack, single.overheadP50(), floor, single.costs());
+                    single.p50() - atCadence, single.p50() - backToBack, single.overheadP50(),
+                    single.serverOverheadP50(), floor, single.costs());
             json.add(String.format(Locale.ROOT, "{\"part\":\"c\",\"server_p50_ms\":%.3f,\"engine_ms\":%.3f,"
                             + "\"engine_at_cadence_ms\":%.3f,\"cadence_ms\":%.3f,\"overhead_ms\":%.3f,"
-                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%s,\"http_floor_ms\":%s,%s}",
+                            + "\"overhead_back_to_back_ms\":%.3f,\"overhead_per_request_p50_ms\":%s,\"overhead_in_server_p50_ms\":%s,\"http_floor_ms\":%s,%s}",
                     single.p50(), backToBack, atCadence, periodNanos / 1e6, single.p50() - atCadence,
-                    single.p50() - backToBack, jsonNumber(single.overheadP50()), jsonNumber(floor), single.costsJson()));
+                    single.p50() - backToBack, jsonNumber(single.overheadP50()),
+                    jsonNumber(single.serverOverheadP50()), jsonNumber(floor), single.costsJson()));
         }
 
         // (d) Latency against throughput.
@@ -229,10 +232,12 @@ public final class ServerBenchmark {
      * @param clientCpuNanos           the load generator's own CPU time in that time
      * @param overheadP50              median of each answer's latency minus the server's reported
      *                                 tokenization and inference time for it (NaN if not reported)
+     * @param serverOverheadP50        median of the server's reported total time minus the same: the
+     *                                 part of the overhead inside the server (NaN if not reported)
      */
     record Load(double throughput, double textsPerSecond, double p50, double p90, double p99, double p999,
                 long requests, String errors, long allocatedBytes, long serverCpuNanos, long clientCpuNanos,
-                double overheadP50) {
+                double overheadP50, double serverOverheadP50) {
 
         double allocatedBytesPerRequest() {
             return requests == 0 ? 0 : (double) allocatedBytes / requests;
@@ -305,7 +310,9 @@ public final class ServerBenchmark {
                 return new Load(r.get("throughput_rps").asDouble(), r.get("texts_per_second").asDouble(),
                         lat.get("p50").asDouble(), lat.get("p90").asDouble(), lat.get("p99").asDouble(),
                         lat.get("p99_9").asDouble(), r.get("requests").asLong(), r.get("errors").toString(), bytes, cpu,
-                        clientCpu, over == null ? Double.NaN : over.get("p50").asDouble());
+                        clientCpu, over == null ? Double.NaN : over.get("p50").asDouble(),
+                        over == null || over.get("in_server") == null ? Double.NaN
+                                : over.get("in_server").get("p50").asDouble());
             } finally {
                 child.destroy();
             }

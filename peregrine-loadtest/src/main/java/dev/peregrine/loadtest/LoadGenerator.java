@@ -126,28 +126,40 @@ public final class LoadGenerator {
             return client.request(options)
                     .compose(request -> request.send(body))
                     .compose(response -> response.end().map(v -> new Answer(response.statusCode(),
-                            workMicros(response.getHeader(TOKENIZATION_HEADER), response.getHeader(INFERENCE_HEADER)))));
+                            workMicros(response.getHeader(TOKENIZATION_HEADER), response.getHeader(INFERENCE_HEADER)),
+                            micros(response.getHeader(TOTAL_HEADER)))));
         }
     }
 
-    /** A response: its status, and the server's reported work in microseconds (-1 when it did not say). */
-    private record Answer(int status, long workMicros) {
+    /**
+     * A response: its status, the server's reported work and its reported total time in microseconds
+     * (-1 when it did not say).
+     */
+    private record Answer(int status, long workMicros, long totalMicros) {
     }
 
     static final String TOKENIZATION_HEADER = "x-tokenization-time";
     static final String INFERENCE_HEADER = "x-inference-time";
+    static final String TOTAL_HEADER = "x-total-time";
 
-    /** The server's reported tokenization plus inference time in microseconds, or -1 unless both parse. */
-    static long workMicros(String tokenizationMillis, String inferenceMillis) {
-        if (tokenizationMillis == null || inferenceMillis == null) {
+    /** A header's milliseconds as microseconds, or -1 unless it parses to a finite value of at least 0. */
+    static long micros(String millis) {
+        if (millis == null) {
             return -1;
         }
         try {
-            double ms = Double.parseDouble(tokenizationMillis.trim()) + Double.parseDouble(inferenceMillis.trim());
+            double ms = Double.parseDouble(millis.trim());
             return Double.isFinite(ms) && ms >= 0 ? Math.round(ms * 1000) : -1;
         } catch (NumberFormatException e) {
             return -1;
         }
+    }
+
+    /** The server's reported tokenization plus inference time in microseconds, or -1 unless both parse. */
+    static long workMicros(String tokenizationMillis, String inferenceMillis) {
+        long tokenization = micros(tokenizationMillis);
+        long inference = micros(inferenceMillis);
+        return tokenization < 0 || inference < 0 ? -1 : tokenization + inference;
     }
 
     private LoadTestReport measure(Sender sender, long durationNanos) throws InterruptedException {
@@ -167,7 +179,7 @@ public final class LoadGenerator {
         rec.statuses.forEach((k, v) -> statuses.put(k, v.sum()));
         return new LoadTestReport(config.url().toString(), config.openLoop() ? "open" : "closed", config.concurrency(),
                 config.rate(), seconds, rec.total.sum(), rec.ok.sum(), config.textsPerRequest(), statuses, rec.latency,
-                rec.overhead);
+                rec.overhead, rec.serverOverhead);
     }
 
     private void closedLoop(Sender sender, Recording rec, long end) throws InterruptedException {
@@ -234,6 +246,7 @@ public final class LoadGenerator {
     private static final class Recording {
         final Histogram latency = new ConcurrentHistogram(3);
         final Histogram overhead = new ConcurrentHistogram(3);
+        final Histogram serverOverhead = new ConcurrentHistogram(3);
         final Map<String, LongAdder> statuses = new ConcurrentHashMap<>();
         final LongAdder total = new LongAdder();
         final LongAdder ok = new LongAdder();
@@ -250,6 +263,9 @@ public final class LoadGenerator {
                 if (answer.workMicros() >= 0) {
                     // Reported times are rounded to the microsecond: never below zero.
                     overhead.recordValue(Math.max(0, micros - answer.workMicros()));
+                    if (answer.totalMicros() >= 0) {
+                        serverOverhead.recordValue(Math.max(0, answer.totalMicros() - answer.workMicros()));
+                    }
                 }
             }
         }

@@ -25,23 +25,39 @@ import org.HdrHistogram.Histogram;
  * @param overhead        2xx latencies minus the server's reported tokenization and inference time
  *                        ({@code x-tokenization-time} + {@code x-inference-time}), for the answers that
  *                        carried both; empty when the server does not report them
+ * @param serverOverhead  the part of the overhead the server measured itself: its reported total time
+ *                        ({@code x-total-time}, from the request's arrival to its answer) minus its
+ *                        tokenization and inference, for the answers that carried all three; the rest
+ *                        of the overhead is the network, the HTTP framing outside the server's clock
+ *                        and the client
  */
 public record LoadTestReport(String url, String mode, int concurrency, double targetRate, double seconds,
                              long requests, long succeeded, int textsPerRequest, Map<String, Long> statusCounts,
-                             Histogram latency, Histogram overhead) {
+                             Histogram latency, Histogram overhead, Histogram serverOverhead) {
 
     public LoadTestReport {
         statusCounts = new TreeMap<>(statusCounts);
         if (overhead == null) {
             overhead = new Histogram(3);
         }
+        if (serverOverhead == null) {
+            serverOverhead = new Histogram(3);
+        }
+    }
+
+    /** A report without the server's own share of the overhead. */
+    public LoadTestReport(String url, String mode, int concurrency, double targetRate, double seconds, long requests,
+                          long succeeded, int textsPerRequest, Map<String, Long> statusCounts, Histogram latency,
+                          Histogram overhead) {
+        this(url, mode, concurrency, targetRate, seconds, requests, succeeded, textsPerRequest, statusCounts, latency,
+                overhead, null);
     }
 
     /** A report of a server that does not say how long its own work took. */
     public LoadTestReport(String url, String mode, int concurrency, double targetRate, double seconds, long requests,
                           long succeeded, int textsPerRequest, Map<String, Long> statusCounts, Histogram latency) {
         this(url, mode, concurrency, targetRate, seconds, requests, succeeded, textsPerRequest, statusCounts, latency,
-                null);
+                null, null);
     }
 
     /**
@@ -50,6 +66,15 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
      */
     public double overheadMillis(double percentile) {
         return overhead.getTotalCount() == 0 ? Double.NaN : overhead.getValueAtPercentile(percentile) / 1000.0;
+    }
+
+    /**
+     * The server's own share of the overhead at a percentile (0-100) in milliseconds: its reported total
+     * time minus its tokenization and inference; NaN when it did not report all three.
+     */
+    public double serverOverheadMillis(double percentile) {
+        return serverOverhead.getTotalCount() == 0 ? Double.NaN
+                : serverOverhead.getValueAtPercentile(percentile) / 1000.0;
     }
 
     /** Successful requests per second. */
@@ -115,6 +140,13 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
             over.put("p90", round(overheadMillis(90)));
             over.put("p99", round(overheadMillis(99)));
             over.put("answers", overhead.getTotalCount());
+            if (serverOverhead.getTotalCount() > 0) {
+                ObjectNode in = over.putObject("in_server");
+                in.put("p50", round(serverOverheadMillis(50)));
+                in.put("p90", round(serverOverheadMillis(90)));
+                in.put("p99", round(serverOverheadMillis(99)));
+                in.put("answers", serverOverhead.getTotalCount());
+            }
         }
         ObjectNode statuses = o.putObject("status_counts");
         statusCounts.forEach(statuses::put);
@@ -137,6 +169,11 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
             row(b, "overhead ms", String.format(Locale.ROOT, "p50 %.2f   p90 %.2f   p99 %.2f   (latency minus the "
                     + "server's reported tokenization and inference)", overheadMillis(50), overheadMillis(90),
                     overheadMillis(99)));
+            if (serverOverhead.getTotalCount() > 0) {
+                row(b, "", String.format(Locale.ROOT, "of which in the server p50 %.2f   p90 %.2f   p99 %.2f   (its "
+                        + "x-total-time minus the same; the rest is the network, HTTP and the client)",
+                        serverOverheadMillis(50), serverOverheadMillis(90), serverOverheadMillis(99)));
+            }
         }
         row(b, "errors", errors().isEmpty() ? "none" : errors().toString());
         return b.toString();

@@ -54,7 +54,33 @@ class LoadTestReportTest {
         JsonNode json = new ObjectMapper().readTree(r.toJson());
         assertThat(json.at("/overhead_ms/p50").asDouble()).isBetween(0.449, 0.451);
         assertThat(json.at("/overhead_ms/answers").asLong()).isEqualTo(100);
-        assertThat(r.toTable()).contains("overhead ms").contains("p50 0.45");
+        assertThat(r.toTable()).contains("overhead ms").contains("p50 0.45").doesNotContain("in the server");
+        assertThat(json.has("/overhead_ms/in_server")).isFalse();
+    }
+
+    @Test
+    void serverOverhead_isTheServersTotalMinusItsWork_reportedBesideTheWholeOverhead() throws Exception {
+        assertThat(LoadGenerator.micros("6.250")).isEqualTo(6250);
+        assertThat(LoadGenerator.micros(" 0.001 ")).isEqualTo(1);
+        assertThat(LoadGenerator.micros(null)).isEqualTo(-1);
+        assertThat(LoadGenerator.micros("NaN")).isEqualTo(-1);
+        assertThat(LoadGenerator.micros("-0.5")).isEqualTo(-1);
+        Histogram latency = new Histogram(3);
+        Histogram overhead = new Histogram(3);
+        Histogram inServer = new Histogram(3);
+        for (int i = 1; i <= 100; i++) {
+            latency.recordValue(6000 + i);
+            overhead.recordValue(1000 + i);
+            inServer.recordValue(300 + i);
+        }
+        LoadTestReport r = new LoadTestReport("http://x/embed", "closed", 1, 0, 1, 100, 100, 1, Map.of("200", 100L),
+                latency, overhead, inServer);
+        assertThat(r.serverOverheadMillis(50)).isBetween(0.349, 0.351);
+        JsonNode json = new ObjectMapper().readTree(r.toJson());
+        assertThat(json.at("/overhead_ms/p50").asDouble()).isBetween(1.049, 1.051);
+        assertThat(json.at("/overhead_ms/in_server/p50").asDouble()).isBetween(0.349, 0.351);
+        assertThat(json.at("/overhead_ms/in_server/answers").asLong()).isEqualTo(100);
+        assertThat(r.toTable()).contains("of which in the server p50 0.35");
     }
 
     @Test

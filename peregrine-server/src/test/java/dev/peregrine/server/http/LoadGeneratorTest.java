@@ -27,6 +27,10 @@ class LoadGeneratorTest {
         // The server reports its own tokenization and pass per answer: the rest is overhead, per request.
         assertThat(closed.overhead().getTotalCount()).isEqualTo(closed.succeeded());
         assertThat(closed.overheadMillis(50)).isGreaterThanOrEqualTo(0).isLessThanOrEqualTo(closed.percentileMillis(50));
+        // ... and its total time per answer: the server's share of the overhead is within the whole.
+        assertThat(closed.serverOverhead().getTotalCount()).isEqualTo(closed.succeeded());
+        assertThat(closed.serverOverheadMillis(50)).isGreaterThanOrEqualTo(0)
+                .isLessThanOrEqualTo(closed.overheadMillis(50));
 
         LoadTestReport open = new LoadGenerator(new LoadTestConfig(url, 0, 20, Duration.ofMillis(500), Duration.ZERO,
                 LoadTestConfig.defaultTexts(), 1, TestServers.EMBEDDER, null, 100, Duration.ofSeconds(30))).run();
@@ -34,5 +38,6 @@ class LoadGeneratorTest {
         assertThat(open.statusCounts()).containsEntry("401", 10L);
         assertThat(open.succeeded()).isZero();
         assertThat(open.overheadMillis(50)).as("no answer carried the server's times").isNaN();
+        assertThat(open.serverOverheadMillis(50)).isNaN();
     }
 }
