@@ -42,13 +42,22 @@ class LayerDistillerTest {
     void embedderStudent_isWrittenAsOnnx_thatOnnxRuntimeRunsLikeThePyTorchStudent() throws Exception {
         Path out = dir.resolve("student");
         List<Integer> steps = new ArrayList<>();
+        List<String> notes = new ArrayList<>();
         LayerDistiller.Result r = LayerDistiller.distill(fixture("bert-base-opset14"), texts(), tiny(7), out,
                 new LayerDistiller.Listener() {
                     @Override
                     public void step(int done, double loss) {
                         steps.add(done);
                     }
+
+                    @Override
+                    public void note(String line) {
+                        notes.add(line);
+                    }
                 }, System::nanoTime);
+        assertThat(notes).anySatisfy(n -> assertThat(n).matches(
+                "time per step: teacher forward \\d+ ms, student forward and backward \\d+ ms, update \\d+ ms "
+                        + "\\(mean of " + r.steps() + " steps\\)"));
         assertThat(r.kept()).containsExactly(1);
         assertThat(r.steps()).isEqualTo(r.plannedSteps()).isEqualTo(steps.size()).isGreaterThan(2);
         assertThat(r.parityMaxDiff()).isLessThan(1e-4);
