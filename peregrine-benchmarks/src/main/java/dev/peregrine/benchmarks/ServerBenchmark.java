@@ -135,7 +135,10 @@ public final class ServerBenchmark {
             // worker idles for the round trip, and a pass after an idle gap is slower on a virtual
             // CPU (measured here: 3.4-3.6 ms back to back, 5.4-5.5 ms after 1-2 ms of idling, the
             // same pass): the engine called as often as the server answered sees the same gaps.
-            Load single = closed(url, 1, seconds);
+            // The load generator's JVM is new for every measurement: at one client, 2 s of warm-up is
+            // about 150 requests, too few for its JIT to compile its request path, and the
+            // interpreted client then showed in the overhead. As long a warm-up as the measurement.
+            Load single = Load.measure(url, 1, 0, seconds, Math.max(2, seconds));
             long periodNanos = single.throughput() > 0 ? (long) (1e9 / single.throughput()) : 0;
             double backToBack = engineSingleTextMillis(folder, bestShape[1], seconds, 0);
             double atCadence = engineSingleTextMillis(folder, bestShape[1], seconds, periodNanos);
