@@ -35,7 +35,8 @@ import java.util.stream.Stream;
  * process is spawned to the first 200 (so it includes the JVM's own start). Settings: the defaults
  * (embedder and ticket classifier), the embedder alone, the embedder with {@code --graph-cache off}
  * (what the optimized-graph cache saves), and the embedder with an AppCDS archive (made first by one run
- * with {@code -XX:ArchiveClassesAtExit}, then used with {@code -XX:SharedArchiveFile}). The server's
+ * with {@code -XX:DumpLoadedClassList} and {@code java -Xshare:dump}, then used with
+ * {@code -XX:SharedArchiveFile}, as the launcher does). The server's
  * own breakdown ({@code /info} {@code startup}) is printed for the median run.
  *
  * <p><b>Memory</b>: the embedder with {@code --threads 1} and 1 instance, N instances sharing one
@@ -124,16 +125,23 @@ public final class StartupBenchmark {
                 default -> throw new IllegalArgumentException("unknown setting " + s);
             };
             if (s.equals("cds")) {
+                // As the launcher does: list the classes a serve loads, then dump a static archive from
+                // the list (the dynamic dump at exit crashed OpenJDK 17 on two machines).
+                Path list = work.resolve("serve.classlist");
                 Path archive = work.resolve("serve.jsa");
-                System.out.printf(Locale.ROOT, "-- cds: writing the class archive %s ...%n", archive);
-                List<String> dump = new ArrayList<>(jvm);
-                dump.add("-XX:ArchiveClassesAtExit=" + archive);
-                try (Server server = Server.start(jar, dump, serve, Map.of())) {
+                System.out.printf(Locale.ROOT, "-- cds: listing classes into %s, then writing %s ...%n", list, archive);
+                List<String> listing = new ArrayList<>(jvm);
+                listing.add("-XX:DumpLoadedClassList=" + list);
+                try (Server server = Server.start(jar, listing, serve, Map.of())) {
                     server.awaitReady("/readyz");
                     Traffic.run(server.port, 1, 1, new AtomicLong());
                 }
-                if (!Files.isRegularFile(archive)) {
-                    System.out.println("   no archive was written (this JVM cannot dump one at exit); skipped");
+                Process dump = new ProcessBuilder(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                        "-Xshare:dump", "-XX:SharedClassListFile=" + list, "-XX:SharedArchiveFile=" + archive,
+                        "-cp", jar.toString()).redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD)
+                        .start();
+                if (dump.waitFor() != 0 || !Files.isRegularFile(archive)) {
+                    System.out.println("   no archive was written (java -Xshare:dump exit " + dump.exitValue() + "); skipped");
                     continue;
                 }
                 jvm.add("-XX:SharedArchiveFile=" + archive);

@@ -54,70 +54,88 @@ class LauncherScriptTest {
     }
 
     @Test
-    void withCdsOn_theFirstRunRecordsAClassArchive_aLaterRunChecksAndUsesIt_untilARebuildOrAnotherJdk() throws Exception {
+    void withCdsOn_aRunListsItsClasses_theNextWritesAStaticArchiveAndUsesIt_untilARebuildOrAnotherJdk() throws Exception {
         Checkout c = checkout("cds");
         Path launcher = c.launcher();
         Path target = c.target();
         Path jar = c.jar();
         Path bin = c.bin();
-        // A stand-in JVM: records its arguments, writes an archive when asked to record one, and with
-        // -Xshare:on fails unless the archive it maps is a whole one.
+        // A stand-in JVM: records its arguments; writes a class list when asked to; dumps an archive
+        // only from a whole list; with -Xshare:on fails unless the archive it maps is a whole one.
         Path args = dir.resolve("java-args.txt");
         Path javaBin = bin.resolve("java");
         script(javaBin, "echo \"$*\" >> '" + args + "'\n"
-                + "for a in \"$@\"; do case \"$a\" in -XX:ArchiveClassesAtExit=*) echo archive > \"${a#*=}\";; esac; done\n"
-                + "case \" $* \" in *' -Xshare:on '*) for a in \"$@\"; do case \"$a\" in -XX:SharedArchiveFile=*) "
-                + "[ \"$(cat \"${a#*=}\")\" = archive ] || exit 1;; esac; done;; esac");
+                + "list=; out=\n"
+                + "for a in \"$@\"; do case \"$a\" in -XX:DumpLoadedClassList=*) echo classes > \"${a#*=}\";; "
+                + "-XX:SharedClassListFile=*) list=\"${a#*=}\";; -XX:SharedArchiveFile=*) out=\"${a#*=}\";; esac; done\n"
+                + "case \" $* \" in *' -Xshare:dump '*) [ \"$(cat \"$list\")\" = classes ] || exit 1; echo archive > \"$out\";; "
+                + "*' -Xshare:on '*) [ \"$(cat \"$out\")\" = archive ] || exit 1;; esac");
 
-        // 1. No archive: the run records one, under a temporary name, with the JVM's warnings off stdout.
+        // 1. Nothing yet: the run lists the classes it loads, under a temporary name, warnings off stdout.
         assertThat(runLauncher(launcher, bin, "1")).isZero();
         String first = lastLine(args);
-        assertThat(first).contains("-XX:ArchiveClassesAtExit=").contains(".tmp").contains("-Xlog:disable")
-                .contains(":stderr").contains("-jar " + jar);
+        assertThat(first).contains("-XX:DumpLoadedClassList=").contains(".classlist.").contains(".tmp")
+                .contains("-Xlog:disable").contains(":stderr").contains("-jar " + jar)
+                .doesNotContain("ArchiveClassesAtExit");
         assertThat(archives(target)).isEmpty();
 
-        // 2. The next run maps the recording with -Xshare:on, makes it the archive, and uses it.
+        // 2. The next run writes a static archive from that list, checks that it maps, and uses it.
+        int before = Files.readAllLines(args).size();
         assertThat(runLauncher(launcher, bin, "1")).isZero();
-        List<String> lines = Files.readAllLines(args);
-        assertThat(lines.get(lines.size() - 2)).contains("-Xshare:on").contains("-version");
+        List<String> run = Files.readAllLines(args).subList(before, Files.readAllLines(args).size());
+        assertThat(run).hasSize(3);
+        assertThat(run.get(0)).contains("-Xshare:dump").contains("-XX:SharedClassListFile=").contains(".classlist");
+        assertThat(run.get(1)).contains("-Xshare:on").contains("-version");
         List<Path> archives = archives(target);
         assertThat(archives).hasSize(1);
         Path archive = archives.get(0);
         assertThat(archive.getFileName().toString()).startsWith("peregrine-serve-").endsWith(".jsa");
-        assertThat(lastLine(args)).contains("-XX:SharedArchiveFile=" + archive).doesNotContain("ArchiveClassesAtExit");
+        assertThat(run.get(2)).contains("-XX:SharedArchiveFile=" + archive).contains("-jar " + jar)
+                .doesNotContain("DumpLoadedClassList");
         assertThat(tmpFiles(target)).isEmpty();
 
-        // 3. A rebuilt jar is newer than the archive: record again.
+        // 3. Later runs map it at once.
+        before = Files.readAllLines(args).size();
+        assertThat(runLauncher(launcher, bin, "1")).isZero();
+        assertThat(Files.readAllLines(args)).hasSize(before + 1);
+        assertThat(lastLine(args)).contains("-XX:SharedArchiveFile=" + archive);
+
+        // 4. A rebuilt jar is newer than list and archive: list again.
         Files.setLastModifiedTime(jar, FileTime.fromMillis(System.currentTimeMillis() + 60_000));
         assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=");
+        assertThat(lastLine(args)).contains("-XX:DumpLoadedClassList=").doesNotContain("SharedArchiveFile");
         assertThat(archive).doesNotExist();
 
-        // 4. A recording cut short (its JVM killed while writing) would crash a JVM that maps it: it
-        //    fails the check, is deleted, and the run records again.
-        List<Path> recordings = tmpFiles(target);
-        assertThat(recordings).hasSize(1);
-        Files.writeString(recordings.get(0), "arch");
-        Files.setLastModifiedTime(recordings.get(0),
-                FileTime.fromMillis(System.currentTimeMillis() + 120_000));
+        // 5. A list that makes no archive (its JVM killed mid-write, say): deleted, this run goes on
+        //    without class-data flags, and the next lists again.
+        List<Path> lists = tmpFiles(target);
+        assertThat(lists).hasSize(1);
+        Files.writeString(lists.get(0), "clas");
+        Files.setLastModifiedTime(lists.get(0), FileTime.fromMillis(System.currentTimeMillis() + 120_000));
         assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(recordings.get(0)).doesNotExist();
+        assertThat(lastLine(args)).startsWith("-jar " + jar);
         assertThat(archives(target)).isEmpty();
-        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=").doesNotContain("SharedArchiveFile");
-
-        // 5. Another JDK (the java binary changed): the archive of the old one is not used, and goes.
-        Files.setLastModifiedTime(tmpFiles(target).get(0),
-                FileTime.fromMillis(System.currentTimeMillis() + 120_000));
+        assertThat(tmpFiles(target)).isEmpty();
         assertThat(runLauncher(launcher, bin, "1")).isZero();
-        Path before = archives(target).get(0);
+        assertThat(lastLine(args)).contains("-XX:DumpLoadedClassList=");
+
+        // 6. Another JDK (the java binary changed): the archive of the old one is not used, and goes.
+        Files.setLastModifiedTime(tmpFiles(target).get(0), FileTime.fromMillis(System.currentTimeMillis() + 120_000));
+        assertThat(runLauncher(launcher, bin, "1")).isZero();
+        Path old = archives(target).get(0);
         Files.writeString(javaBin, Files.readString(javaBin) + "\n# another build\n");
         assertThat(runLauncher(launcher, bin, "1")).isZero();
-        assertThat(lastLine(args)).contains("-XX:ArchiveClassesAtExit=").doesNotContain("SharedArchiveFile");
-        assertThat(before).doesNotExist();
+        assertThat(lastLine(args)).contains("-XX:DumpLoadedClassList=").doesNotContain("SharedArchiveFile");
+        assertThat(old).doesNotExist();
 
-        // 6. By default (OpenJDK 17's dump at exit can crash) and opted out: no archive flags at all.
+        // 7. By default serve uses it and other commands do not; opted out, nothing does.
         assertThat(runLauncher(launcher, bin, null)).isZero();
-        assertThat(lastLine(args)).as("default").doesNotContain("-X").startsWith("-jar " + jar);
+        assertThat(lastLine(args)).as("serve by default").contains("-XX:DumpLoadedClassList=");
+        assertThat(runLauncher(launcher, bin, null, null, "predict")).isZero();
+        assertThat(lastLine(args)).as("predict by default").doesNotContain("-X").startsWith("-jar " + jar);
+        assertThat(runLauncher(launcher, bin, "1", null, "predict")).isZero();
+        assertThat(lastLine(args)).as("predict with PEREGRINE_CDS=1").contains("-XX:DumpLoadedClassList=")
+                .contains("peregrine-predict-");
         assertThat(runLauncher(launcher, bin, "0")).isZero();
         assertThat(lastLine(args)).as("PEREGRINE_CDS=0").doesNotContain("-X").startsWith("-jar " + jar);
     }
