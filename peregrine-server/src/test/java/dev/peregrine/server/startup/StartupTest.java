@@ -27,6 +27,17 @@ class StartupTest {
                 .threads(1).tokenizerThreads(1).graphCache(graphCache);
     }
 
+    @Test
+    void processStart_isReadToTheHundredth_beforeTheJvmInitialized() {
+        long now = System.currentTimeMillis();
+        long start = StartupReport.processStartEpochMillis(now);
+        long vmInit = java.lang.management.ManagementFactory.getRuntimeMXBean().getStartTime();
+        // The process exists before its JVM initializes (RuntimeMXBean's start time), by the time the
+        // launcher takes to load libjvm: tens of milliseconds, not seconds; /proc reads to 10 ms.
+        assertThat(start).isGreaterThan(0).isLessThanOrEqualTo(vmInit + 20).isGreaterThan(vmInit - 5_000);
+        assertThat(start).isLessThanOrEqualTo(now);
+    }
+
     private static Path freshCache() throws Exception {
         Path dir = Path.of("target", "startup-test-graph-cache").toAbsolutePath();
         if (Files.exists(dir)) {
