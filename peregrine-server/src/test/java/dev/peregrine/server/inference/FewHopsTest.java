@@ -71,7 +71,17 @@ class FewHopsTest {
     void aSmallRequest_isTokenizedHere_andFinishedOnTheWorkerThatRanIt() throws Exception {
         ResolvedRequest small = request(List.of("Where is my invoice for last month?"), null);
         assertThat(BatchedInferenceService.inline(small)).isTrue();
-        assertThat(finishingThread(small)).startsWith("peregrine-" + embedder.name() + "-worker-");
+        // A dependent runs on the caller's thread when the answer was complete before it was attached,
+        // which says nothing about who finished it (CI saw it once: "main"): such tries are not counted.
+        String caller = Thread.currentThread().getName();
+        List<String> seen = new ArrayList<>();
+        for (int i = 0; i < 10 && seen.size() < 3; i++) {
+            String thread = finishingThread(request(List.of("Where is my invoice for month " + i + "?"), null));
+            if (!thread.equals(caller)) {
+                seen.add(thread);
+            }
+        }
+        assertThat(seen).isNotEmpty().allSatisfy(t -> assertThat(t).startsWith("peregrine-" + embedder.name() + "-worker-"));
     }
 
     @Test
