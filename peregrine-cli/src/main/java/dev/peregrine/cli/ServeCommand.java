@@ -222,6 +222,14 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                     + "Env: PEREGRINE_SHUTDOWN_TIMEOUT_MS.")
     long shutdownTimeoutMs;
 
+    @Option(names = "--drain-idle-grace", paramLabel = "MS",
+            defaultValue = "${env:PEREGRINE_DRAIN_IDLE_GRACE_MS:-" + ServeConfig.DEFAULT_DRAIN_IDLE_GRACE_MS + "}",
+            description = "During a graceful stop, how long idle keep-alive connections (and the listener) stay open, "
+                    + "in ms, so that a client answered just before the stop gets its next request answered with "
+                    + "Connection: close instead of its connection closed under it. Ends early once no connection "
+                    + "is left. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_DRAIN_IDLE_GRACE_MS.")
+    long drainIdleGraceMs;
+
     @Option(names = "--header-timeout", paramLabel = "MS",
             defaultValue = "${env:PEREGRINE_HEADER_TIMEOUT_MS:-" + ServeConfig.DEFAULT_HEADER_TIMEOUT_MS + "}",
             description = "Longest a client may take to send a request's headers, from their first byte (from the "
@@ -398,6 +406,7 @@ final class ServeCommand implements java.util.concurrent.Callable<Integer> {
                 Duration.ofMillis(maxQueueDelayMs),
                 maxQueuedTexts, maxInputs, maxBodyBytes, maxConcurrentRequests, Duration.ofMillis(requestTimeoutMs),
                 tokenizerThreads, longTextConfig(), apiKey, Duration.ofMillis(shutdownTimeoutMs),
+                Duration.ofMillis(drainIdleGraceMs),
                 Duration.ofMillis(headerTimeoutMs), Duration.ofMillis(bodyTimeoutMs), Duration.ofMillis(idleTimeoutMs),
                 CacheConfig.parse(cache, Duration.ofSeconds(cacheTtlSeconds), cacheMaxEntries, cacheMaxBytes,
                         cacheRedisPrefix, Duration.ofMillis(cacheRedisTimeoutMs), nonBlank(cacheExclude)),

@@ -37,6 +37,7 @@ class ServeCommandTest {
         assertThat(config.headerTimeout()).isEqualTo(defaults.headerTimeout()).isEqualTo(Duration.ofSeconds(10));
         assertThat(config.bodyTimeout()).isEqualTo(defaults.bodyTimeout()).isEqualTo(Duration.ofSeconds(30));
         assertThat(config.idleTimeout()).isEqualTo(defaults.idleTimeout()).isEqualTo(Duration.ofSeconds(75));
+        assertThat(config.drainIdleGrace()).isEqualTo(defaults.drainIdleGrace()).isEqualTo(Duration.ofSeconds(3));
         assertThat(config.instances()).isNull();
         assertThat(config.threads()).isNull();
         assertThat(config.maxBatchSize()).isNull();
@@ -62,7 +63,7 @@ class ServeCommandTest {
                 "--port", "0", "--host", "127.0.0.1", "--instances", "2", "--threads", "1", "--max-batch-size", "16",
                 "--max-queue-delay", "2", "--max-inputs", "8", "--max-queued-texts", "64", "--api-key", "s3cret",
                 "--request-timeout", "1500", "--auto-truncate", "--header-timeout", "2000", "--body-timeout", "3000",
-                "--idle-timeout", "4000", "--pass-overhead-tokens", "20");
+                "--idle-timeout", "4000", "--pass-overhead-tokens", "20", "--drain-idle-grace", "500");
         assertThat(config.models()).containsExactly(new ModelSpec("support", "/models/support"),
                 new ModelSpec(null, "all-minilm-l6-v2"));
         assertThat(config.port()).isZero();
@@ -77,6 +78,7 @@ class ServeCommandTest {
         assertThat(config.headerTimeout()).isEqualTo(Duration.ofMillis(2000));
         assertThat(config.bodyTimeout()).isEqualTo(Duration.ofMillis(3000));
         assertThat(config.idleTimeout()).isEqualTo(Duration.ofMillis(4000));
+        assertThat(config.drainIdleGrace()).isEqualTo(Duration.ofMillis(500));
         assertThat(config.describe().get("api-key")).doesNotContain("s3cret");
         assertThat(config.toString()).doesNotContain("s3cret");
     }

@@ -61,14 +61,6 @@ public final class PeregrineServer implements AutoCloseable {
 
     private static final Logger LOG = LoggerFactory.getLogger(PeregrineServer.class);
 
-    /**
-     * How long a drain keeps the listener and idle keep-alive connections open: a client that got a
-     * response just before the drain began sends its next request within this time, and gets it
-     * answered (with {@code Connection: close}) instead of finding its connection closed under it.
-     * 250 ms proved too short on a loaded 2-core machine, where a client thread can take that long to
-     * send its next request: its connection was closed as idle under it and the request was lost.
-     */
-    static final Duration IDLE_DRAIN_GRACE = Duration.ofSeconds(1);
     /** Time to write the 503s of a drain that ran out of time, before the connections are cut. */
     private static final Duration ABANDON_MARGIN = Duration.ofSeconds(5);
 
@@ -386,8 +378,12 @@ public final class PeregrineServer implements AutoCloseable {
      * <ol>
      *   <li>Readiness fails at once ({@code /readyz}, {@code /health} 503), and every response from now on
      *       carries {@code Connection: close} and closes its connection.</li>
-     *   <li>After {@link #IDLE_DRAIN_GRACE}, the listener closes (new connections are refused) and idle
-     *       keep-alive connections close; requests in progress go on.</li>
+     *   <li>The listener and idle keep-alive connections stay open until every connection has closed
+     *       (each does after its next response), or for at most {@link ServeConfig#drainIdleGrace()}: a
+     *       client answered just before the drain began sends its next request on its kept-alive
+     *       connection, and gets it answered instead of finding the connection closed under it. Then the
+     *       listener closes (new connections are refused) and idle connections close; requests in
+     *       progress go on.</li>
      *   <li>Accepted requests are answered as usual until the shutdown timeout; whatever is still open
      *       then is answered 503 with {@code Retry-After}.</li>
      *   <li>The batchers, the cache, the drift monitors and Vert.x are closed; then the tracing exporter
@@ -409,7 +405,14 @@ public final class PeregrineServer implements AutoCloseable {
         api.drain();
         LOG.info("stopping: not ready; answering the {} request(s) in progress, each with Connection: close",
                 api.openRequests());
-        sleepUntil(Math.min(deadline, t0 + IDLE_DRAIN_GRACE.toNanos()));
+        long idleEnd = Math.min(deadline, t0 + config.drainIdleGrace().toNanos());
+        while (api.openConnections() > 0 && System.nanoTime() < idleEnd && !Thread.currentThread().isInterrupted()) {
+            sleepUntil(Math.min(idleEnd, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(5)));
+        }
+        if (api.openConnections() > 0) {
+            LOG.info("{} connection(s) still open after the drain's idle grace of {} ms: closing the listener and the idle ones",
+                    api.openConnections(), config.drainIdleGrace().toMillis());
+        }
         Duration left = Duration.ofNanos(Math.max(0, deadline - System.nanoTime()));
         // Vert.x closes the listener at once, idle connections too, and each other one after its response.
         java.util.concurrent.CompletableFuture<Void> closed = http.shutdown(left.plus(ABANDON_MARGIN))

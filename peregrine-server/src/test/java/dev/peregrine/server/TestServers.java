@@ -6,6 +6,7 @@ import dev.peregrine.core.model.ModelResolver;
 import dev.peregrine.core.model.PeregrineHome;
 import dev.peregrine.core.testing.Fixtures;
 import dev.peregrine.core.testing.Fixtures.TinyWeights;
+import java.time.Duration;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -56,7 +57,9 @@ public final class TestServers {
                 .model(EMBEDDER, EMBEDDER)
                 .model(CLASSIFIER, classifierFolder().toString())
                 .threads(1)
-                .tokenizerThreads(2);
+                .tokenizerThreads(2)
+                // What every stop took before the drain ended early; test clients keep idle connections.
+                .drainIdleGrace(Duration.ofSeconds(1));
     }
 
     /** The shared server: API key {@value #API_KEY}, at most {@value #MAX_INPUTS} texts and {@value #MAX_BODY} bytes per request. */

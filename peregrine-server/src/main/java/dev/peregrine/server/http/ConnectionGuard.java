@@ -62,6 +62,8 @@ final class ConnectionGuard {
     private final BodyTimeout onBodyTimeout;
     private final ServerMetrics metrics;
     private final Map<HttpConnection, Conn> connections = new IdentityHashMap<>();
+    /** {@code connections.size()}, readable from any thread (written on the event loop only). */
+    private volatile int openCount;
     private final byte[] headerTimeoutResponse;
 
     ConnectionGuard(Duration headerTimeout, Duration bodyTimeout, Duration idleTimeout, LongSupplier nanoTime,
@@ -93,8 +95,12 @@ final class ConnectionGuard {
     void opened(HttpConnection connection) {
         Conn c = new Conn(connection);
         connections.put(connection, c);
+        openCount = connections.size();
         c.enter(Phase.HEADERS, headerTimeout);
-        connection.closeHandler(v -> connections.remove(connection));
+        connection.closeHandler(v -> {
+            connections.remove(connection);
+            openCount = connections.size();
+        });
         try {
             ChannelHandlerContext pipelineEnd = ((io.vertx.core.http.impl.HttpServerConnection) connection)
                     .channelHandlerContext();
@@ -135,9 +141,9 @@ final class ConnectionGuard {
         }
     }
 
-    /** Connections open now. */
+    /** Connections open now; callable from any thread. */
     int open() {
-        return connections.size();
+        return openCount;
     }
 
     private void sweep() {

@@ -180,6 +180,11 @@ public final class HttpApi {
         return open.size();
     }
 
+    /** HTTP connections open now, idle keep-alive ones included. */
+    public int openConnections() {
+        return guard.open();
+    }
+
     /** Every model has been loaded and warmed up: {@code /startupz} and readiness turn 200. */
     public void started() {
         started = true;

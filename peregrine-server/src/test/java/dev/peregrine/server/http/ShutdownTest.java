@@ -77,8 +77,11 @@ class ShutdownTest {
     @Test
     void stopWithKeepAliveClients_leavesNoRequestWithoutAnAnswer_andDrainResponsesCloseTheirConnections()
             throws Exception {
+        // A generous idle grace: a client thread of this test was once descheduled for over a second
+        // between two requests on a loaded machine; the drain still ends as soon as every client is told.
         PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).build(), TestServers.resolver());
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(30)).build(),
+                TestServers.resolver());
         int clients = 12;
         AtomicInteger answered = new AtomicInteger();
         List<CompletableFuture<ClientLog>> logs = new ArrayList<>();
@@ -125,6 +128,70 @@ class ShutdownTest {
             threads.shutdownNow();
             server.stop();
         }
+    }
+
+    @Test
+    void aKeepAliveClientThatWaitsAfterTheDrainBegan_stillHasItsNextRequestAnswered_andTheStopEndsWhenItCloses()
+            throws Exception {
+        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(30)).build(),
+                TestServers.resolver());
+        try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
+            socket.setSoTimeout(30_000);
+            var in = new java.io.BufferedInputStream(socket.getInputStream());
+            String first = exchange(socket, in, "before the stop");
+            assertThat(first).startsWith("HTTP/1.1 200").doesNotContainIgnoringCase("connection: close");
+
+            CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+            long t0 = System.nanoTime();
+            while (server.ready() && System.nanoTime() - t0 < TimeUnit.SECONDS.toNanos(10)) {
+                Thread.sleep(1);
+            }
+            assertThat(server.ready()).isFalse();
+            // Longer than the fixed one-second grace this replaced: the connection is still there.
+            Thread.sleep(2500);
+            assertThat(stopping).as("the stop waits while a kept-alive connection is open").isNotDone();
+
+            String second = exchange(socket, in, "after the stop began");
+            assertThat(second).startsWith("HTTP/1.1 200").containsIgnoringCase("connection: close");
+            assertThat(in.read()).as("the server closes the connection after that answer").isEqualTo(-1);
+            // Its only connection is gone: the stop goes on without waiting out the 30 s grace.
+            stopping.get(15, TimeUnit.SECONDS);
+        } finally {
+            server.stop();
+        }
+    }
+
+    @Test
+    void aStopWithNoConnectionOpen_doesNotWaitForTheIdleGrace() throws Exception {
+        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
+                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(60)).build(),
+                TestServers.resolver());
+        CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
+        stopping.get(20, TimeUnit.SECONDS);
+        assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", server.port()).close())
+                .isInstanceOf(java.net.ConnectException.class);
+    }
+
+    /** Sends one keep-alive {@code POST /embed} and reads its whole response (head and body) as text. */
+    private static String exchange(java.net.Socket socket, java.io.InputStream in, String text) throws Exception {
+        byte[] payload = body(Map.of("inputs", text)).getBytes(java.nio.charset.StandardCharsets.UTF_8);
+        String head = "POST /embed HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n"
+                + "Content-Length: " + payload.length + "\r\n\r\n";
+        socket.getOutputStream().write(head.getBytes(java.nio.charset.StandardCharsets.US_ASCII));
+        socket.getOutputStream().write(payload);
+        socket.getOutputStream().flush();
+        StringBuilder response = new StringBuilder();
+        while (response.indexOf("\r\n\r\n") < 0) {
+            int b = in.read();
+            assertThat(b).as("the response's head, so far: " + response).isNotEqualTo(-1);
+            response.append((char) b);
+        }
+        java.util.regex.Matcher length = java.util.regex.Pattern.compile("(?i)content-length: *(\\d+)")
+                .matcher(response);
+        assertThat(length.find()).as(response.toString()).isTrue();
+        byte[] bodyBytes = in.readNBytes(Integer.parseInt(length.group(1)));
+        return response + new String(bodyBytes, java.nio.charset.StandardCharsets.UTF_8);
     }
 
     /** Back-to-back requests on one keep-alive connection until told to close (or refused), at most 500. */
