@@ -140,7 +140,7 @@ final class DistillCommand implements Runnable {
     int maxLength;
 
     @Option(names = "--learning-rate", paramLabel = "RATE", defaultValue = "" + DistillOptions.DEFAULT_LEARNING_RATE,
-            description = "Adam's peak rate (5% warm-up, cosine decay). Default: ${DEFAULT-VALUE}.")
+            description = "Adam's peak rate (5%% warm-up, cosine decay). Default: ${DEFAULT-VALUE}.")
     double learningRate;
 
     @Option(names = "--hidden-weight", paramLabel = "W", defaultValue = "" + DistillOptions.DEFAULT_HIDDEN_WEIGHT,

@@ -20,7 +20,7 @@ final class FidelityOptions {
 
     @Option(names = "--min-p1-cosine", paramLabel = "COSINE",
             defaultValue = "${env:PEREGRINE_MIN_P1_COSINE:-" + ValidationOptions.DEFAULT_MIN_P1_COSINE + "}",
-            description = "Embedders: least 1st-percentile cosine (99% of texts at least this close), so a good mean "
+            description = "Embedders: least 1st-percentile cosine (99%% of texts at least this close), so a good mean "
                     + "cannot hide a bad tail. Default: ${DEFAULT-VALUE}. Env: PEREGRINE_MIN_P1_COSINE.")
     double minP1Cosine;
 

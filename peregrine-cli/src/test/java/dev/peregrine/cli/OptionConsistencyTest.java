@@ -137,6 +137,25 @@ class OptionConsistencyTest {
         }
     }
 
+    /**
+     * picocli formats help text with {@code String.format}: a bare {@code %} ("5% warm-up") makes it
+     * print a warning and the raw text, with its {@code %n} unreplaced, every time the help is shown.
+     */
+    @Test
+    void everyHelpTextIsAValidFormatString() {
+        java.io.PrintStream err = System.err;
+        java.io.ByteArrayOutputStream warnings = new java.io.ByteArrayOutputStream();
+        List<String> helps = new ArrayList<>();
+        try {
+            System.setErr(new java.io.PrintStream(warnings, true, java.nio.charset.StandardCharsets.UTF_8));
+            CLI.getSubcommands().forEach((command, sub) -> helps.add(sub.getUsageMessage()));
+        } finally {
+            System.setErr(err);
+        }
+        assertThat(helps).hasSize(CLI.getSubcommands().size()).allSatisfy(h -> assertThat(h).doesNotContain("%n"));
+        assertThat(warnings.toString(java.nio.charset.StandardCharsets.UTF_8)).doesNotContain("picocli WARN");
+    }
+
     @Test
     void theCheckSeesADifferentDefault() {
         // the rule above must be able to fail: a described default is what it compares
