@@ -135,17 +135,9 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
         lat.put("max", round(maxMillis()));
         lat.put("mean", round(meanMillis()));
         if (overhead.getTotalCount() > 0) {
-            ObjectNode over = o.putObject("overhead_ms");
-            over.put("p50", round(overheadMillis(50)));
-            over.put("p90", round(overheadMillis(90)));
-            over.put("p99", round(overheadMillis(99)));
-            over.put("answers", overhead.getTotalCount());
+            ObjectNode over = percentiles(o.putObject("overhead_ms"), this::overheadMillis, overhead.getTotalCount());
             if (serverOverhead.getTotalCount() > 0) {
-                ObjectNode in = over.putObject("in_server");
-                in.put("p50", round(serverOverheadMillis(50)));
-                in.put("p90", round(serverOverheadMillis(90)));
-                in.put("p99", round(serverOverheadMillis(99)));
-                in.put("answers", serverOverhead.getTotalCount());
+                percentiles(over.putObject("in_server"), this::serverOverheadMillis, serverOverhead.getTotalCount());
             }
         }
         ObjectNode statuses = o.putObject("status_counts");
@@ -153,6 +145,15 @@ public record LoadTestReport(String url, String mode, int concurrency, double ta
         ObjectNode errors = o.putObject("errors");
         errors().forEach(errors::put);
         return o.toPrettyString();
+    }
+
+    /** p50, p90 and p99 of one overhead histogram, with how many answers it counted. */
+    private static ObjectNode percentiles(ObjectNode node, java.util.function.DoubleUnaryOperator millisAt, long answers) {
+        node.put("p50", round(millisAt.applyAsDouble(50)));
+        node.put("p90", round(millisAt.applyAsDouble(90)));
+        node.put("p99", round(millisAt.applyAsDouble(99)));
+        node.put("answers", answers);
+        return node;
     }
 
     public String toTable() {
