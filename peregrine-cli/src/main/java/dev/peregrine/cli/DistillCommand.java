@@ -153,8 +153,9 @@ final class DistillCommand implements Runnable {
     double relationWeight;
 
     @Option(names = "--time-budget", paramLabel = "TIME", converter = DurationConverter.class, defaultValue = "18m",
-            description = "Training stops once this is spent and the student so far is written (30s, 10m, ...). "
-                    + "Default: ${DEFAULT-VALUE}.")
+            description = "Training stops once this is spent and the student so far is written (30s, 10m, ...); "
+                    + "when it will stop before the planned steps, the learning rate's decay is fitted to the steps "
+                    + "it allows. Default: ${DEFAULT-VALUE}.")
     Duration timeBudget;
 
     @Option(names = "--max-texts", paramLabel = "N", defaultValue = "0",

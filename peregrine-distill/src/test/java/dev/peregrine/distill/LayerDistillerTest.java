@@ -114,6 +114,32 @@ class LayerDistillerTest {
     }
 
     @Test
+    void aBudgetThatCutsTheRun_getsTheLearningRateDecayFittedToTheStepsItAllows() throws Exception {
+        long[] clock = {0};
+        List<String> notes = new ArrayList<>();
+        // Each reading of the clock advances it 1 s (a few readings per step): 60 s allow about half the steps.
+        LayerDistiller.Result r = LayerDistiller.distill(fixture("bert-base-opset17"), texts(),
+                tiny(1).withTraining(8, 8, 32, 1e-3).withLimits(Duration.ofSeconds(60), 1, 0, 8, 1),
+                dir.resolve("fitted"), new LayerDistiller.Listener() {
+                    @Override
+                    public void note(String line) {
+                        notes.add(line);
+                    }
+                }, () -> clock[0] += 1_000_000_000L);
+        assertThat(r.budgetStopped()).isTrue();
+        java.util.regex.Pattern fitted = java.util.regex.Pattern.compile(
+                "the time budget allows about (\\d+) of the (\\d+) planned steps: the learning rate decays over those");
+        String note = notes.stream().filter(n -> fitted.matcher(n).matches()).findFirst().orElseThrow(
+                () -> new AssertionError("no note on a fitted schedule in " + notes));
+        java.util.regex.Matcher m = fitted.matcher(note);
+        assertThat(m.matches()).isTrue();
+        assertThat(Integer.parseInt(m.group(2))).isEqualTo(r.plannedSteps());
+        assertThat(Integer.parseInt(m.group(1))).isLessThan(r.plannedSteps()).isGreaterThanOrEqualTo(r.steps() / 2);
+        assertThat(notes).anySatisfy(n -> assertThat(n).contains("ended training after " + r.steps())
+                .contains("the learning rate's decay was fitted to"));
+    }
+
+    @Test
     void zeroingAGradient_clearsNaNAndInfinity() {
         // Subtracting a gradient from itself leaves NaN where it held NaN or an infinity: one bad
         // step then poisoned every later one (a ticket-classifier run ended with loss NaN).
