@@ -762,8 +762,12 @@ public final class HttpApi {
     }
 
     /**
-     * Every response ends here: while draining (or after a timeout) its connection closes once it is
-     * written, as its {@code Connection: close} header announced.
+     * Every response ends here: when its headers said {@code Connection: close} (while draining, or
+     * after a timeout), its connection closes once it is written.
+     *
+     * <p>What the headers said decides, not {@code draining} read again here: a drain that began
+     * between the headers and this line closed a connection whose response had just promised
+     * keep-alive, and the client's next request on it got no bytes (a {@code ShutdownTest} flake).
      */
     private Future<Void> end(RoutingContext ctx, int status, Buffer body) {
         HttpServerResponse response = ctx.response();
@@ -771,10 +775,12 @@ public final class HttpApi {
             return Future.succeededFuture();
         }
         Future<Void> written = response.setStatusCode(status).end(body);
-        if (draining || Boolean.TRUE.equals(ctx.get("close"))) {
-            HttpConnection connection = ctx.request().connection();
-            written.onComplete(ar -> connection.close());
-        }
+        HttpConnection connection = ctx.request().connection();
+        written.onComplete(ar -> {
+            if (HttpHeaders.CLOSE.toString().equalsIgnoreCase(response.headers().get(HttpHeaders.CONNECTION))) {
+                connection.close();
+            }
+        });
         return written;
     }
 
