@@ -12,8 +12,9 @@ import java.util.function.IntFunction;
  * its peak: the last weights are those of a noisy, fast-moving phase, never the settled end of the
  * schedule. {@link LayerDistiller} fits the schedule once the warm-up has measured the step time, and
  * again as later steps show their pace (both ways, so a slow first minute does not end the decay
- * early); steps past a fitted end run at the final rate. Until fitted, the rates are exactly those of DJL's warm-up and cosine trackers over the planned
- * steps, so a run the budget does not cut is the same as before.
+ * early); steps past a fitted end run at the final rate. Until fitted, the rates are exactly those
+ * of DJL's warm-up and cosine trackers over the planned steps, so a run the budget does not cut is
+ * the same as before.
  */
 final class FittedSchedule implements Tracker {
 

@@ -406,13 +406,15 @@ public final class LayerDistiller {
                     // Once the warm-up has timed the steps, then at every 5% of the planned steps: when the
                     // budget will end the run early, the rate decays over the steps it allows, at the pace of
                     // the steps since the last look (the first minute's steps are slower: a fit on the mean
-                    // since the start came out 14% short: 1,687 of the 1,969 steps made), less 2% for a slower end.
+                    // since the start came out 14% short: 1,687 of the 1,969 steps made), less 2% for a
+                    // slower end.
                     if (step >= warmUp && (step == warmUp || step - fitStep >= Math.max(1, planned / 20))) {
-                        long now2 = nanoTime.getAsLong();
-                        double pace = step == warmUp ? (double) elapsed / step : (double) (now2 - fitTime) / (step - fitStep);
+                        long checked = nanoTime.getAsLong();
+                        double pace = step == warmUp ? (double) elapsed / step
+                                : (double) (checked - fitTime) / (step - fitStep);
                         int allowed = (int) ((step + Math.max(0, left / pace)) * 0.98);
                         fitStep = step;
-                        fitTime = now2;
+                        fitTime = checked;
                         if (rate.fitTo(allowed, step) && !fitted && rate.total() < planned) {
                             listener.note(String.format(Locale.ROOT, "the time budget allows about %d of the %d "
                                     + "planned steps: the learning rate decays over those", rate.total(), planned));
@@ -433,8 +435,8 @@ public final class LayerDistiller {
         }
         if (budgetStopped) {
             listener.note("the time budget (" + o.timeBudget() + ") ended training after " + step + " of " + planned
-                    + " steps" + (rate.total() < planned ? String.format(Locale.ROOT, " (the learning rate's decay was fitted to %d; "
-                    + "its rate at the last step: %.3g)", rate.total(), rate.getNewValue(step)) : ""));
+                    + " steps" + (rate.total() < planned ? String.format(Locale.ROOT, " (the learning rate's decay was "
+                    + "fitted to %d; its rate at the last step: %.3g)", rate.total(), rate.getNewValue(step)) : ""));
         }
         int tenth = Math.max(1, losses.size() / 10);
         double first = losses.subList(0, Math.min(tenth, losses.size())).stream().mapToDouble(d -> d).average()

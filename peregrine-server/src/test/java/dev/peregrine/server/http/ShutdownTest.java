@@ -9,6 +9,7 @@ import static org.assertj.core.api.Assertions.within;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.peregrine.core.engine.Engine;
 import dev.peregrine.server.PeregrineServer;
+import dev.peregrine.server.ServeConfig;
 import dev.peregrine.server.TestClient;
 import dev.peregrine.server.TestServers;
 import java.net.URI;
@@ -32,10 +33,18 @@ import org.junit.jupiter.api.Test;
  */
 class ShutdownTest {
 
+    /** The test servers' settings, serving the embedder alone. */
+    private static ServeConfig.Builder embedderOnly() {
+        return TestServers.config().models(List.of()).model(TestServers.EMBEDDER, TestServers.EMBEDDER);
+    }
+
+    private static PeregrineServer start(ServeConfig.Builder config) {
+        return PeregrineServer.start(config.build(), TestServers.resolver());
+    }
+
     @Test
     void stopWhileRequestsAreInFlight_answersEveryAcceptedRequest_thenRefusesConnections() throws Exception {
-        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).build(), TestServers.resolver());
+        PeregrineServer server = start(embedderOnly());
         TestClient client = new TestClient(server.port(), null);
         int requests = 24;
         List<List<String>> sent = new ArrayList<>();
@@ -79,9 +88,7 @@ class ShutdownTest {
             throws Exception {
         // A generous idle grace: a client thread of this test was once descheduled for over a second
         // between two requests on a loaded machine; the drain still ends as soon as every client is told.
-        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(30)).build(),
-                TestServers.resolver());
+        PeregrineServer server = start(embedderOnly().drainIdleGrace(Duration.ofSeconds(30)));
         int clients = 12;
         AtomicInteger answered = new AtomicInteger();
         List<CompletableFuture<ClientLog>> logs = new ArrayList<>();
@@ -133,9 +140,7 @@ class ShutdownTest {
     @Test
     void aKeepAliveClientThatWaitsAfterTheDrainBegan_stillHasItsNextRequestAnswered_andTheStopEndsWhenItCloses()
             throws Exception {
-        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(30)).build(),
-                TestServers.resolver());
+        PeregrineServer server = start(embedderOnly().drainIdleGrace(Duration.ofSeconds(30)));
         try (java.net.Socket socket = new java.net.Socket("127.0.0.1", server.port())) {
             socket.setSoTimeout(30_000);
             var in = new java.io.BufferedInputStream(socket.getInputStream());
@@ -164,9 +169,7 @@ class ShutdownTest {
 
     @Test
     void aStopWithNoConnectionOpen_doesNotWaitForTheIdleGrace() throws Exception {
-        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).drainIdleGrace(Duration.ofSeconds(60)).build(),
-                TestServers.resolver());
+        PeregrineServer server = start(embedderOnly().drainIdleGrace(Duration.ofSeconds(60)));
         CompletableFuture<Void> stopping = CompletableFuture.runAsync(server::stop);
         stopping.get(20, TimeUnit.SECONDS);
         assertThatThrownBy(() -> new java.net.Socket("127.0.0.1", server.port()).close())
@@ -229,9 +232,7 @@ class ShutdownTest {
 
     @Test
     void aDrainThatRunsOutOfTime_answersWhatIsLeft503WithRetryAfter_neverSilence() throws Exception {
-        PeregrineServer server = PeregrineServer.start(TestServers.config().models(List.of())
-                .model(TestServers.EMBEDDER, TestServers.EMBEDDER).maxBatchSize(4)
-                .shutdownTimeout(Duration.ofMillis(300)).build(), TestServers.resolver());
+        PeregrineServer server = start(embedderOnly().maxBatchSize(4).shutdownTimeout(Duration.ofMillis(300)));
         TestClient client = new TestClient(server.port(), null);
         List<String> busy = new ArrayList<>();
         for (int i = 0; i < 64; i++) {
